@@ -1,0 +1,109 @@
+/**
+ * Every error kafka-log raises or reports is a {@link KafkaLogError} with a stable `code`
+ * (`KAFKA_LOG_ERR_...`) and a `retriable` flag, so callers can branch on codes rather than messages.
+ * Messages never contain secrets (passwords, tokens, client secrets).
+ *
+ * @module
+ */
+
+/** Stable error codes. New codes may be added in minor releases; existing codes never change meaning. */
+export const ErrorCodes = {
+  /** An option given to a constructor or function is invalid; the message names the field. */
+  INVALID_OPTION: 'KAFKA_LOG_ERR_INVALID_OPTION',
+  /** A request or response body of a JSON, urlencoded or multipart type could not be parsed. */
+  BODY_PARSE: 'KAFKA_LOG_ERR_BODY_PARSE',
+  /** A custom field could not be evaluated or written (bad path, thrown error, timeout). */
+  CUSTOM_FIELD: 'KAFKA_LOG_ERR_CUSTOM_FIELD',
+  /** An entry could not be serialized. */
+  SERIALIZE: 'KAFKA_LOG_ERR_SERIALIZE',
+  /** An entry was dropped because a configured bound (entries, bytes, retry time) was reached. */
+  DROPPED: 'KAFKA_LOG_ERR_DROPPED',
+  /** The Kafka cluster could not be reached or refused a request. */
+  BROKER: 'KAFKA_LOG_ERR_BROKER',
+  /** SASL or TLS authentication with the Kafka cluster failed. */
+  AUTHENTICATION: 'KAFKA_LOG_ERR_AUTHENTICATION',
+  /** The publisher is closed and accepts no more entries. */
+  CLOSED: 'KAFKA_LOG_ERR_CLOSED',
+  /** A deadline (flush, close, produce) passed before the work finished. */
+  TIMEOUT: 'KAFKA_LOG_ERR_TIMEOUT',
+  /** The schema registry could not be reached or answered with an error. */
+  REGISTRY: 'KAFKA_LOG_ERR_REGISTRY',
+  /** An entry does not fit the registered schema. */
+  SCHEMA_MISMATCH: 'KAFKA_LOG_ERR_SCHEMA_MISMATCH',
+  /** An optional package needed by the chosen option is not installed. */
+  MISSING_DEPENDENCY: 'KAFKA_LOG_ERR_MISSING_DEPENDENCY',
+} as const;
+
+/** One of the values of {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Options shared by every kafka-log error. */
+export interface KafkaLogErrorOptions {
+  /** Whether repeating the same operation later may succeed. */
+  retriable?: boolean;
+  /** The underlying error, when there is one. */
+  cause?: unknown;
+}
+
+/** Base class of every error kafka-log raises or reports. */
+export class KafkaLogError extends Error {
+  /** The stable error code. */
+  readonly code: ErrorCode;
+  /** Whether repeating the same operation later may succeed. */
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: KafkaLogErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** An option is invalid. `field` names it with its full path (e.g. `authentication.mechanism`). */
+export class InvalidOptionError extends KafkaLogError {
+  /** The dotted path of the offending option. */
+  readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super(ErrorCodes.INVALID_OPTION, `invalid option "${field}": ${problem}`);
+    this.field = field;
+  }
+}
+
+/** Which body a {@link BodyParseError} is about. */
+export type BodySide = 'request' | 'response';
+
+/**
+ * A body of a parsed content type (JSON, urlencoded, multipart) could not be parsed. With Kong's default
+ * policy the entry is not sent; the `bodyParseFailure` entry option keeps it instead.
+ */
+export class BodyParseError extends KafkaLogError {
+  /** Which body failed. */
+  readonly side: BodySide;
+  /** The media type that was being parsed, lower-cased, without parameters. */
+  readonly mediaType: string;
+
+  constructor(side: BodySide, mediaType: string, reason: string, cause?: unknown) {
+    super(ErrorCodes.BODY_PARSE, `${side} body of type ${mediaType} could not be parsed: ${reason}`, { cause });
+    this.side = side;
+    this.mediaType = mediaType;
+  }
+}
+
+/** A custom field failed. `field` is the dotted key as configured. */
+export class CustomFieldError extends KafkaLogError {
+  /** The dotted key of the failing custom field. */
+  readonly field: string;
+
+  constructor(field: string, reason: string, cause?: unknown) {
+    super(ErrorCodes.CUSTOM_FIELD, `custom field "${field}": ${reason}`, { cause });
+    this.field = field;
+  }
+}
+
+/** Returns the message of anything thrown, without its stack. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
