@@ -68,6 +68,10 @@ export interface EntryOptions {
   maxJsonDepth?: number;
   /** What to do when a body of a parsed type cannot be parsed. Default `'skip-entry'` (Kong's behaviour). */
   bodyParseFailure?: BodyParseFailurePolicy;
+  /** Most headers kept per request or response (Kong's `lua_max_req_headers`). Default 100. */
+  maxHeaders?: number;
+  /** Most query arguments kept (Kong's `lua_max_uri_args`). Default 100. */
+  maxArgs?: number;
   /** Proxies trusted for `X-Forwarded-For`. Default `false`. */
   trustProxy?: TrustProxy;
 }
