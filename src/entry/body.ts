@@ -1,0 +1,200 @@
+/**
+ * Body encoding (SPEC section 2): turns a captured body and its `Content-Type` into the `body`, `body_args`,
+ * `body_base64` and `body_truncated` fields of a request or response.
+ *
+ * The rules, including those the reference leaves open:
+ * - Media types are matched without parameters and case ({@link mediaTypeOf}); see {@link BodyKind}.
+ * - An empty body (and not cut) gives no body fields at all.
+ * - A body longer than `maxBodySize`, or one the adapter already cut (`totalSize > bytes.length`), is cut at the
+ *   limit and gets `body_truncated: true`. A cut body of a parsed type is not parsed: no `body_args` and no
+ *   error, since a prefix is not a malformed body. Text is cut at a UTF-8 character boundary (up to 3 bytes
+ *   short of the limit) so `body` stays valid text.
+ * - Text, JSON, urlencoded and multipart bodies go in `body` as text when they are valid UTF-8; otherwise as
+ *   base64 with `body_base64: true` (lossless, and the entry stays valid JSON). Any other type, or a non-empty
+ *   body without a content type, is always base64.
+ * - JSON: parsed with a nesting limit checked by a bracket scan first, so a 100k-deep body never reaches
+ *   `JSON.parse`; a UTF-8 byte order mark is skipped. A body that is not valid UTF-8 fails to parse.
+ * - Urlencoded: see {@link parseFormBody}; malformed escapes never fail. A body that is not valid UTF-8 fails.
+ * - Multipart: see {@link parseMultipart}; the raw body is text or base64 by the same UTF-8 rule.
+ * - Redaction (`redactBodyFields`): values are replaced in `body_args`, and the raw `body` must not leak them: a
+ *   redacted JSON body is re-serialized from its redacted `body_args` (compact), a form body has the values
+ *   rewritten in place, and a redacted multipart body loses its raw `body`. When `body_args` cannot be built
+ *   (cut or unparseable body) with redaction configured, a form body is still rewritten in place, and the raw
+ *   `body` of any other parsed type is left out, since it cannot be checked.
+ *
+ * @module
+ */
+
+import { Buffer, isUtf8 } from 'node:buffer';
+import { BodyParseError, type BodySide, InvalidOptionError } from '../errors.js';
+import { type BodyKind, bodyKindOf, mediaTypeOf } from './content-type.js';
+import type { ExchangeBody } from './exchange.js';
+import { parseFormBody } from './form.js';
+import type { JsonValue, LoggedBody } from './log-entry.js';
+import { parseMultipart } from './multipart.js';
+import { redactBodyArgs, redactFormBody } from './redact-body.js';
+
+export type { BodyKind } from './content-type.js';
+export { bodyKindOf, mediaTypeOf } from './content-type.js';
+
+/** Options of {@link encodeBody}. */
+export interface BodyEncodingOptions {
+  /** Which body this is; named in parse errors. */
+  side: BodySide;
+  /** Longest body logged, in bytes; longer bodies are cut and marked `body_truncated`. */
+  maxBodySize: number;
+  /** Deepest JSON nesting (arrays and objects) parsed; deeper bodies are parse failures. */
+  maxJsonDepth: number;
+  /** Dotted paths into `body_args` whose values are replaced by `redactedValue`. */
+  redactBodyFields?: readonly string[];
+  /** The replacement text. Default `"REDACTED"`. */
+  redactedValue?: string;
+}
+
+/**
+ * The body fields of one side. On a parse failure, `fields` still holds the raw body (without `body_args`) so
+ * that a `'keep'` policy can send it.
+ */
+export type BodyEncoding = { ok: true; fields: LoggedBody } | { ok: false; error: BodyParseError; fields: LoggedBody };
+
+const DEFAULT_REDACTED_VALUE = 'REDACTED';
+
+/** Encodes a captured body by its `Content-Type`, following the rules in this module's description. */
+export function encodeBody(body: ExchangeBody, contentType: string | undefined, options: BodyEncodingOptions): BodyEncoding {
+  checkCount(options.maxBodySize, 'maxBodySize');
+  checkCount(options.maxJsonDepth, 'maxJsonDepth');
+  const bytes = body.bytes;
+  const captured = bytes.byteLength;
+  const truncated = captured > options.maxBodySize || (body.totalSize !== undefined && body.totalSize > captured);
+  if (captured === 0 && !truncated) return { ok: true, fields: {} };
+
+  // A view, not a copy: the per-request path only ever reads these bytes.
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(captured, options.maxBodySize));
+  const mediaType = mediaTypeOf(contentType);
+  const kind = bodyKindOf(mediaType);
+  if (kind === 'binary') return { ok: true, fields: withTruncation(base64Fields(view), truncated) };
+
+  const paths = options.redactBodyFields !== undefined && options.redactBodyFields.length > 0 ? options.redactBodyFields : undefined;
+  const replacement = options.redactedValue ?? DEFAULT_REDACTED_VALUE;
+
+  if (truncated) {
+    const fields = withTruncation(textFields(cutAtCharBoundary(view)) ?? base64Fields(view), true);
+    return { ok: true, fields: paths === undefined ? fields : redactUnparsed(fields, kind, paths, replacement) };
+  }
+  if (kind === 'text') return { ok: true, fields: textFields(view) ?? base64Fields(view) };
+
+  const fail = (reason: string, fields: LoggedBody): BodyEncoding => ({
+    ok: false,
+    error: new BodyParseError(options.side, mediaType, reason),
+    fields: paths === undefined ? fields : redactUnparsed(fields, kind, paths, replacement),
+  });
+
+  if (kind === 'multipart') {
+    const raw = textFields(view) ?? base64Fields(view);
+    const parsed = parseMultipart(view, contentType ?? '');
+    if (!parsed.ok) return fail(parsed.reason, raw);
+    if (paths !== undefined && redactBodyArgs(parsed.args, paths, replacement)) return { ok: true, fields: { body_args: parsed.args } };
+    return { ok: true, fields: { ...raw, body_args: parsed.args } };
+  }
+
+  if (!isUtf8(view)) return fail('the body is not valid UTF-8', base64Fields(view));
+  const text = view.toString('utf8');
+
+  if (kind === 'urlencoded') {
+    const args = parseFormBody(text);
+    if (paths !== undefined && redactBodyArgs(args, paths, replacement)) {
+      return { ok: true, fields: { body: redactFormBody(text, paths, replacement), body_args: args } };
+    }
+    return { ok: true, fields: { body: text, body_args: args } };
+  }
+
+  const depth = jsonDepth(view, options.maxJsonDepth);
+  if (depth > options.maxJsonDepth) return fail(`nesting deeper than ${options.maxJsonDepth} levels`, { body: text });
+  let args: JsonValue;
+  try {
+    args = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as JsonValue;
+  } catch (error) {
+    // V8's message quotes the body, which may hold secrets: keep only the position, and no cause.
+    const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    return fail(position === undefined ? 'invalid JSON' : `invalid JSON at position ${position}`, { body: text });
+  }
+  if (paths !== undefined && redactBodyArgs(args, paths, replacement)) return { ok: true, fields: redactedJsonFields(args) };
+  return { ok: true, fields: { body: text, body_args: args } };
+}
+
+/** A redacted JSON body: the raw text would leak the secrets, so `body` is re-serialized from `body_args`. */
+function redactedJsonFields(args: JsonValue): LoggedBody {
+  try {
+    return { body: JSON.stringify(args), body_args: args };
+  } catch {
+    // Only reachable with a huge `maxJsonDepth` (stack exhaustion); leave the raw body out rather than fail.
+    return { body_args: args };
+  }
+}
+
+/** Raw text when the bytes are valid UTF-8, else undefined. */
+function textFields(bytes: Buffer): LoggedBody | undefined {
+  return isUtf8(bytes) ? { body: bytes.toString('utf8') } : undefined;
+}
+
+function base64Fields(bytes: Buffer): LoggedBody {
+  return { body: bytes.toString('base64'), body_base64: true };
+}
+
+function withTruncation(fields: LoggedBody, truncated: boolean): LoggedBody {
+  if (truncated) fields.body_truncated = true;
+  return fields;
+}
+
+/** The raw body of a parsed type whose `body_args` could not be built, made safe for the redaction paths. */
+function redactUnparsed(fields: LoggedBody, kind: BodyKind, paths: readonly string[], replacement: string): LoggedBody {
+  if (kind !== 'json' && kind !== 'urlencoded' && kind !== 'multipart') return fields;
+  if (kind === 'urlencoded' && fields.body !== undefined && fields.body_base64 !== true) {
+    return { ...fields, body: redactFormBody(fields.body, paths, replacement) };
+  }
+  const { body: _body, body_base64: _base64, ...rest } = fields;
+  return rest;
+}
+
+/** Drops an incomplete UTF-8 sequence at the end of a cut body. */
+function cutAtCharBoundary(bytes: Buffer): Buffer {
+  const end = bytes.length;
+  let lead = end - 1;
+  // Walk back over at most 3 continuation bytes (10xxxxxx) to the lead byte of the last character.
+  while (lead >= 0 && end - lead <= 3 && ((bytes[lead] as number) & 0xc0) === 0x80) lead--;
+  if (lead < 0) return bytes;
+  const byte = bytes[lead] as number;
+  const width = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+  return end - lead < width ? bytes.subarray(0, lead) : bytes;
+}
+
+/**
+ * The deepest nesting of `[`/`{` outside strings, stopping as soon as it exceeds `limit`. Iterative, so a
+ * 100k-deep body costs one linear scan and no stack; the scan works on bytes since JSON's syntax is ASCII.
+ */
+function jsonDepth(bytes: Buffer, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (inString) {
+      if (byte === 0x5c) i++;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (byte === 0x5d || byte === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+function checkCount(value: number, field: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidOptionError(field, 'must be a non-negative integer');
+}
