@@ -107,3 +107,10 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** An entry could not be serialized (a custom field gave a known field a value of the wrong type, say). */
+export class SerializeError extends KafkaLogError {
+  constructor(reason: string, cause?: unknown) {
+    super(ErrorCodes.SERIALIZE, `log entry could not be serialized: ${reason}`, { cause });
+  }
+}

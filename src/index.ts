@@ -1,0 +1,24 @@
+/**
+ * kafka-log: Kong's Kafka Log plugin for Node.js. One JSON log entry per HTTP request/response, in Kong's
+ * exact format, published to Apache Kafka.
+ *
+ * @packageDocumentation
+ */
+
+export * from './errors.js';
+export type * from './entry/log-entry.js';
+export type * from './entry/exchange.js';
+export type * from './entry/options.js';
+export {
+  buildLogEntry,
+  createLogEntryBuilder,
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_REDACTED_HEADERS,
+  DEFAULT_REDACTED_VALUE,
+  type LogEntryBuilder,
+  type ResolvedEntryOptions,
+} from './entry/build.js';
+export { logEntrySchema, type LogEntrySchema } from './entry/schema.js';
+export { serializeLogEntry } from './entry/serialize.js';
+export { parseUrlEncoded } from './entry/urlencoded.js';

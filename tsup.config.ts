@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+// One build for `require` and `import` users, with types for each. Every public subpath is an entry here
+// and in package.json "exports".
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['cjs', 'esm'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  splitting: true,
+  treeshake: true,
+});
