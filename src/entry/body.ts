@@ -103,7 +103,7 @@ export function encodeBody(body: ExchangeBody, contentType: string | undefined, 
   if (kind === 'urlencoded') {
     const args = parseFormBody(text);
     if (paths !== undefined && redactBodyArgs(args, paths, replacement)) {
-      return { ok: true, fields: { body: redactFormBody(text, paths, replacement), body_args: args } };
+      return { ok: true, fields: { body: redactFormBody(text, paths, replacement, args), body_args: args } };
     }
     return { ok: true, fields: { body: text, body_args: args } };
   }

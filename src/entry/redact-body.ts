@@ -5,15 +5,17 @@
  * @module
  */
 
-import { redactFormText } from './form.js';
+import { type FormArgs, redactFormText } from './form.js';
 import type { JsonValue } from './log-entry.js';
 
 /** Redaction paths split once, cached per configured list (the list is fixed for a builder's lifetime). */
 interface CompiledPaths {
   /** Each path split at its dots. */
   readonly segments: ReadonlyArray<readonly string[]>;
-  /** Top-level keys whose raw form values must go: every whole path and every first segment. */
-  readonly rawKeys: ReadonlySet<string>;
+  /** Every path as written. */
+  readonly wholePaths: ReadonlySet<string>;
+  /** The first segment of every path of two or more segments. */
+  readonly firstSegments: ReadonlySet<string>;
 }
 
 const compiledCache = new WeakMap<readonly string[], CompiledPaths>();
@@ -21,12 +23,10 @@ const compiledCache = new WeakMap<readonly string[], CompiledPaths>();
 function compile(paths: readonly string[]): CompiledPaths {
   let compiled = compiledCache.get(paths);
   if (compiled === undefined) {
-    const rawKeys = new Set<string>();
-    for (const path of paths) {
-      rawKeys.add(path);
-      rawKeys.add(path.split('.', 1)[0] as string);
-    }
-    compiled = { segments: paths.map((path) => path.split('.')), rawKeys };
+    const segments = paths.map((path) => path.split('.'));
+    const firstSegments = new Set<string>();
+    for (const split of segments) if (split.length > 1) firstSegments.add(split[0] as string);
+    compiled = { segments, wholePaths: new Set(paths), firstSegments };
     compiledCache.set(paths, compiled);
   }
   return compiled;
@@ -41,9 +41,12 @@ function compile(paths: readonly string[]): CompiledPaths {
  */
 export function redactBodyArgs(args: JsonValue, paths: readonly string[], replacement: string): boolean {
   let changed = false;
-  for (const segments of compile(paths).segments) {
-    if (segments.length > 1 && isObject(args) && Object.hasOwn(args, segments.join('.'))) {
-      args[segments.join('.')] = replacement;
+  const { segments: allSegments } = compile(paths);
+  for (let i = 0; i < allSegments.length; i++) {
+    const segments = allSegments[i] as readonly string[];
+    const path = paths[i] as string;
+    if (segments.length > 1 && isObject(args) && Object.hasOwn(args, path)) {
+      args[path] = replacement;
       changed = true;
     }
     if (redactAt(args, segments, 0, replacement)) changed = true;
@@ -52,13 +55,17 @@ export function redactBodyArgs(args: JsonValue, paths: readonly string[], replac
 }
 
 /**
- * Rewrites a raw urlencoded body so that no value redacted from its `body_args` survives in the text. It errs
- * on the safe side: a pair is redacted when its key is a whole path or the first segment of one (`tags.0`
- * redacts every `tags` value in the raw text). Works on a cut body too, since it needs no full parse.
+ * Rewrites a raw urlencoded body so that no value redacted from its `body_args` survives in the text. A pair is
+ * redacted when its key is a whole path, or the first segment of a longer one (`tags.0`) whose value in `args`
+ * is an array, since a flat form can only be walked into through a repeated key; then every value of that key
+ * goes. Without `args` (a cut body, never parsed) it errs on the safe side: the first segment of every path
+ * counts. Needs no full parse, so it works on a cut body too.
  */
-export function redactFormBody(text: string, paths: readonly string[], replacement: string): string {
-  const { rawKeys } = compile(paths);
-  return redactFormText(text, (key) => rawKeys.has(key), replacement);
+export function redactFormBody(text: string, paths: readonly string[], replacement: string, args?: FormArgs): string {
+  const { wholePaths, firstSegments } = compile(paths);
+  const isRedacted = (key: string): boolean =>
+    wholePaths.has(key) || (firstSegments.has(key) && (args === undefined || Array.isArray(args[key])));
+  return redactFormText(text, isRedacted, replacement);
 }
 
 function redactAt(value: JsonValue, segments: readonly string[], index: number, replacement: string): boolean {
