@@ -1,26 +1,6 @@
 /**
  * Body encoding (SPEC section 2): turns a captured body and its `Content-Type` into the `body`, `body_args`,
- * `body_base64` and `body_truncated` fields of a request or response.
- *
- * The rules, including those the reference leaves open:
- * - Media types are matched without parameters and case ({@link mediaTypeOf}); see {@link BodyKind}.
- * - An empty body (and not cut) gives no body fields at all.
- * - A body longer than `maxBodySize`, or one the adapter already cut (`totalSize > bytes.length`), is cut at the
- *   limit and gets `body_truncated: true`. A cut body of a parsed type is not parsed: no `body_args` and no
- *   error, since a prefix is not a malformed body. Text is cut at a UTF-8 character boundary (up to 3 bytes
- *   short of the limit) so `body` stays valid text.
- * - Text, JSON, urlencoded and multipart bodies go in `body` as text when they are valid UTF-8; otherwise as
- *   base64 with `body_base64: true` (lossless, and the entry stays valid JSON). Any other type, or a non-empty
- *   body without a content type, is always base64.
- * - JSON: parsed with a nesting limit checked by a bracket scan first, so a 100k-deep body never reaches
- *   `JSON.parse`; a UTF-8 byte order mark is skipped. A body that is not valid UTF-8 fails to parse.
- * - Urlencoded: see {@link parseFormBody}; malformed escapes never fail. A body that is not valid UTF-8 fails.
- * - Multipart: see {@link parseMultipart}; the raw body is text or base64 by the same UTF-8 rule.
- * - Redaction (`redactBodyFields`): values are replaced in `body_args`, and the raw `body` must not leak them: a
- *   redacted JSON body is re-serialized from its redacted `body_args` (compact), a form body has the values
- *   rewritten in place, and a redacted multipart body loses its raw `body`. When `body_args` cannot be built
- *   (cut or unparseable body) with redaction configured, a form body is still rewritten in place, and the raw
- *   `body` of any other parsed type is left out, since it cannot be checked.
+ * `body_base64` and `body_truncated` fields of a request or response. The rules are on {@link encodeBody}.
  *
  * @module
  */
@@ -55,11 +35,55 @@ export interface BodyEncodingOptions {
  * The body fields of one side. On a parse failure, `fields` still holds the raw body (without `body_args`) so
  * that a `'keep'` policy can send it.
  */
-export type BodyEncoding = { ok: true; fields: LoggedBody } | { ok: false; error: BodyParseError; fields: LoggedBody };
+export type BodyEncoding =
+  | {
+      /** The body was encoded (and parsed, where its type is parsed and it was not cut). */
+      ok: true;
+      /** The body fields to merge into `request` or `response`. */
+      fields: LoggedBody;
+    }
+  | {
+      /** A body of a parsed type could not be parsed. */
+      ok: false;
+      /** Why; its message never quotes the body. */
+      error: BodyParseError;
+      /** The raw body without `body_args`, for a `'keep'` policy. */
+      fields: LoggedBody;
+    };
 
 const DEFAULT_REDACTED_VALUE = 'REDACTED';
 
-/** Encodes a captured body by its `Content-Type`, following the rules in this module's description. */
+/**
+ * Encodes a captured body by its `Content-Type`. Pure and synchronous; never throws on any body (only on an
+ * invalid `maxBodySize`/`maxJsonDepth`, with an `InvalidOptionError`). The rules, including those Kong leaves open:
+ *
+ * - Media types are matched without parameters and case. `application/json`, `application/x-www-form-urlencoded`
+ *   and `multipart/form-data` are parsed into `body_args`; `text/plain`, `text/html`, `application/xml`,
+ *   `text/xml` and `application/soap+xml` are text; any other type (`+json` suffixes included, as in Kong), or a
+ *   non-empty body without a content type, is base64 with `body_base64: true`.
+ * - An empty body that was not cut gives no body fields at all.
+ * - A body longer than `maxBodySize`, or one the adapter already cut (`totalSize > bytes.length`), is cut at the
+ *   limit and gets `body_truncated: true`. A cut body of a parsed type is not parsed: no `body_args` and no
+ *   error, since a prefix is not a malformed body. Text is cut at a UTF-8 character boundary (up to 3 bytes
+ *   short of the limit) so `body` stays valid text.
+ * - Text and parsed bodies go in `body` as text when they are valid UTF-8, else as base64 with
+ *   `body_base64: true`: lossless, and the entry stays valid JSON.
+ * - JSON: nesting deeper than `maxJsonDepth` is a parse failure, found by a linear bracket scan before
+ *   `JSON.parse`, so a 100k-deep body costs no stack. A UTF-8 byte order mark is skipped. A body that is not
+ *   valid UTF-8 is a parse failure. Error messages never quote the body.
+ * - Urlencoded: Kong's rules (repeats give arrays, a bare key gives `true`, `+` is a space, empty keys are
+ *   skipped, at most 100 pairs as with Kong's `lua_max_post_args`). A malformed escape is kept as written and
+ *   escapes that decode to invalid UTF-8 keep the raw text of that key or value: never a failure. A body that
+ *   is not valid UTF-8 is a parse failure.
+ * - Multipart: fields are strings (repeats give arrays), files are `{ filename, content_type, size }` under
+ *   their part name, unnamed parts are skipped, at most 1000 parts are read (the rest stay in the raw `body`).
+ *   A missing boundary, a malformed part header or a missing closing boundary is a parse failure.
+ * - Redaction (`redactBodyFields`) replaces values in `body_args`; the raw `body` must not leak them: a redacted
+ *   JSON body is re-serialized from its redacted `body_args` (compact), a form body has the values rewritten in
+ *   place, and a redacted multipart body loses its raw `body`. When `body_args` cannot be built (cut or
+ *   unparseable body) and redaction is configured, a form body is still rewritten in place, and the raw `body`
+ *   of a JSON or multipart body is left out, since it cannot be checked. Text and base64 bodies are not redacted.
+ */
 export function encodeBody(body: ExchangeBody, contentType: string | undefined, options: BodyEncodingOptions): BodyEncoding {
   checkCount(options.maxBodySize, 'maxBodySize');
   checkCount(options.maxJsonDepth, 'maxJsonDepth');

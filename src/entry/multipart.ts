@@ -25,7 +25,19 @@ export interface MultipartFileDescription {
 export const MAX_MULTIPART_PARTS = 1000;
 
 /** The result of {@link parseMultipart}. */
-export type MultipartResult = { ok: true; args: JsonObject } | { ok: false; reason: string };
+export type MultipartResult =
+  | {
+      /** The body parsed. */
+      ok: true;
+      /** Fields and file descriptions by part name. */
+      args: JsonObject;
+    }
+  | {
+      /** The body could not be parsed. */
+      ok: false;
+      /** busboy's reason (it never quotes the body). */
+      reason: string;
+    };
 
 /**
  * Parses a complete multipart body. Fields become strings (a repeated name gives an array in order), files
