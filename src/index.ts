@@ -19,6 +19,6 @@ export {
   type LogEntryBuilder,
   type ResolvedEntryOptions,
 } from './entry/build.js';
-export { logEntrySchema, type LogEntrySchema } from './entry/schema.js';
+export { logEntrySchema, type JsonSchema } from './entry/schema.js';
 export { serializeLogEntry } from './entry/serialize.js';
 export { parseUrlEncoded } from './entry/urlencoded.js';

@@ -40,7 +40,15 @@ export type CustomFieldFunction = (entry: Readonly<LogEntry>, context: CustomFie
 export type CustomField =
   | CustomFieldFunction
   | string
-  | { readonly value: CustomFieldFunction | string; readonly mode?: CustomFieldMode };
+  | CustomFieldWithMode;
+
+/** A custom field with an explicit write mode. */
+export interface CustomFieldWithMode {
+  /** The function or expression string computing the value. */
+  readonly value: CustomFieldFunction | string;
+  /** How the value is written; default `set`. */
+  readonly mode?: CustomFieldMode;
+}
 
 /** A map from dotted key (e.g. `request.tenant`) to custom field. */
 export type CustomFields = Readonly<Record<string, CustomField>>;

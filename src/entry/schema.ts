@@ -34,8 +34,10 @@ const bodyProperties = {
   body_args_error: { type: 'string' },
 } as const;
 
-/** JSON Schema of one log entry (Kong's layout plus kafka-log's body fields). */
-export const logEntrySchema = {
+/** A JSON Schema document (draft 7), as plain data. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+const entrySchema = {
   $id: 'kafka-log/log-entry',
   title: 'Kong log entry',
   type: 'object',
@@ -111,5 +113,5 @@ export const logEntrySchema = {
   additionalProperties: true,
 } as const;
 
-/** The type of {@link logEntrySchema}. */
-export type LogEntrySchema = typeof logEntrySchema;
+/** JSON Schema (draft 7) of one log entry: Kong's layout plus kafka-log's body fields. */
+export const logEntrySchema: JsonSchema = entrySchema;
