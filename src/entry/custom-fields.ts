@@ -1,0 +1,491 @@
+/**
+ * Custom fields (SPEC section 3): Kong's `custom_fields_by_lua` in JavaScript, written with the semantics of
+ * `kong.log.set_serialize_value`.
+ *
+ * Like Kong, which runs every `custom_fields_by_lua` snippet (each queuing a `set_serialize_value`) before
+ * `serialize()` applies the queue, kafka-log first evaluates every field against the entry as built, then
+ * writes the results in the configured order. So no field sees another custom field's result, and the order
+ * decides only which write wins.
+ *
+ * Values must be JSON data: `null`, booleans, finite numbers, strings, arrays and plain objects (nested
+ * `undefined` is dropped, as JSON does). Function values are written by reference, not copied.
+ *
+ * @module
+ */
+
+import { CustomFieldError, InvalidOptionError, describeError } from '../errors.js';
+import { dottedPathProblem, splitDottedPath, writeDottedPath } from './dotted-path.js';
+import type { LogEntry } from './log-entry.js';
+import type { CustomField, CustomFieldContext, CustomFieldFunction, CustomFieldMode, CustomFields } from './options.js';
+import { ExpressionSandbox, contextToJson } from './sandbox.js';
+import type { ExpressionOutcome } from './sandbox.js';
+
+/** Settings of {@link compileCustomFields}. */
+export interface CustomFieldsOptions {
+  /** Time limit of one expression evaluation, milliseconds (a positive integer). Default 50. */
+  expressionTimeoutMs?: number;
+  /** Largest JSON (UTF-8 bytes) a field's value may have; larger values give a `CustomFieldError`. Default 65536. */
+  maxValueBytes?: number;
+}
+
+/** One compiled custom field, as {@link CompiledCustomFields} lists it. */
+export interface CompiledCustomField {
+  /** The dotted key as configured. */
+  readonly key: string;
+  /** How the value is written. */
+  readonly mode: CustomFieldMode;
+  /** Whether the value comes from a function or from an expression string. */
+  readonly kind: 'function' | 'expression';
+}
+
+/** Custom fields validated and compiled once, at start-up, by {@link compileCustomFields}. */
+export interface CompiledCustomFields {
+  /** The fields, in the order they are written. */
+  readonly fields: readonly CompiledCustomField[];
+}
+
+const DEFAULT_EXPRESSION_TIMEOUT_MS = 50;
+const DEFAULT_MAX_VALUE_BYTES = 65_536;
+const MODES: ReadonlySet<string> = new Set(['set', 'add', 'replace']);
+
+/** The shared result of a call where every field went fine: no allocation on the common path. */
+const NO_ERRORS: CustomFieldError[] = Object.freeze([]) as unknown as CustomFieldError[];
+
+/** Brand of compiled field sets; `Symbol.for` so two copies of the package (ESM and CJS) recognise each other. */
+const COMPILED = Symbol.for('kafka-log.compiledCustomFields');
+
+/** A field with everything precomputed. */
+interface FieldPlan extends CompiledCustomField {
+  readonly segments: readonly string[];
+  /** The function, for function fields. */
+  readonly fn: CustomFieldFunction | undefined;
+  /** The sandbox index, for expression fields (-1 otherwise). */
+  readonly expression: number;
+}
+
+/** The real shape behind {@link CompiledCustomFields}. */
+interface CompiledPlan extends CompiledCustomFields {
+  readonly [COMPILED]: true;
+  readonly fields: readonly FieldPlan[];
+  readonly sandbox: ExpressionSandbox | undefined;
+  readonly maxValueBytes: number;
+  /** Fields that failed to compile (only for raw maps given straight to applyCustomFields). */
+  readonly compileErrors: readonly CustomFieldError[];
+  /** Per-call scratch for values, reused unless a call is already running (re-entrancy). */
+  scratch: unknown[] | undefined;
+}
+
+/**
+ * Validates and compiles custom fields once, at start-up. Keys must be non-empty dotted paths without empty
+ * segments or `__proto__`/`constructor`/`prototype` segments; expression strings are compiled in the sandbox
+ * here, once.
+ *
+ * @throws InvalidOptionError naming `customFields.<key>` (or the offending option) when anything is invalid.
+ */
+export function compileCustomFields(fields: CustomFields, options: CustomFieldsOptions = {}): CompiledCustomFields {
+  return compilePlan(fields, options, (error) => {
+    throw error;
+  });
+}
+
+/** Compiles, handing each invalid field to `onInvalid` (which throws at start-up, or records at run time). */
+function compilePlan(
+  fields: CustomFields,
+  options: CustomFieldsOptions,
+  onInvalid: (error: InvalidOptionError) => void,
+): CompiledPlan {
+  const timeoutMs = positiveInteger(options.expressionTimeoutMs, DEFAULT_EXPRESSION_TIMEOUT_MS, 'expressionTimeoutMs');
+  const maxValueBytes = positiveInteger(options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    throw new InvalidOptionError('customFields', 'must be an object mapping dotted keys to functions or expressions');
+  }
+  const plans: FieldPlan[] = [];
+  const compileErrors: CustomFieldError[] = [];
+  let sandbox: ExpressionSandbox | undefined;
+  for (const key of Object.keys(fields)) {
+    const name = `customFields.${key}`;
+    try {
+      const keyProblem = dottedPathProblem(key);
+      if (keyProblem !== undefined) throw new InvalidOptionError(name, keyProblem);
+      const { value, mode } = unpackField(fields[key], name);
+      if (typeof value === 'function') {
+        plans.push({ key, mode, kind: 'function', segments: splitDottedPath(key), fn: value, expression: -1 });
+        continue;
+      }
+      if (value.trim() === '') throw new InvalidOptionError(name, 'the expression is empty');
+      sandbox ??= new ExpressionSandbox({ timeoutMs, maxValueBytes });
+      let expression: number;
+      try {
+        expression = sandbox.compile(value, key);
+      } catch (error) {
+        throw new InvalidOptionError(name, `the expression does not compile: ${describeError(error)}`);
+      }
+      plans.push({ key, mode, kind: 'expression', segments: splitDottedPath(key), fn: undefined, expression });
+    } catch (error) {
+      if (!(error instanceof InvalidOptionError)) throw error;
+      onInvalid(error);
+      compileErrors.push(new CustomFieldError(key, error.message, error));
+    }
+  }
+  return {
+    [COMPILED]: true,
+    fields: plans,
+    sandbox,
+    maxValueBytes,
+    compileErrors: compileErrors.length === 0 ? NO_ERRORS : compileErrors,
+    scratch: undefined,
+  };
+}
+
+/** Reads a field's value and mode, checking their types. */
+function unpackField(
+  field: CustomField | undefined,
+  name: string,
+): { value: CustomFieldFunction | string; mode: CustomFieldMode } {
+  if (typeof field === 'function' || typeof field === 'string') return { value: field, mode: 'set' };
+  if (typeof field === 'object' && field !== null) {
+    const { value, mode = 'set' } = field;
+    if (!MODES.has(mode)) throw new InvalidOptionError(`${name}.mode`, "must be 'set', 'add' or 'replace'");
+    if (typeof value === 'function' || typeof value === 'string') return { value, mode };
+    throw new InvalidOptionError(`${name}.value`, 'must be a function or an expression string');
+  }
+  throw new InvalidOptionError(name, 'must be a function, an expression string, or { value, mode }');
+}
+
+/** Validates an optional positive integer option. */
+function positiveInteger(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidOptionError(field, 'must be a positive integer');
+  return value;
+}
+
+/** Raw maps given straight to applyCustomFields are compiled once each (leniently: bad fields become errors). */
+const rawMapPlans = new WeakMap<CustomFields, CompiledPlan>();
+
+/** Finds the plan behind `fields`, compiling a raw map the first time it is seen. */
+function planOf(fields: CompiledCustomFields | CustomFields): CompiledPlan {
+  if ((fields as Partial<CompiledPlan>)[COMPILED] === true) return fields as CompiledPlan;
+  const raw = fields as CustomFields;
+  let plan = rawMapPlans.get(raw);
+  if (plan === undefined) {
+    plan = compilePlan(raw, {}, () => {});
+    rawMapPlans.set(raw, plan);
+  }
+  return plan;
+}
+
+/**
+ * Evaluates the custom fields and writes their values into `entry` (in place), with Kong's
+ * `set_serialize_value` rules. Every field is evaluated against the entry as built; the values are then written
+ * in the configured order. A field that throws, returns a Promise, times out, returns a non-JSON or too large
+ * value, or writes below a non-object fails alone: the others still apply.
+ *
+ * Never throws. Returns the failures; on success, a shared frozen empty array.
+ */
+export function applyCustomFields(
+  entry: LogEntry,
+  fields: CompiledCustomFields | CustomFields,
+  context: CustomFieldContext = EMPTY_CONTEXT,
+): CustomFieldError[] {
+  let errors: CustomFieldError[] | undefined;
+  try {
+    const plan = planOf(fields);
+    if (plan.compileErrors.length > 0) errors = [...plan.compileErrors];
+    const count = plan.fields.length;
+    if (count === 0) return errors ?? NO_ERRORS;
+
+    const outcomes = plan.sandbox === undefined ? undefined : evaluateExpressions(plan.sandbox, entry, context);
+    const reuse = plan.scratch !== undefined;
+    const values = reuse ? plan.scratch! : new Array<unknown>(count);
+    plan.scratch = undefined; // taken: a re-entrant call allocates its own
+    // Phase 1: every value, computed against the entry as built. A failed field leaves FAILED in its slot.
+    for (let index = 0; index < count; index++) {
+      const field = plan.fields[index]!;
+      let problem: string | undefined;
+      if (field.fn !== undefined) {
+        try {
+          const value = field.fn(entry, context);
+          problem = isThenable(value)
+            ? 'returned a Promise; custom fields must be synchronous'
+            : jsonValueProblem(value, plan.maxValueBytes);
+          values[index] = value;
+        } catch (error) {
+          problem = `threw ${describeThrown(error)}`;
+        }
+      } else {
+        const outcome: ExpressionOutcome | undefined = outcomes?.[field.expression];
+        problem = outcome === undefined ? 'was not evaluated' : outcome.error;
+        values[index] = outcome?.value;
+      }
+      if (problem !== undefined) {
+        values[index] = FAILED;
+        errors = withError(errors, new CustomFieldError(field.key, problem));
+      }
+    }
+    // Phase 2: the writes, in order.
+    for (let index = 0; index < count; index++) {
+      const value = values[index];
+      values[index] = undefined; // drop references: the scratch outlives the call
+      if (value === FAILED) continue;
+      const field = plan.fields[index]!;
+      const problem = writeProblem(entry, field.segments, value, field.mode);
+      if (problem !== undefined) errors = withError(errors, new CustomFieldError(field.key, problem));
+    }
+    plan.scratch = values;
+  } catch (error) {
+    // Only a bug (or a hostile getter) gets here; the contract is to report, never to throw.
+    const reason = `custom fields could not be applied: ${describeError(error)}`;
+    errors = withError(errors, new CustomFieldError('*', reason));
+  }
+  return errors ?? NO_ERRORS;
+}
+
+/** Appends `error`, creating the list on the first failure. */
+function withError(errors: CustomFieldError[] | undefined, error: CustomFieldError): CustomFieldError[] {
+  if (errors === undefined) return [error];
+  errors.push(error);
+  return errors;
+}
+
+const EMPTY_CONTEXT: CustomFieldContext = Object.freeze({});
+
+/** Marks a field whose value could not be computed. */
+const FAILED: unique symbol = Symbol('failed');
+
+/** Runs the sandbox once for all expression fields of this entry. */
+function evaluateExpressions(
+  sandbox: ExpressionSandbox,
+  entry: LogEntry,
+  context: CustomFieldContext,
+): readonly ExpressionOutcome[] {
+  let entryJson: string;
+  try {
+    entryJson = JSON.stringify(entry);
+  } catch (error) {
+    const failure: ExpressionOutcome = { error: `could not be evaluated: the entry is not JSON (${describeError(error)})` };
+    return Array.from({ length: sandbox.size }, () => failure);
+  }
+  return sandbox.evaluateAll(entryJson, contextToJson(context));
+}
+
+/**
+ * Writes one value; returns what went wrong (a non-object on the path), or `undefined`.
+ */
+function writeProblem(
+  entry: LogEntry,
+  segments: readonly string[],
+  value: unknown,
+  mode: CustomFieldMode,
+): string | undefined {
+  const result = writeDottedPath(entry as Record<string, unknown>, segments, value, mode);
+  if (result.kind !== 'blocked') return undefined;
+  const at = segments.slice(0, result.index + 1).join('.');
+  return `cannot write below "${at}": it holds ${describeKind(result.found)}, not an object`;
+}
+
+/**
+ * Kong's `kong.log.set_serialize_value(key, value, { mode })`, applied at once: writes `value` at the dotted
+ * `key` of `entry` (creating missing objects in modes `set` and `add`); `set` always writes, `add` only when the
+ * key is absent, `replace` only when present; `undefined` removes the key (mode rules still apply).
+ *
+ * @throws CustomFieldError when the key is invalid, the mode unknown, the value not JSON data (no size limit
+ *   here), or a segment on the path holds a non-object.
+ */
+export function setSerializeValue(entry: LogEntry, key: string, value: unknown, mode: CustomFieldMode = 'set'): void {
+  const keyProblem = dottedPathProblem(key);
+  if (keyProblem !== undefined) throw new CustomFieldError(String(key), keyProblem);
+  if (!MODES.has(mode)) throw new CustomFieldError(key, "mode must be 'set', 'add' or 'replace'");
+  const valueProblem = jsonValueProblem(value, Number.POSITIVE_INFINITY);
+  if (valueProblem !== undefined) throw new CustomFieldError(key, valueProblem);
+  const problem = writeProblem(entry, splitDottedPath(key), value, mode);
+  if (problem !== undefined) throw new CustomFieldError(key, problem);
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function describeThrown(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return typeof error === 'string' ? error : `a non-Error value (${typeof error})`;
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  return `a ${typeof value} (${String(value)})`;
+}
+
+// ---- JSON data check for function values: one walk, no allocation unless something is wrong ----
+
+/** Below this depth no cycle check is needed: a cycle always makes a path deeper than this. */
+const CYCLE_CHECK_DEPTH = 64;
+/** The widest JSON a number can take (`-1.2345678901234567e-308`). */
+const MAX_NUMBER_CHARS = 24;
+
+/** Lower and upper bounds of the JSON size seen so far; module state keeps the walk allocation-free. */
+let lowBytes = 0;
+let highBytes = 0;
+let exact = false;
+const ancestors: unknown[] = [];
+/** Where a problem was found, innermost step first (filled only on the error path). */
+const problemPath: string[] = [];
+
+/**
+ * What keeps `value` from being JSON data within `maxBytes` of JSON, or `undefined` when it is fine. A top-level
+ * `undefined` is fine (it removes the field). Sizes are counted as bounds first and exactly only when the bounds
+ * straddle the limit, so a typical small value costs a type check or two.
+ */
+function jsonValueProblem(value: unknown, maxBytes: number): string | undefined {
+  if (value === undefined) return undefined;
+  const first = measure(value, false, maxBytes);
+  if (first !== undefined) return first;
+  if (highBytes <= maxBytes) return undefined;
+  if (lowBytes <= maxBytes) {
+    const second = measure(value, true, maxBytes);
+    if (second !== undefined) return second;
+    if (lowBytes <= maxBytes) return undefined;
+  }
+  return `the value is larger than maxValueBytes (${maxBytes} bytes of JSON)`;
+}
+
+/** One walk: a problem, or `undefined` with `lowBytes`/`highBytes` set (equal when `exactly`). */
+function measure(value: unknown, exactly: boolean, maxBytes: number): string | undefined {
+  lowBytes = 0;
+  highBytes = 0;
+  exact = exactly;
+  ancestors.length = 0;
+  problemPath.length = 0;
+  try {
+    const problem = walk(value, maxBytes);
+    if (problem === undefined || problemPath.length === 0) return problem;
+    return `${problem} (at value${problemPath.reverse().join('')})`;
+  } catch (error) {
+    if (error instanceof RangeError) return 'the value is nested too deeply';
+    throw error;
+  } finally {
+    ancestors.length = 0;
+    problemPath.length = 0;
+  }
+}
+
+function addBytes(low: number, high: number): void {
+  lowBytes += low;
+  highBytes += high;
+}
+
+/** Adds the JSON size of `value` to the bounds; returns a problem or `undefined`. */
+function walk(value: unknown, maxBytes: number): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      countString(value);
+      return undefined;
+    case 'boolean':
+      addBytes(value ? 4 : 5, value ? 4 : 5);
+      return undefined;
+    case 'number':
+      if (!Number.isFinite(value)) return `${String(value)} is not a JSON number`;
+      if (exact) {
+        const width = String(value).length;
+        addBytes(width, width);
+      } else addBytes(1, MAX_NUMBER_CHARS);
+      return undefined;
+    case 'object':
+      break;
+    default:
+      return `a ${typeof value} is not a JSON value`;
+  }
+  if (value === null) {
+    addBytes(4, 4);
+    return undefined;
+  }
+  // Past the limit there is no point going on.
+  if (lowBytes > maxBytes) return undefined;
+  if (ancestors.length >= CYCLE_CHECK_DEPTH && ancestors.includes(value)) return 'the value is cyclic';
+  let problem: string | undefined;
+  ancestors.push(value);
+  if (Array.isArray(value)) {
+    problem = walkArray(value, maxBytes);
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    // Realm-neutral: a plain object's prototype is a root prototype (or null).
+    if (proto === null || Object.getPrototypeOf(proto) === null) {
+      problem = walkObject(value as Record<string, unknown>, maxBytes);
+    } else {
+      const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+      const kind = typeof name === 'string' && name !== '' ? name : 'non-plain';
+      problem = `a ${kind} object is not JSON data, use plain objects, arrays and primitives`;
+    }
+  }
+  ancestors.pop();
+  return problem;
+}
+
+function walkArray(list: readonly unknown[], maxBytes: number): string | undefined {
+  const commas = list.length === 0 ? 0 : list.length - 1;
+  addBytes(2 + commas, 2 + commas);
+  for (let index = 0; index < list.length; index++) {
+    const item = list[index];
+    if (item === undefined) {
+      addBytes(4, 4); // JSON writes null
+      continue;
+    }
+    const problem = walk(item, maxBytes);
+    if (problem !== undefined) {
+      problemPath.push(`[${index}]`);
+      return problem;
+    }
+    if (lowBytes > maxBytes) return undefined;
+  }
+  return undefined;
+}
+
+function walkObject(object: Record<string, unknown>, maxBytes: number): string | undefined {
+  addBytes(2, 2);
+  let written = 0;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const item = object[key];
+    if (item === undefined) continue; // JSON leaves the key out
+    if (written++ > 0) addBytes(1, 1); // comma
+    countString(key);
+    addBytes(1, 1); // colon
+    const problem = walk(item, maxBytes);
+    if (problem !== undefined) {
+      problemPath.push(`.${key}`);
+      return problem;
+    }
+    if (lowBytes > maxBytes) return undefined;
+  }
+  return undefined;
+}
+
+/** Adds a JSON string's size: bounds normally, the exact UTF-8 size of its escaped form when `exact`. */
+function countString(text: string): void {
+  if (!exact) {
+    addBytes(text.length + 2, text.length * 6 + 2);
+    return;
+  }
+  let bytes = 2;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22 || code === 0x5c) bytes += 2;
+    else if (code < 0x20) bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6;
+    else if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        index++;
+      } else bytes += 6; // a lone surrogate is written as an escape
+    } else if (code >= 0xdc00 && code <= 0xdfff) bytes += 6;
+    else bytes += 3;
+  }
+  addBytes(bytes, bytes);
+}
