@@ -9,7 +9,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { BodyParseError, type BodySide, InvalidOptionError } from '../errors.js';
 import { type BodyKind, bodyKindOf, mediaTypeOf } from './content-type.js';
 import type { ExchangeBody } from './exchange.js';
-import { parseFormBody } from './form.js';
+import { parseUrlEncoded } from './urlencoded.js';
 import type { JsonValue, LoggedBody } from './log-entry.js';
 import { parseMultipart } from './multipart.js';
 import { redactBodyArgs, redactFormBody } from './redact-body.js';
@@ -125,7 +125,7 @@ export function encodeBody(body: ExchangeBody, contentType: string | undefined, 
   const text = view.toString('utf8');
 
   if (kind === 'urlencoded') {
-    const args = parseFormBody(text);
+    const args = parseUrlEncoded(text);
     if (paths !== undefined && redactBodyArgs(args, paths, replacement)) {
       return { ok: true, fields: { body: redactFormBody(text, paths, replacement, args), body_args: args } };
     }

@@ -6,6 +6,7 @@
 
 import type { RawHeaders } from './exchange.js';
 import type { HeaderMap } from './log-entry.js';
+import { defineField } from './own-field.js';
 
 /** Kong reads at most 100 headers per message (`lua_max_req_headers`); so does kafka-log by default. */
 export const DEFAULT_MAX_HEADERS = 100;
@@ -34,7 +35,7 @@ export function toHeaderMap(raw: RawHeaders, options: HeaderMapOptions): HeaderM
     if (existing === undefined) {
       if (kept >= options.maxHeaders) return;
       kept++;
-      defineField(map, key, value);
+      defineField<string | string[]>(map, key, value);
     } else if (typeof existing === 'string') {
       map[key] = [existing, value];
     } else {
@@ -54,19 +55,11 @@ export function toHeaderMap(raw: RawHeaders, options: HeaderMapOptions): HeaderM
   }
 
   for (const name of options.redact) {
-    if (Object.hasOwn(map, name)) defineField(map, name, options.redactedValue);
+    if (Object.hasOwn(map, name)) defineField<string | string[]>(map, name, options.redactedValue);
   }
   return map;
 }
 
-/**
- * Writes an own property even for the name `__proto__`, which plain assignment would turn into a prototype
- * change: a client controls header and query names.
- */
-export function defineField<T>(target: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  else target[key] = value;
-}
 
 /** The first value of a header in a raw header list or record, or undefined; `name` must be lower-case. */
 export function firstHeader(raw: RawHeaders, name: string): string | undefined {

@@ -8,7 +8,7 @@
 import type { Buffer } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { defineOwn } from './form.js';
+import { defineField } from './own-field.js';
 import type { JsonObject, JsonValue } from './log-entry.js';
 
 /** How a file part appears in `body_args` (under its part name): described, never inlined. */
@@ -91,9 +91,9 @@ export function parseMultipart(body: Buffer, contentType: string): MultipartResu
 
 function addPart(args: JsonObject, name: string, value: JsonValue): void {
   const existing = Object.hasOwn(args, name) ? args[name] : undefined;
-  if (existing === undefined) defineOwn<JsonValue>(args, name, value);
+  if (existing === undefined) defineField<JsonValue>(args, name, value);
   else if (Array.isArray(existing)) existing.push(value);
-  else defineOwn<JsonValue>(args, name, [existing, value]);
+  else defineField<JsonValue>(args, name, [existing, value]);
 }
 
 function reasonOf(error: unknown): string {

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type FormArgs, redactFormText } from './form.js';
+import type { QueryMap } from './log-entry.js';
+import { redactUrlEncoded } from './urlencoded.js';
 import type { JsonValue } from './log-entry.js';
 
 /** Redaction paths split once, cached per configured list (the list is fixed for a builder's lifetime). */
@@ -61,11 +62,11 @@ export function redactBodyArgs(args: JsonValue, paths: readonly string[], replac
  * goes. Without `args` (a cut body, never parsed) it errs on the safe side: the first segment of every path
  * counts. Needs no full parse, so it works on a cut body too.
  */
-export function redactFormBody(text: string, paths: readonly string[], replacement: string, args?: FormArgs): string {
+export function redactFormBody(text: string, paths: readonly string[], replacement: string, args?: QueryMap): string {
   const { wholePaths, firstSegments } = compile(paths);
   const isRedacted = (key: string): boolean =>
     wholePaths.has(key) || (firstSegments.has(key) && (args === undefined || Array.isArray(args[key])));
-  return redactFormText(text, isRedacted, replacement);
+  return redactUrlEncoded(text, isRedacted, replacement);
 }
 
 function redactAt(value: JsonValue, segments: readonly string[], index: number, replacement: string): boolean {

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { type BodyEncodingOptions, bodyKindOf, encodeBody, mediaTypeOf } from '../../src/entry/body.js';
-import { decodeFormComponent, parseFormBody } from '../../src/entry/form.js';
+import { decodeComponent, parseUrlEncoded } from '../../src/entry/urlencoded.js';
 import { MAX_MULTIPART_PARTS, parseMultipart } from '../../src/entry/multipart.js';
 import { InvalidOptionError } from '../../src/errors.js';
 
@@ -121,11 +121,11 @@ describe('form parsing', () => {
     ['%FF', '%FF'],
     ['x%FF+%41', 'x%FF+%41'],
   ])('decodes %j as %j', (raw, decoded) => {
-    expect(decodeFormComponent(raw)).toBe(decoded);
+    expect(decodeComponent(raw)).toBe(decoded);
   });
 
   it('caps the number of pairs read', () => {
-    expect(parseFormBody('a=1&b=2&c=3', 2)).toEqual({ a: '1', b: '2' });
+    expect(parseUrlEncoded('a=1&b=2&c=3', 2)).toEqual({ a: '1', b: '2' });
   });
 });
 
