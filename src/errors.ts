@@ -114,3 +114,14 @@ export class SerializeError extends KafkaLogError {
     super(ErrorCodes.SERIALIZE, `log entry could not be serialized: ${reason}`, { cause });
   }
 }
+
+/** Entries were dropped by the publisher; `reason` is the drop reason counted in its stats. */
+export class DroppedError extends KafkaLogError {
+  /** The drop reason (e.g. `queue_full_entries`, `retry_time_exceeded`, `closed`). */
+  readonly reason: string;
+
+  constructor(reason: string, message: string, cause?: unknown) {
+    super(reason === 'closed' ? ErrorCodes.CLOSED : ErrorCodes.DROPPED, message, { cause });
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Exact delivery counters. At every moment `accepted = sent + dropped.total + buffered + inFlight`.
+ *
+ * @module
+ */
+
+/** Why entries were dropped. */
+export type DropReason =
+  | 'queue_full_entries'
+  | 'queue_full_bytes'
+  | 'queue_full_messages'
+  | 'retry_time_exceeded'
+  | 'non_retriable'
+  | 'closed'
+  | 'close_timeout'
+  | 'serialize_failed'
+  | 'message_too_large'
+  | 'topic_not_allowed'
+  | 'routing_failed';
+
+/** Every drop reason, for iteration and documentation. */
+export const DROP_REASONS: readonly DropReason[] = [
+  'queue_full_entries',
+  'queue_full_bytes',
+  'queue_full_messages',
+  'retry_time_exceeded',
+  'non_retriable',
+  'closed',
+  'close_timeout',
+  'serialize_failed',
+  'message_too_large',
+  'topic_not_allowed',
+  'routing_failed',
+];
+
+/** A snapshot of the publisher's counters (entries, unless named otherwise). */
+export interface PublisherStats {
+  /** Entries handed to `publish`. */
+  accepted: number;
+  /** Entries acknowledged by the broker (with acks 0: written to the socket). */
+  sent: number;
+  /** Entries re-sent: each retry of a request adds its entries. */
+  retried: number;
+  /** Entries dropped, in total and per reason. */
+  dropped: { total: number; byReason: Record<DropReason, number> };
+  /** Message value bytes acknowledged. */
+  bytesSent: number;
+  /** Entries in produce requests not yet settled (including those waiting to be retried). */
+  inFlight: number;
+  /** Entries waiting in the queue. */
+  buffered: number;
+  /** Serialized bytes of the entries waiting in the queue. */
+  bufferedBytes: number;
+}
+
+/** Mutable counters owned by the publisher. */
+export class StatsCounters {
+  /** See {@link PublisherStats.accepted}. */
+  accepted = 0;
+  /** See {@link PublisherStats.sent}. */
+  sent = 0;
+  /** See {@link PublisherStats.retried}. */
+  retried = 0;
+  /** See {@link PublisherStats.bytesSent}. */
+  bytesSent = 0;
+  /** See {@link PublisherStats.inFlight}. */
+  inFlight = 0;
+  /** See {@link PublisherStats.buffered}. */
+  buffered = 0;
+  /** See {@link PublisherStats.bufferedBytes}. */
+  bufferedBytes = 0;
+  /** Total of {@link StatsCounters.byReason}. */
+  droppedTotal = 0;
+  /** Drops per reason. */
+  readonly byReason: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+    DropReason,
+    number
+  >;
+
+  /** Counts `count` dropped entries. */
+  drop(reason: DropReason, count: number): void {
+    this.byReason[reason] += count;
+    this.droppedTotal += count;
+  }
+
+  /** A copy safe to hand out. */
+  snapshot(): PublisherStats {
+    return {
+      accepted: this.accepted,
+      sent: this.sent,
+      retried: this.retried,
+      dropped: { total: this.droppedTotal, byReason: { ...this.byReason } },
+      bytesSent: this.bytesSent,
+      inFlight: this.inFlight,
+      buffered: this.buffered,
+      bufferedBytes: this.bufferedBytes,
+    };
+  }
+}

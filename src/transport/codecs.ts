@@ -1,0 +1,109 @@
+/**
+ * Compression codecs beyond gzip, transport-neutral (Buffer in, Buffer out), loaded only when chosen.
+ * Everything here installs without native builds: snappy and lz4 are pure JavaScript (`snappyjs`, `lz4js`);
+ * zstd is Node's own `node:zlib` where it has it (Node 22.15+), else WebAssembly (`@bokuweb/zstd-wasm`).
+ *
+ * @module
+ */
+import * as zlib from 'node:zlib';
+import { TransportError } from './transport.js';
+
+/** A codec: compress and decompress whole buffers. */
+export interface Codec {
+  /** Compresses. */
+  compress(input: Buffer): Promise<Buffer>;
+  /** Decompresses. */
+  decompress(input: Buffer): Promise<Buffer>;
+}
+
+/** Codecs that need loading. */
+export type LoadableCodec = 'snappy' | 'lz4' | 'zstd';
+
+type Bytes = (input: Uint8Array) => Uint8Array;
+
+async function optional<T>(name: string, codec: LoadableCodec): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch {
+    throw new TransportError(
+      'missing_dependency',
+      `compression "${codec}" needs the package "${name}": npm install ${name}`,
+      false,
+    );
+  }
+}
+
+function moduleExports<T>(mod: T | { default: T }): T {
+  return (mod as { default?: T }).default ?? (mod as T);
+}
+
+// Java clients write snappy in xerial's framing: a 16-byte header, then [4-byte length][raw snappy] chunks.
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+
+async function snappyCodec(): Promise<Codec> {
+  const snappy = moduleExports(await optional<{ compress: Bytes; uncompress: Bytes }>('snappyjs', 'snappy'));
+  const raw = (input: Uint8Array) => Buffer.from(snappy.uncompress(input));
+  return {
+    // Raw snappy, as kafkajs' own codec packages write: the broker and Java consumers read it.
+    compress: async (input) => Buffer.from(snappy.compress(input)),
+    decompress: async (input) => {
+      if (input.length < 16 || !input.subarray(0, 8).equals(XERIAL_MAGIC)) return raw(input);
+      const chunks: Buffer[] = [];
+      for (let at = 16; at + 4 <= input.length; ) {
+        const size = input.readUInt32BE(at);
+        chunks.push(raw(input.subarray(at + 4, at + 4 + size)));
+        at += 4 + size;
+      }
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
+async function lz4Codec(): Promise<Codec> {
+  const lz4 = moduleExports(await optional<{ compress: Bytes; decompress: Bytes }>('lz4js', 'lz4'));
+  return {
+    compress: async (input) => Buffer.from(lz4.compress(input)),
+    decompress: async (input) => Buffer.from(lz4.decompress(input)),
+  };
+}
+
+interface ZstdWasm {
+  init(): Promise<void>;
+  compress(input: Uint8Array, level?: number): Uint8Array;
+  decompress(input: Uint8Array): Uint8Array;
+}
+
+interface ZlibWithZstd {
+  zstdCompressSync(input: Buffer): Buffer;
+  zstdDecompressSync(input: Buffer): Buffer;
+}
+
+async function zstdCodec(): Promise<Codec> {
+  const native = zlib as unknown as Partial<ZlibWithZstd>;
+  if (typeof native.zstdCompressSync === 'function' && typeof native.zstdDecompressSync === 'function') {
+    const { zstdCompressSync, zstdDecompressSync } = native as ZlibWithZstd;
+    return {
+      compress: async (input) => zstdCompressSync(input),
+      decompress: async (input) => zstdDecompressSync(input),
+    };
+  }
+  const wasm = moduleExports(await optional<ZstdWasm>('@bokuweb/zstd-wasm', 'zstd'));
+  await wasm.init();
+  return {
+    compress: async (input) => Buffer.from(wasm.compress(input, 3)),
+    decompress: async (input) => Buffer.from(wasm.decompress(input)),
+  };
+}
+
+const loading = new Map<LoadableCodec, Promise<Codec>>();
+
+/** Loads a codec once; rejects with a `missing_dependency` {@link TransportError} when its package is absent. */
+export function loadCodec(name: LoadableCodec): Promise<Codec> {
+  let codec = loading.get(name);
+  if (!codec) {
+    codec = name === 'snappy' ? snappyCodec() : name === 'lz4' ? lz4Codec() : zstdCodec();
+    codec.catch(() => loading.delete(name));
+    loading.set(name, codec);
+  }
+  return codec;
+}

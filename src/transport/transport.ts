@@ -1,0 +1,140 @@
+/**
+ * The publisher's own, small view of a Kafka client: connect, produce a batch of records, close. Nothing outside
+ * `src/transport/` sees a Kafka client's types, so another client can be put behind the same interface.
+ *
+ * @module
+ */
+import type { SecureContext } from 'node:tls';
+import { ErrorCodes, KafkaLogError } from '../errors.js';
+
+/** One Kafka record. */
+export interface ProduceRecord {
+  /** Topic. */
+  readonly topic: string;
+  /** Partition; when absent the transport chooses one (by key hash, else sticky per request). */
+  readonly partition?: number;
+  /** Key, or `null`. */
+  readonly key: Buffer | null;
+  /** Value. */
+  readonly value: Buffer;
+  /** Headers. */
+  readonly headers?: Readonly<Record<string, Buffer | string>>;
+}
+
+/** Compression codecs a transport must support. */
+export type TransportCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/**
+ * One produce request. A failed request is retried by passing the SAME object again: the transport keeps its
+ * partition choices (and, for an idempotent producer, its sequence numbers) stable across those retries.
+ */
+export interface ProduceRequest {
+  /** The records, in order. */
+  readonly records: readonly ProduceRecord[];
+}
+
+/** Log levels a transport reports. */
+export type TransportLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** SASL settings a transport receives. */
+export interface TransportSasl {
+  /** Mechanism. */
+  mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER';
+  /** User, for PLAIN and SCRAM. */
+  username?: string;
+  /** Password, for PLAIN and SCRAM. */
+  password?: string;
+  /** SCRAM with the `tokenauth=true` extension (delegation tokens). */
+  tokenAuth?: boolean;
+  /** Gives a current OAUTHBEARER token and its SASL extensions. */
+  oauthBearerToken?: () => Promise<{ value: string; extensions?: Record<string, string> }>;
+}
+
+/** Everything a transport needs to connect and produce. */
+export interface TransportConfig {
+  /** `host:port` bootstrap brokers. */
+  brokers: readonly string[];
+  /** Client id. */
+  clientId: string;
+  /** Connect/authentication timeout, ms. */
+  connectionTimeout: number;
+  /** TCP keep-alive: initial delay in ms, or `undefined` for none. */
+  keepAliveMs: number | undefined;
+  /** TLS settings, or `undefined` for plaintext. */
+  tls:
+    | {
+        rejectUnauthorized: boolean;
+        ca?: string | Buffer | Array<string | Buffer>;
+        cert?: string | Buffer;
+        key?: string | Buffer;
+        secureContext?: SecureContext;
+        servername?: string;
+      }
+    | undefined;
+  /** SASL settings, or `undefined`. */
+  sasl: TransportSasl | undefined;
+  /** Produce acks. */
+  acks: -1 | 0 | 1;
+  /** Broker-side produce timeout, ms. */
+  requestTimeout: number;
+  /** Compression. */
+  compression: TransportCompression;
+  /** Idempotent producer. */
+  idempotent: boolean;
+  /** The client's own retries of one request (bounded: the publisher retries on top). */
+  maxRequestRetries: number;
+  /** Backoff between the client's own retries, ms. */
+  retryBackoff: number;
+  /** Least level worth reporting through {@link TransportHooks.log}; lets the client skip building lines. */
+  logLevel: TransportLogLevel | 'silent';
+}
+
+/** Callbacks a transport reports through. */
+export interface TransportHooks {
+  /** A log line (the transport strips nothing: the publisher redacts). */
+  log(level: TransportLogLevel, namespace: string, message: string, extra?: Record<string, unknown>): void;
+}
+
+/** The transport contract. */
+export interface Transport {
+  /** Connects (idempotent; concurrent calls share one attempt). Rejects with a {@link TransportError}. */
+  connect(): Promise<void>;
+  /** Produces one request; resolves when acknowledged. Rejects with a {@link TransportError}. */
+  produce(request: ProduceRequest): Promise<void>;
+  /** Releases every socket and timer. Never rejects. */
+  close(): Promise<void>;
+}
+
+/** Creates a transport. */
+export type TransportFactory = (config: TransportConfig, hooks: TransportHooks) => Transport | Promise<Transport>;
+
+/** What went wrong in a transport, classified. */
+export type TransportErrorKind = 'authentication' | 'broker' | 'timeout' | 'missing_dependency' | 'message_too_large';
+
+/** A transport failure: retriable or not, with a message free of secrets. */
+export class TransportError extends KafkaLogError {
+  /** The classification. */
+  readonly kind: TransportErrorKind;
+
+  constructor(kind: TransportErrorKind, message: string, retriable: boolean) {
+    const code =
+      kind === 'authentication'
+        ? ErrorCodes.AUTHENTICATION
+        : kind === 'timeout'
+          ? ErrorCodes.TIMEOUT
+          : kind === 'missing_dependency'
+            ? ErrorCodes.MISSING_DEPENDENCY
+            : ErrorCodes.BROKER;
+    super(code, message, { retriable });
+    this.kind = kind;
+  }
+}
+
+/** Approximate bytes a record takes in a produce request (value, key, headers, record overhead). */
+export function recordSize(record: ProduceRecord): number {
+  let size = 24 + record.value.length + (record.key?.length ?? 0);
+  if (record.headers) {
+    for (const [name, value] of Object.entries(record.headers)) size += 8 + name.length + value.length;
+  }
+  return size;
+}
