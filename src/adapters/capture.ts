@@ -1,0 +1,389 @@
+/**
+ * The node:http capture every adapter shares: it watches one `IncomingMessage`/`ServerResponse` pair and, when
+ * the response is over, turns what it saw into an {@link HttpExchange}.
+ *
+ * How it watches without changing what the application sees:
+ * - the request body is observed where node's HTTP parser hands it to the stream (`req.push`), so the stream's
+ *   flow mode is untouched and a reader that starts late still gets every byte;
+ * - the response body is observed by wrapping `res.write`/`res.end` on the instance (every signature forwarded
+ *   as given; bytes are counted as handed to node, so after any compression middleware installed later);
+ * - the end is one `'close'` listener on the response (node emits it after `'finish'`, and also when the client
+ *   went away first: that is an aborted exchange, logged with status 499).
+ *
+ * The per-request path allocates one capture object and no closures: the wrappers and the listener are shared
+ * module functions that find their capture through a symbol property.
+ *
+ * @module
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ExchangeBody, ExchangeTls, ExchangeUpstream, HttpExchange, RawHeaders } from '../entry/exchange.js';
+import { headerBlockSize } from '../entry/headers.js';
+import type { AuthenticatedEntity, JsonObject, ResponseSource } from '../entry/log-entry.js';
+import { tlsFactsOf } from './tls-facts.js';
+
+/** Status logged when the client went away before the response finished (nginx's and Kong's convention). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** What a capture keeps besides sizes and timings. */
+export interface CaptureSettings {
+  /** Keep the first `maxBodySize` bytes of the request body. */
+  readonly captureRequestBody: boolean;
+  /** Keep the first `maxBodySize` bytes of the response body. */
+  readonly captureResponseBody: boolean;
+  /** Most body bytes kept per side. */
+  readonly maxBodySize: number;
+}
+
+/** Told once per capture, when the response is over (finished or aborted). */
+export interface CaptureCompletion<TContext> {
+  /** Called from the response's `'close'` event; must not throw. */
+  complete(capture: ExchangeCapture<TContext>): void;
+}
+
+const kCapture = Symbol('kafka-log.capture');
+
+/** The internals of node's `OutgoingMessage` the capture reads (stable since node 0.x, absent on HTTP/2). */
+interface OutgoingInternals {
+  _header?: string | null;
+  _hasBody?: boolean;
+}
+
+type Tapped = { [kCapture]?: ExchangeCapture<unknown> };
+type WriteFunction = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
+type EndFunction = (chunk?: unknown, encoding?: unknown, callback?: unknown) => ServerResponse;
+type PushFunction = (chunk: unknown, encoding?: BufferEncoding) => boolean;
+
+/** Keeps the first `limit` bytes of a body. */
+class BodyTap {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: Buffer): void {
+    const room = this.limit - this.kept;
+    if (room <= 0 || chunk.length === 0) return;
+    // Copied: a writer may reuse its buffer once write() returns.
+    const part = Buffer.from(chunk.length <= room ? chunk : chunk.subarray(0, room));
+    this.chunks.push(part);
+    this.kept += part.length;
+  }
+
+  body(totalSize: number): ExchangeBody {
+    const bytes = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.kept);
+    return { bytes, totalSize };
+  }
+}
+
+/**
+ * One request/response being watched. Adapters and gateways annotate it (handler start, source, route,
+ * upstream facts) through its public fields and methods; {@link ExchangeCapture.toExchange} reads it out.
+ * `TContext` is the framework's request object, handed to user hooks and custom fields.
+ */
+export class ExchangeCapture<TContext = IncomingMessage> {
+  /** node's request. */
+  readonly request: IncomingMessage;
+  /** node's response. */
+  readonly response: ServerResponse;
+  /** The framework's request object (hooks and custom fields receive it). */
+  context: TContext;
+  /** Wall-clock start, ms since the epoch. */
+  readonly startedAt: number;
+  /** Monotonic start (`performance.now()`), ≈ when the request's headers had been read. */
+  readonly startTime: number;
+  /** When the parser delivered the end of the request body (0 until then). */
+  requestEndTime = 0;
+  /** When the application first wrote to the response (0 until then): the first response byte. */
+  firstWriteTime = 0;
+  /** When the route handler (the app as upstream) began; 0 when it never ran. */
+  handlerStartTime = 0;
+  /** When the response was over (0 until then). */
+  endTime = 0;
+  /** True when the client went away before the response finished. */
+  aborted = false;
+  /** Who produced the response, when the adapter knows better than the default. */
+  source: ResponseSource | undefined = undefined;
+  /** The matched route. */
+  route: JsonObject | undefined = undefined;
+  /** The service. */
+  service: JsonObject | undefined = undefined;
+  /** The consumer. */
+  consumer: JsonObject | undefined = undefined;
+  /** The authenticated credential. */
+  authenticatedEntity: AuthenticatedEntity | undefined = undefined;
+  /** Upstream facts (gateways). */
+  upstream: ExchangeUpstream | undefined = undefined;
+  /** Measured upstream time, ms (gateways); overrides the handler time. */
+  upstreamLatency: number | undefined = undefined;
+  /** Bytes of request body the parser delivered. */
+  requestBodyBytes = 0;
+  /** Bytes of response body handed to node. */
+  responseBodyBytes = 0;
+
+  private readonly method: string;
+  private readonly uri: string;
+  private readonly remoteAddress: string;
+  private readonly localPort: number | undefined;
+  private readonly tls: ExchangeTls | undefined;
+  private readonly completion: CaptureCompletion<TContext>;
+  private readonly requestTap: BodyTap | undefined;
+  private readonly responseTap: BodyTap | undefined;
+  /** Chunked-encoding framing the writes so far would add (`<hex size>\r\n` + `\r\n` per non-empty chunk). */
+  private chunkFraming = 0;
+  private readonly originalPush: PushFunction;
+  private readonly originalWrite: WriteFunction;
+  private readonly originalEnd: EndFunction;
+
+  constructor(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: TContext,
+    settings: CaptureSettings,
+    completion: CaptureCompletion<TContext>,
+  ) {
+    this.startTime = performance.now();
+    this.startedAt = Date.now();
+    this.request = request;
+    this.response = response;
+    this.context = context;
+    this.completion = completion;
+    // Read now: express rewrites req.url under mounted routers, and an aborted socket forgets its peer.
+    this.method = request.method ?? 'GET';
+    this.uri = request.url ?? '/';
+    const socket = request.socket;
+    this.remoteAddress = socket?.remoteAddress ?? '';
+    this.localPort = socket?.localPort;
+    this.tls = socket === undefined ? undefined : tlsFactsOf(socket);
+    this.requestTap = settings.captureRequestBody ? new BodyTap(settings.maxBodySize) : undefined;
+    this.responseTap = settings.captureResponseBody ? new BodyTap(settings.maxBodySize) : undefined;
+    // A request whose body the parser already delivered (a capture started late) has nothing left to observe.
+    if (request.complete) this.requestEndTime = this.startTime;
+
+    const tappedRequest = request as IncomingMessage & Tapped;
+    const tappedResponse = response as ServerResponse & Tapped;
+    tappedRequest[kCapture] = this as ExchangeCapture<unknown>;
+    tappedResponse[kCapture] = this as ExchangeCapture<unknown>;
+    this.originalPush = request.push as PushFunction;
+    this.originalWrite = response.write as WriteFunction;
+    this.originalEnd = response.end as EndFunction;
+    request.push = tappedPush;
+    response.write = tappedWrite as ServerResponse['write'];
+    response.end = tappedEnd as ServerResponse['end'];
+    response.on('close', onResponseClose);
+  }
+
+  /** Marks the moment the route handler began (the first call wins). */
+  markHandlerStart(): void {
+    if (this.handlerStartTime === 0) this.handlerStartTime = performance.now();
+  }
+
+  /** The snapshot of what was seen, for the entry builder. Call once the capture is complete. */
+  toExchange(): HttpExchange {
+    const request = this.request;
+    const response = this.response as ServerResponse & OutgoingInternals;
+    const endTime = this.endTime === 0 ? performance.now() : this.endTime;
+    const total = endTime - this.startTime;
+    const headerText = typeof response._header === 'string' ? response._header : undefined;
+    const hasBody = response._hasBody !== false;
+    const bodyBytes = hasBody ? this.responseBodyBytes : 0;
+    // Chunked framing counts only when node chose chunked encoding, plus the closing `0\r\n\r\n`.
+    const framing = hasBody && response.chunkedEncoding ? this.chunkFraming + 5 : 0;
+    const httpVersion = request.httpVersion || '1.1';
+
+    const exchange: HttpExchange = {
+      request: {
+        method: this.method,
+        uri: this.uri,
+        httpVersion,
+        scheme: this.tls === undefined ? 'http' : 'https',
+        port: this.localPort,
+        headers: request.rawHeaders,
+        // `METHOD SP uri SP HTTP/x.y CRLF`, the header block, then the body bytes the parser delivered.
+        size:
+          this.method.length +
+          this.uri.length +
+          httpVersion.length +
+          9 +
+          headerBlockSize(request.rawHeaders) +
+          this.requestBodyBytes,
+        tls: this.tls,
+      },
+      response: {
+        status: this.aborted ? CLIENT_CLOSED_REQUEST : response.statusCode,
+        headers: headerText === undefined ? (response.getHeaders() as RawHeaders) : headerListOf(headerText),
+        size: (headerText === undefined ? 0 : headerText.length) + bodyBytes + framing,
+      },
+      remoteAddress: this.remoteAddress,
+      timings: this.timings(total, endTime),
+    };
+    if (this.requestTap !== undefined) exchange.request.body = this.requestTap.body(this.requestBodyBytes);
+    if (this.responseTap !== undefined && hasBody) exchange.response.body = this.responseTap.body(bodyBytes);
+    if (this.source !== undefined) exchange.source = this.source;
+    if (this.route !== undefined) exchange.route = this.route;
+    if (this.service !== undefined) exchange.service = this.service;
+    if (this.consumer !== undefined) exchange.consumer = this.consumer;
+    if (this.authenticatedEntity !== undefined) exchange.authenticatedEntity = this.authenticatedEntity;
+    if (this.upstream !== undefined) exchange.upstream = this.upstream;
+    return exchange;
+  }
+
+  /**
+   * - receive: start to the end of the request body (the whole exchange when the body never ended);
+   * - upstream: a gateway's measured time, else handler start to the first response byte (Kong's waiting time);
+   * - own: the time before the handler began; the whole exchange when no handler ran.
+   */
+  private timings(total: number, endTime: number): HttpExchange['timings'] {
+    const receive = this.requestEndTime === 0 ? total : this.requestEndTime - this.startTime;
+    const timings: HttpExchange['timings'] = { startedAt: this.startedAt, total, receive };
+    if (this.upstreamLatency !== undefined) {
+      timings.upstream = this.upstreamLatency;
+    } else if (this.handlerStartTime !== 0) {
+      const answeredAt = this.firstWriteTime === 0 ? endTime : this.firstWriteTime;
+      timings.upstream = Math.max(0, answeredAt - this.handlerStartTime);
+      timings.own = this.handlerStartTime - this.startTime;
+    } else {
+      timings.own = total;
+    }
+    return timings;
+  }
+
+  /** @internal Request body bytes as the parser delivers them; `null` is the end of the body. */
+  onRequestChunk(chunk: unknown): void {
+    if (chunk === null) {
+      if (this.requestEndTime === 0) this.requestEndTime = performance.now();
+      return;
+    }
+    if (!(chunk instanceof Uint8Array)) return;
+    this.requestBodyBytes += chunk.length;
+    this.requestTap?.add(chunk as Buffer);
+  }
+
+  /** @internal A chunk the application handed to `write`/`end` while the response was still open. */
+  onResponseChunk(chunk: unknown, encoding: unknown): void {
+    if (this.firstWriteTime === 0) this.firstWriteTime = performance.now();
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    let length: number;
+    if (typeof chunk === 'string') {
+      length = Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+      if (this.responseTap !== undefined && length > 0) {
+        this.responseTap.add(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+      }
+    } else if (chunk instanceof Uint8Array) {
+      length = chunk.length;
+      if (this.responseTap !== undefined) this.responseTap.add(chunk as Buffer);
+    } else {
+      return;
+    }
+    if (length === 0) return;
+    this.responseBodyBytes += length;
+    this.chunkFraming += hexDigits(length) + 4;
+  }
+
+  /** @internal The response is over: record the end and hand the capture on, once. */
+  settle(): void {
+    if (this.endTime !== 0) return;
+    this.endTime = performance.now();
+    this.aborted = !this.response.writableFinished;
+    this.completion.complete(this);
+  }
+
+  /** @internal */
+  push(request: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+    this.onRequestChunk(chunk);
+    return this.originalPush.call(request, chunk, encoding);
+  }
+
+  /** @internal */
+  write(response: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
+    const open = !response.writableEnded;
+    const accepted = this.originalWrite.call(response, chunk, encoding, callback);
+    if (open) this.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
+    return accepted;
+  }
+
+  /** @internal */
+  end(response: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): ServerResponse {
+    // Counted before the call: ending may complete the response synchronously.
+    if (!response.writableEnded) this.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
+    return this.originalEnd.call(response, chunk, encoding, callback);
+  }
+}
+
+/**
+ * Starts watching one request/response. Returns the capture already attached when called twice for the same
+ * request (two adapters stacked), so nothing is counted twice.
+ */
+export function startCapture<TContext>(
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: TContext,
+  settings: CaptureSettings,
+  completion: CaptureCompletion<TContext>,
+): ExchangeCapture<TContext> {
+  const existing = (request as IncomingMessage & Tapped)[kCapture];
+  if (existing !== undefined) return existing as ExchangeCapture<TContext>;
+  return new ExchangeCapture(request, response, context, settings, completion);
+}
+
+/** The capture watching `request` (or its response), if any: how adapters and gateways annotate it. */
+export function captureOf<TContext = unknown>(
+  message: IncomingMessage | ServerResponse,
+): ExchangeCapture<TContext> | undefined {
+  return (message as (IncomingMessage | ServerResponse) & Tapped)[kCapture] as ExchangeCapture<TContext> | undefined;
+}
+
+function tappedPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const capture = (this as IncomingMessage & Tapped)[kCapture];
+  if (capture === undefined) return Readable.prototype.push.call(this, chunk, encoding);
+  return capture.push(this, chunk, encoding);
+}
+
+function tappedWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  const capture = (this as ServerResponse & Tapped)[kCapture] as ExchangeCapture<unknown>;
+  return capture.write(this, chunk, encoding, callback);
+}
+
+function tappedEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+  const capture = (this as ServerResponse & Tapped)[kCapture] as ExchangeCapture<unknown>;
+  return capture.end(this, chunk, encoding, callback);
+}
+
+function onResponseClose(this: ServerResponse): void {
+  (this as ServerResponse & Tapped)[kCapture]?.settle();
+}
+
+/** Hex digits of a chunk size, as chunked encoding writes it. */
+function hexDigits(length: number): number {
+  let digits = 1;
+  while (length >= 16) {
+    length = Math.floor(length / 16);
+    digits++;
+  }
+  return digits;
+}
+
+/**
+ * The header lines node wrote (`_header`: status line, `Name: value` lines, blank line) as a flat
+ * `[name, value, ...]` list, repeats kept: exactly what went on the wire, including `Date`, `Connection` and
+ * `Transfer-Encoding` that node adds itself.
+ */
+export function headerListOf(block: string): string[] {
+  const list: string[] = [];
+  let lineStart = block.indexOf('\r\n') + 2;
+  if (lineStart === 1) return list;
+  while (lineStart < block.length) {
+    const lineEnd = block.indexOf('\r\n', lineStart);
+    const end = lineEnd === -1 ? block.length : lineEnd;
+    if (end === lineStart) break;
+    const colon = block.indexOf(':', lineStart);
+    if (colon !== -1 && colon < end) {
+      let valueStart = colon + 1;
+      while (valueStart < end && (block.charCodeAt(valueStart) === 32 || block.charCodeAt(valueStart) === 9)) valueStart++;
+      list.push(block.slice(lineStart, colon), block.slice(valueStart, end));
+    }
+    lineStart = end + 2;
+  }
+  return list;
+}

@@ -1,0 +1,118 @@
+/**
+ * `kafka-log/express`: an Express 5 middleware that logs every exchange in Kong's format.
+ *
+ * ```ts
+ * const log = kafkaLog({ sink: publisher });
+ * app.use(log);               // first, before any middleware that reads the body or answers
+ * app.get('/users/:id', ...);
+ * app.use(log.errorHandler);  // after the routes: errors are logged with source "kong"
+ * ```
+ *
+ * What the entry says:
+ * - `route`: `{ path }`, the matched route's path under its routers' base URLs (e.g. `/api/users/:id`);
+ * - `source`: `upstream` when a route handler produced the response; `kong` when a middleware answered before
+ *   any route handler ran (an early exit, a 404) or when an error was passed on (`next(err)`, a thrown error,
+ *   a rejected promise) and an error handler produced the response;
+ * - `latencies.proxy`: from the moment the route matched to the first response byte (Kong's waiting time for
+ *   the upstream); `-1` when no route handler ran. `latencies.kong`: the time before the route handler (the
+ *   middleware's own time); the whole exchange when no route handler ran.
+ *
+ * @module
+ */
+
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { JsonObject } from '../entry/log-entry.js';
+import { type ExchangeCapture, captureOf } from './capture.js';
+import type { KafkaLogAdapterOptions } from './options.js';
+import { createExchangePipeline } from './pipeline.js';
+
+export type { KafkaLogAdapterOptions } from './options.js';
+export type { LogSink, SinkMeta } from './sink.js';
+
+/** Options of {@link kafkaLog}: hooks and custom field functions receive Express's `Request`. */
+export type KafkaLogExpressOptions = KafkaLogAdapterOptions<Request>;
+
+/** The middleware {@link kafkaLog} returns, with its error-handling companion. */
+export interface KafkaLogMiddleware extends RequestHandler {
+  /**
+   * Install after the routes (before your own error handlers): marks the exchange as answered by the error
+   * path (`source: "kong"`) and passes the error on unchanged.
+   */
+  readonly errorHandler: ErrorRequestHandler;
+}
+
+// Where the router package (Express 5's router) records errors passed along a request; read-only here.
+const ROUTER_ERRORS = Symbol.for('router.tracing.publishedErrors');
+const kRoute = Symbol('kafka-log.expressRoute');
+
+type RouteHolder = { [kRoute]?: unknown; baseUrl?: string };
+
+/**
+ * Creates the middleware. Options are compiled once (invalid ones throw `InvalidOptionError`); per request it
+ * only starts the capture, and it never throws into the app.
+ */
+export function kafkaLog(options: KafkaLogExpressOptions): KafkaLogMiddleware {
+  const pipeline = createExchangePipeline<Request>(options, { beforeBuild: describeExpressExchange });
+  let probedPrototype: object | null = null;
+
+  const middleware = function kafkaLogMiddleware(request: Request, response: Response, next: NextFunction): void {
+    const prototype = Object.getPrototypeOf(request) as object | null;
+    if (prototype !== probedPrototype && prototype !== null) {
+      probedPrototype = prototype;
+      try {
+        installRouteProbe(prototype);
+      } catch (error) {
+        pipeline.report(error);
+      }
+    }
+    pipeline.capture(request, response, request);
+    next();
+  };
+
+  const errorHandler: ErrorRequestHandler = function kafkaLogErrorHandler(error, request, _response, next) {
+    const capture = captureOf(request);
+    if (capture !== undefined) capture.source = 'kong';
+    next(error);
+  };
+
+  return Object.assign(middleware, { errorHandler });
+}
+
+/**
+ * Express's router assigns `req.route` when a route matches, just before its handlers run. An accessor on the
+ * app's request prototype (Express gives each app its own, and mounted apps inherit it) turns that assignment
+ * into the handler-start signal, with no per-request cost and without touching the router. The value is
+ * stored and returned unchanged.
+ */
+function installRouteProbe(prototype: object): void {
+  // Only Express apps' request prototypes (they own `app`); never node's shared IncomingMessage.prototype.
+  if (!Object.hasOwn(prototype, 'app') || Object.getOwnPropertyDescriptor(prototype, 'route') !== undefined) return;
+  Object.defineProperty(prototype, 'route', {
+    configurable: true,
+    enumerable: true,
+    get(this: RouteHolder): unknown {
+      return this[kRoute];
+    },
+    set(this: RouteHolder, route: unknown) {
+      this[kRoute] = route;
+      const capture = captureOf(this as unknown as Request);
+      if (capture === undefined || route === undefined || route === null) return;
+      capture.markHandlerStart();
+      capture.route = routeOf(this.baseUrl, (route as { path?: unknown }).path);
+    },
+  });
+}
+
+/** `{ path }` of the matched route, under the base URL of the router that matched it. */
+function routeOf(baseUrl: string | undefined, path: unknown): JsonObject {
+  const routePath = typeof path === 'string' ? path : String(path);
+  if (baseUrl === undefined || baseUrl === '' || baseUrl === '/') return { path: routePath };
+  return { path: routePath === '/' ? baseUrl : `${baseUrl}${routePath}` };
+}
+
+/** Decides `source` when the error handler did not: `kong` unless a route handler answered without error. */
+function describeExpressExchange(capture: ExchangeCapture<Request>): void {
+  if (capture.source !== undefined) return;
+  const errors = (capture.request as unknown as { [ROUTER_ERRORS]?: { size: number } })[ROUTER_ERRORS];
+  if (capture.handlerStartTime === 0 || (errors !== undefined && errors.size > 0)) capture.source = 'kong';
+}
