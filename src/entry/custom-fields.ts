@@ -205,9 +205,13 @@ export function applyCustomFields(
       if (field.fn !== undefined) {
         try {
           const value = field.fn(entry, context);
-          problem = isThenable(value)
-            ? 'returned a Promise; custom fields must be synchronous'
-            : jsonValueProblem(value, plan.maxValueBytes);
+          if (isThenable(value)) {
+            // A rejected promise must not surface as an unhandled rejection in the host app.
+            if (value instanceof Promise) value.catch(ignore);
+            problem = 'returned a Promise; custom fields must be synchronous';
+          } else {
+            problem = jsonValueProblem(value, plan.maxValueBytes);
+          }
           values[index] = value;
         } catch (error) {
           problem = `threw ${describeThrown(error)}`;
@@ -300,6 +304,8 @@ export function setSerializeValue(entry: LogEntry, key: string, value: unknown, 
   const problem = writeProblem(entry, splitDottedPath(key), value, mode);
   if (problem !== undefined) throw new CustomFieldError(key, problem);
 }
+
+function ignore(): void {}
 
 function isThenable(value: unknown): boolean {
   return (

@@ -316,6 +316,7 @@ function copyContextValue(value: unknown, depth: number, budget: { left: number 
   if (Array.isArray(value)) {
     const list: unknown[] = [];
     for (const item of value) {
+      if (budget.left <= 0) break;
       const copied = copyContextValue(item, depth + 1, budget, ancestors);
       list.push(copied === undefined ? null : copied);
     }
@@ -327,6 +328,7 @@ function copyContextValue(value: unknown, depth: number, budget: { left: number 
     if (plain || depth <= 1) {
       const object: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
+        if (budget.left <= 0) break;
         if (!plain && key.startsWith('_')) continue;
         const copied = copyContextValue((value as Record<string, unknown>)[key], depth + 1, budget, ancestors);
         if (copied !== undefined) object[key] = copied;
