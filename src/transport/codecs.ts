@@ -59,10 +59,48 @@ async function snappyCodec(): Promise<Codec> {
   };
 }
 
+interface Lz4js {
+  compressBound(n: number): number;
+  compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
+  decompress(input: Uint8Array): Uint8Array;
+}
+
+const LZ4_MAGIC = 0x184d2204;
+const LZ4_BLOCK = 64 * 1024;
+// FLG: version 01 with independent blocks (Kafka refuses dependent blocks); BD: 64 KB blocks, as Java writes.
+const LZ4_FLG = 0x60;
+const LZ4_BD = 0x40;
+
 async function lz4Codec(): Promise<Codec> {
-  const lz4 = moduleExports(await optional<{ compress: Bytes; decompress: Bytes }>('lz4js', 'lz4'));
+  const lz4 = moduleExports(await optional<Lz4js>('lz4js', 'lz4'));
+  const xxh = moduleExports(await optional<{ hash(seed: number, b: Uint8Array, at: number, n: number): number }>('lz4js/xxh32.js', 'lz4'));
+  const header = Buffer.alloc(7);
+  header.writeUInt32LE(LZ4_MAGIC, 0);
+  header[4] = LZ4_FLG;
+  header[5] = LZ4_BD;
+  header[6] = (xxh.hash(0, header, 4, 2) >>> 8) & 0xff;
+  const hashTable = new Uint32Array(1 << 16);
+  const scratch = new Uint8Array(lz4.compressBound(LZ4_BLOCK));
   return {
-    compress: async (input) => Buffer.from(lz4.compress(input)),
+    // lz4js' own frame writer marks blocks dependent; this writes the frame around its block compressor.
+    compress: async (input) => {
+      const parts: Buffer[] = [header];
+      for (let at = 0; at < input.length; at += LZ4_BLOCK) {
+        const size = Math.min(LZ4_BLOCK, input.length - at);
+        hashTable.fill(0); // independent blocks: no match may reach into an earlier block
+        const packed = lz4.compressBlock(input, scratch, at, size, hashTable);
+        const length = Buffer.alloc(4);
+        if (packed > 0 && packed < size) {
+          length.writeUInt32LE(packed, 0);
+          parts.push(length, Buffer.from(scratch.subarray(0, packed)));
+        } else {
+          length.writeUInt32LE((0x80000000 | size) >>> 0, 0);
+          parts.push(length, input.subarray(at, at + size));
+        }
+      }
+      parts.push(Buffer.alloc(4));
+      return Buffer.concat(parts);
+    },
     decompress: async (input) => Buffer.from(lz4.decompress(input)),
   };
 }
