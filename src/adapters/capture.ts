@@ -136,6 +136,7 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   private readonly originalWrite: WriteFunction;
   private readonly originalEnd: EndFunction;
 
+  /** @internal Adapters start captures through their pipeline (`startCapture`). */
   constructor(
     request: IncomingMessage,
     response: ServerResponse,

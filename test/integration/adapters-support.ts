@@ -1,0 +1,93 @@
+// Adapter end-to-end helpers: one KafkaLogPublisher per topic on the real local broker, and one kafkajs
+// consumer per test file that reads every topic of the file back (one group join instead of one per test).
+import { randomUUID } from 'node:crypto';
+import kafkajs from 'kafkajs';
+import type { KafkaInfo } from '../../scripts/local-kafka.mjs';
+import type { LogEntry } from '../../src/entry/log-entry.js';
+import type { KafkaLogError } from '../../src/errors.js';
+import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
+import type { LogSink } from '../../src/adapters/sink.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** A sink that publishes through a real publisher and keeps adapter-side errors for assertions. */
+export interface BrokerSink extends LogSink {
+  readonly publisher: KafkaLogPublisher;
+  readonly topic: string;
+  readonly errors: KafkaLogError[];
+}
+
+export interface BrokerHarness {
+  /** A sink publishing to the named topic of this file. */
+  sink(name: string): BrokerSink;
+  /** Waits until `count` entries arrived on the named topic (flushing its publisher first) and returns them. */
+  entries(name: string, count: number, timeoutMs?: number): Promise<LogEntry[]>;
+  /** Closes publishers, consumer and admin. */
+  close(): Promise<void>;
+}
+
+/** Creates one topic per name, starts a consumer reading all of them from the beginning. */
+export async function brokerHarness(kafka: KafkaInfo, names: readonly string[]): Promise<BrokerHarness> {
+  const run = randomUUID().slice(0, 8);
+  const topicOf = new Map(names.map((name) => [name, `adapters-${name}-${run}`]));
+  const client = new Kafka({ clientId: `adapters-test-${run}`, brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [...topicOf.values()].map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+
+  const received = new Map<string, LogEntry[]>([...topicOf.values()].map((topic) => [topic, []]));
+  const consumer = client.consumer({ groupId: `adapters-test-${run}`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...topicOf.values()], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const value = message.value?.toString('utf8') ?? 'null';
+      const parsed = JSON.parse(value) as LogEntry | LogEntry[];
+      received.get(topic)?.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+    },
+  });
+
+  const publishers = new Map<string, KafkaLogPublisher>();
+  const topic = (name: string): string => {
+    const found = topicOf.get(name);
+    if (found === undefined) throw new Error(`unknown topic name ${name}`);
+    return found;
+  };
+
+  return {
+    sink(name) {
+      const errors: KafkaLogError[] = [];
+      const publisher = new KafkaLogPublisher({
+        brokers: kafka.brokers,
+        topic: topic(name),
+        maxCoalescingDelay: 5,
+        flushTimeout: 20,
+        logLevel: 'silent',
+      });
+      publishers.set(name, publisher);
+      return {
+        publisher,
+        topic: topic(name),
+        errors,
+        publish: (entry, meta) => publisher.publish(entry, meta),
+        reportError: (error) => errors.push(error),
+      };
+    },
+    async entries(name, count, timeoutMs = 20_000) {
+      const list = received.get(topic(name)) as LogEntry[];
+      const deadline = Date.now() + timeoutMs;
+      while (list.length < count) {
+        if (Date.now() > deadline) throw new Error(`only ${list.length} of ${count} entries arrived on ${name}`);
+        // Entries are published when a response closes, which may be after the client saw the response.
+        await publishers.get(name)?.flush();
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return list.slice(0, count);
+    },
+    async close() {
+      await Promise.all([...publishers.values()].map((publisher) => publisher.close()));
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// kafka-log/express details on a real Express 5 app on 127.0.0.1, entries recorded by a sink.
+import http, { IncomingMessage } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kafkaLog } from '../../src/adapters/express.js';
+import { close, listen, recordingSink } from './adapters-support.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map(close));
+});
+
+async function serve(app: express.Express): Promise<number> {
+  const server = http.createServer(app);
+  servers.push(server);
+  return listen(server);
+}
+
+describe('kafkaLog (Express 5)', () => {
+  it('detects thrown errors without the error handler installed (Express answers 500)', async () => {
+    const sink = recordingSink();
+    const app = express();
+    app.set('env', 'test'); // keeps Express's default handler from printing the stack
+    app.use(kafkaLog({ sink }));
+    app.get('/boom', () => {
+      throw new Error('boom');
+    });
+    const port = await serve(app);
+    expect((await fetch(`http://127.0.0.1:${port}/boom`)).status).toBe(500);
+    const entry = await sink.next();
+    expect(entry.source).toBe('kong');
+    expect(entry.response.status).toBe(500);
+    expect(entry.route).toEqual({ path: '/boom' });
+  });
+
+  it('keeps req.route readable in handlers and joins nested routers and sub-apps into the route path', async () => {
+    const sink = recordingSink();
+    const app = express();
+    app.use(kafkaLog({ sink }));
+    const seen: string[] = [];
+    const inner = express.Router();
+    inner.get('/items/:id', (req: Request, res: Response) => {
+      seen.push(req.route.path as string);
+      res.send('item');
+    });
+    const v1 = express.Router();
+    v1.use('/shop', inner);
+    app.use('/v1', v1);
+    const sub = express();
+    sub.get('/ping', (_req: Request, res: Response) => res.send('pong'));
+    sub.get('/', (_req: Request, res: Response) => res.send('root'));
+    app.use('/admin', sub);
+    const port = await serve(app);
+
+    expect(await (await fetch(`http://127.0.0.1:${port}/v1/shop/items/9`)).text()).toBe('item');
+    expect(await (await fetch(`http://127.0.0.1:${port}/admin/ping`)).text()).toBe('pong');
+    expect(await (await fetch(`http://127.0.0.1:${port}/admin`)).text()).toBe('root');
+    expect(seen).toEqual(['/items/:id']);
+    expect((await sink.next()).route).toEqual({ path: '/v1/shop/items/:id' });
+    const ping = await sink.next();
+    expect(ping.route).toEqual({ path: '/admin/ping' });
+    expect(ping.request.uri).toBe('/admin/ping');
+    expect((await sink.next()).route).toEqual({ path: '/admin' });
+    // Only the apps' own request prototypes carry the probe, never node's.
+    expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'route')).toBeUndefined();
+  });
+
+  it('measures the handler as the upstream and the middleware before it as kong time', async () => {
+    const sink = recordingSink();
+    const app = express();
+    app.use(kafkaLog({ sink }));
+    app.use((_req: Request, _res: Response, next: NextFunction) => {
+      setTimeout(next, 60);
+    });
+    app.get('/work', (_req: Request, res: Response) => {
+      setTimeout(() => res.send('done'), 80);
+    });
+    const port = await serve(app);
+    await fetch(`http://127.0.0.1:${port}/work`);
+    const entry = await sink.next();
+    expect(entry.latencies.kong).toBeGreaterThanOrEqual(55);
+    expect(entry.latencies.kong).toBeLessThan(75);
+    expect(entry.latencies.proxy).toBeGreaterThanOrEqual(75);
+    expect(entry.latencies.request).toBeGreaterThanOrEqual(entry.latencies.kong + entry.latencies.proxy - 2);
+  });
+
+  it('lets a route hook override the path and gives custom fields the Express request', async () => {
+    const sink = recordingSink();
+    const app = express();
+    app.use(
+      kafkaLog({
+        sink,
+        route: (req) => ({ name: `${req.method} ${req.route?.path ?? '?'}` }),
+        customFields: { 'request.params': (_entry, context) => (context.request as Request).params },
+      }),
+    );
+    app.get('/orders/:orderId', (_req: Request, res: Response) => res.sendStatus(204));
+    const port = await serve(app);
+    expect((await fetch(`http://127.0.0.1:${port}/orders/77`)).status).toBe(204);
+    const entry = await sink.next();
+    expect(entry.route).toEqual({ name: 'GET /orders/:orderId' });
+    expect((entry.request as unknown as Record<string, unknown>).params).toEqual({ orderId: '77' });
+    expect(entry.response.status).toBe(204);
+  });
+});
