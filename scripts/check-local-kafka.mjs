@@ -65,6 +65,27 @@ function withTimeout(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * createTopics, then poll metadata until every partition has a leader. kafkajs' own `waitForLeaders` gives up with
+ * "This server does not host this topic-partition" when the broker's metadata cache lags the controller (KRaft,
+ * busy machine), so it is not used.
+ */
+async function createTopic(admin, spec) {
+  await admin.createTopics({ topics: [spec], waitForLeaders: false });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+      const parts = meta.topics[0]?.partitions ?? [];
+      if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${spec.topic} has no leader after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Create a topic, produce with acks=-1, consume it back with a consumer group, all with the given client config. */
 async function roundTrip(name, config) {
   const kafka = new Kafka({
@@ -80,7 +101,7 @@ async function roundTrip(name, config) {
   const consumer = kafka.consumer({ groupId: `${topic}-group` });
   try {
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopic(admin, { topic, numPartitions: 1 });
     await producer.connect();
     const values = ['one', 'two', 'three'].map((v) => `${name}:${v}`);
     await producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) });
@@ -297,9 +318,11 @@ async function clusterCheck() {
   const topic = `failover-${Date.now()}`;
   try {
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-      waitForLeaders: true,
+    await createTopic(admin, {
+      topic,
+      numPartitions: 1,
+      replicationFactor: 3,
+      configEntries: [{ name: 'min.insync.replicas', value: '2' }],
     });
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ value: 'before' }] });
