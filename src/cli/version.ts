@@ -1,0 +1,24 @@
+/**
+ * The package version, read from the package.json next to the built CLI (`dist/../package.json`).
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The version of the installed kafka-log package, or `unknown`. */
+export function packageVersion(): string {
+  // `__filename` exists in the CommonJS build the `bin` points at; the ESM build falls back to argv.
+  const here = typeof __filename === 'string' ? __filename : (process.argv[1] ?? '');
+  let dir = dirname(here);
+  for (let i = 0; i < 4; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'kafka-log' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here: look one folder up
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
