@@ -180,6 +180,15 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     if (this.handlerStartTime === 0) this.handlerStartTime = performance.now();
   }
 
+  /**
+   * Says no upstream was reached (a gateway whose upstream failed): `latencies.proxy` is -1 and the whole
+   * exchange is the gateway's own time.
+   */
+  clearUpstream(): void {
+    this.handlerStartTime = 0;
+    this.upstreamLatency = undefined;
+  }
+
   /** The snapshot of what was seen, for the entry builder. Call once the capture is complete. */
   toExchange(): HttpExchange {
     const request = this.request;
