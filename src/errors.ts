@@ -125,3 +125,28 @@ export class DroppedError extends KafkaLogError {
     this.reason = reason;
   }
 }
+
+/** The schema registry could not be reached, or answered with an error. Unreachable or 5xx: retriable. */
+export class RegistryError extends KafkaLogError {
+  /** The HTTP status the registry answered with; absent when it could not be reached. */
+  readonly status: number | undefined;
+  /** Confluent's `error_code` (e.g. 40401: subject not found), when the registry sent one. */
+  readonly registryErrorCode: number | undefined;
+
+  constructor(message: string, options: { status?: number; registryErrorCode?: number; retriable: boolean; cause?: unknown }) {
+    super(ErrorCodes.REGISTRY, message, { retriable: options.retriable, cause: options.cause });
+    this.status = options.status;
+    this.registryErrorCode = options.registryErrorCode;
+  }
+}
+
+/** An entry does not fit the registered schema. `path` names the failing value (e.g. `response.status`). Never retriable. */
+export class SchemaMismatchError extends KafkaLogError {
+  /** Dotted path of the value that does not fit (`""` for the whole entry). */
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super(ErrorCodes.SCHEMA_MISMATCH, `entry does not fit the schema at "${path}": ${problem}`);
+    this.path = path;
+  }
+}

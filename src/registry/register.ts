@@ -1,0 +1,58 @@
+/**
+ * `registerKongSchemas`: registers kafka-log's ready-made Kong log-entry schema (Avro, JSON Schema or Protobuf)
+ * under a subject, by convention `<topic>-value` (Confluent's TopicNameStrategy).
+ *
+ * @module
+ */
+
+import { InvalidOptionError } from '../errors.js';
+import { RegistryClient, type SchemaType } from './client.js';
+import { KONG_LOG_ENTRY_AVRO_SCHEMA, KONG_LOG_ENTRY_JSON_SCHEMA, KONG_LOG_ENTRY_PROTO_SCHEMA } from './kong-schemas.js';
+import { type RegistryOptions, resolveRegistryOptions } from './options.js';
+
+/** The subject Confluent's default TopicNameStrategy gives a topic's values (`<topic>-value`) or keys (`<topic>-key`). */
+export function topicSubject(topic: string, part: 'value' | 'key' = 'value'): string {
+  return `${topic}-${part}`;
+}
+
+/** The ready-made Kong log-entry schema text of a type. */
+export function kongLogEntrySchema(type: SchemaType): string {
+  switch (type) {
+    case 'AVRO':
+      return JSON.stringify(KONG_LOG_ENTRY_AVRO_SCHEMA);
+    case 'JSON':
+      return JSON.stringify(KONG_LOG_ENTRY_JSON_SCHEMA);
+    case 'PROTOBUF':
+      return KONG_LOG_ENTRY_PROTO_SCHEMA;
+  }
+}
+
+/** What {@link registerKongSchemas} registers. */
+export interface RegisterKongSchemaRequest {
+  /** Which of the ready-made schemas. */
+  type: SchemaType;
+  /** The subject, e.g. `topicSubject('kong-logs')` = `kong-logs-value`. */
+  subject: string;
+}
+
+/**
+ * Registers the ready-made Kong log-entry schema of `type` under `subject` and returns its schema id (the same
+ * id again when it is already registered). Only `url`, `auth`, `sslVerify` and `requestTimeoutMs` of the
+ * registry options are used; `valueSchema` may be left out.
+ */
+export async function registerKongSchemas(
+  registryOptions: Omit<RegistryOptions, 'valueSchema'> & Partial<Pick<RegistryOptions, 'valueSchema'>>,
+  request: RegisterKongSchemaRequest,
+): Promise<{ id: number; subject: string; type: SchemaType }> {
+  if (request.type !== 'AVRO' && request.type !== 'JSON' && request.type !== 'PROTOBUF')
+    throw new InvalidOptionError('type', 'must be "AVRO", "JSON" or "PROTOBUF"');
+  const options = resolveRegistryOptions({ ...registryOptions, valueSchema: registryOptions.valueSchema ?? { subject: request.subject, version: 'latest' } });
+  if (typeof request.subject !== 'string' || request.subject.length === 0) throw new InvalidOptionError('subject', 'must be a non-empty string');
+  const client = new RegistryClient(options);
+  try {
+    const id = await client.register(request.subject, { schema: kongLogEntrySchema(request.type), schemaType: request.type });
+    return { id, subject: request.subject, type: request.type };
+  } finally {
+    client.close();
+  }
+}
