@@ -113,13 +113,13 @@ export class MemoryBroker {
   }
 }
 
-// kafkajs writes string headers as UTF-8 bytes; a consumer always reads Buffers.
+// kafkajs writes string headers as UTF-8 bytes; a consumer always reads Buffers. Frozen: tests share these.
 function toMessage(record: ProduceRecord, config: TransportConfig, request: number): RecordedMessage {
   const headers: Record<string, Buffer> = {};
   for (const [name, value] of Object.entries(record.headers ?? {})) {
     headers[name] = typeof value === 'string' ? Buffer.from(value) : Buffer.from(value);
   }
-  return {
+  return Object.freeze({
     topic: record.topic,
     ...(record.partition === undefined ? {} : { partition: record.partition }),
     key: record.key === null ? null : Buffer.from(record.key),
@@ -128,7 +128,7 @@ function toMessage(record: ProduceRecord, config: TransportConfig, request: numb
     compression: config.compression,
     acks: config.acks,
     request,
-  };
+  });
 }
 
 class MemoryTransport implements Transport {
