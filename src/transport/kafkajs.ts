@@ -179,6 +179,16 @@ const AUTH_TYPES = new Set([
   'CLUSTER_AUTHORIZATION_FAILED',
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
+const TRANSIENT = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSLockTimeout',
+]);
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
 
 interface KafkajsErrorLike {
@@ -219,11 +229,10 @@ export function classifyKafkajsError(error: unknown): TransportError {
       return new TransportError('message_too_large', `the broker refused the batch: ${e.message}`, false);
     }
   }
-  const root = chain[chain.length - 1];
   const timeout = chain.some((e) => e.name === 'KafkaJSRequestTimeoutError' || e.name === 'KafkaJSTimeout');
-  // After kafkajs' bounded retries, judge by the error that made it retry.
-  const retriable =
-    chain[0]?.name === 'KafkaJSNumberOfRetriesExceeded' ? root?.retriable !== false : chain[0]?.retriable !== false;
+  // kafkajs wraps a transient cause (connection refused, leader moving) in non-retriable envelopes once its own
+  // bounded retries are spent: the request is worth retrying later when anything in the chain was transient.
+  const retriable = timeout || chain.some((e) => e.retriable === true || (e.name !== undefined && TRANSIENT.has(e.name)));
   return new TransportError(timeout ? 'timeout' : 'broker', message, retriable);
 }
 
@@ -273,7 +282,9 @@ export class KafkajsTransport implements Transport {
       // The broker answers within `timeout` (requestTimeout) plus network time.
       requestTimeout: config.requestTimeout + 5000,
       enforceRequestTimeout: true,
-      retry: this.#retry(),
+      // The cluster's own retrier (connect, metadata) runs INSIDE the producer's: kept to one retry so the
+      // nesting does not multiply into minutes that the publisher's maxRetryTime cannot see.
+      retry: { retries: 1, initialRetryTime: Math.max(1, config.retryBackoff), maxRetryTime: Math.max(1, config.retryBackoff), multiplier: 1, factor: 0 },
       socketFactory: socketFactory(config.keepAliveMs),
       logLevel: KAFKAJS_LEVELS[config.logLevel],
       logCreator: () => (entry: KafkajsLogEntry) => {
