@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// npm run bench:publish - delivery throughput against the local broker (scripts/local-kafka.mjs), in one run:
+//   publisher   KafkaLogPublisher: publish() each entry, then flush()   (default batching: 200 messages a request)
+//   sendBatch   hand-tuned kafkajs: serialize, sendBatch 200 messages at a time, one request in flight
+//   naive       kafkajs producer.send() per entry, awaited
+// Same ~1.4 KB Kong entries, same serializer, acks 1, no compression, a fresh one-partition topic per variant and
+// round. Rounds are interleaved so machine noise hits every variant alike; ratios are medians of per-round ratios.
+// Last line: {"bench":"publish","entries_per_s":N,"vs_sendbatch":R,"vs_naive":R}
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureKafka } from '../scripts/local-kafka.mjs';
+import { median, table } from './lib/measure.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 20_000);
+const NAIVE_ENTRIES = Number(process.env.BENCH_NAIVE_ENTRIES ?? 1_500);
+const PER_REQUEST = 200;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+/** The built package when it exports the publisher, else the sources bundled on the fly. */
+async function loadLibrary() {
+  const dist = path.join(root, 'dist/index.cjs');
+  if (existsSync(dist)) {
+    const lib = require(dist);
+    if (lib.KafkaLogPublisher) return lib;
+  }
+  const { buildSync } = await import('esbuild');
+  const out = path.join(root, '.local/bench/publisher.cjs');
+  mkdirSync(path.dirname(out), { recursive: true });
+  buildSync({
+    stdin: {
+      contents:
+        "export { KafkaLogPublisher } from './src/publisher/publisher.ts'; export { serializeLogEntry } from './src/entry/serialize.ts';",
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: out,
+    external: ['kafkajs', 'fast-json-stringify', 'snappyjs', 'lz4js', '@bokuweb/zstd-wasm'],
+    logLevel: 'silent',
+  });
+  return require(out);
+}
+
+function entry(i) {
+  return {
+    request: {
+      id: `7f9c2ba4e88f827d616045507605853e-${i}`,
+      uri: `/api/v2/orders/${i}?expand=items&currency=EUR`,
+      url: `https://shop.example.internal:8443/api/v2/orders/${i}?expand=items&currency=EUR`,
+      querystring: { expand: 'items', currency: 'EUR' },
+      method: 'GET',
+      headers: {
+        host: 'shop.example.internal:8443',
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0',
+        accept: 'application/json, text/plain, */*',
+        'accept-encoding': 'gzip, deflate, br',
+        authorization: 'REDACTED',
+        'x-request-id': `7f9c2ba4e88f827d616045507605853e-${i}`,
+        'x-forwarded-for': '203.0.113.7, 10.0.0.12',
+      },
+      size: 734,
+      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', client_verify: 'NONE' },
+    },
+    upstream_uri: `/orders/${i}?expand=items&currency=EUR`,
+    upstream_status: '200',
+    response: {
+      status: 200,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': '2841',
+        'cache-control': 'no-store',
+        via: '1.1 kong/3.16.0',
+        date: 'Tue, 14 May 2024 10:12:03 GMT',
+      },
+      size: 3120,
+    },
+    latencies: { request: 14, proxy: 12, kong: 1, receive: 0 },
+    route: { id: '9b1d3c2e-aaaa-4bbb-8ccc-dddddddddddd', name: 'orders-read', paths: ['/api/v2/orders'] },
+    service: { id: '1a2b3c4d-eeee-4fff-8000-111111111111', name: 'orders', host: 'orders.svc', port: 8080 },
+    consumer: { id: '0f5b7c4e-2d9a-4e1b-8c3d-6a7b8c9d0e1f', username: 'web-frontend' },
+    client_ip: '203.0.113.7',
+    started_at: 1_715_681_523_000 + i,
+    source: 'upstream',
+    workspace_name: 'default',
+  };
+}
+
+const lib = await loadLibrary();
+const info = await ensureKafka({ log: false });
+const brokers = info.brokers;
+const kafka = new Kafka({ clientId: 'bench-publish', brokers, logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+let topicCounter = 0;
+async function freshTopic(variant) {
+  const topic = `bench-${variant}-${process.pid}-${topicCounter++}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  return topic;
+}
+
+const entries = Array.from({ length: ENTRIES }, (_, i) => entry(i));
+const entryBytes = Buffer.byteLength(lib.serializeLogEntry(entries[0]));
+
+async function runPublisher() {
+  const topic = await freshTopic('publisher');
+  const publisher = new lib.KafkaLogPublisher({
+    brokers,
+    topic,
+    clientId: 'bench-publisher',
+    logLevel: 'silent',
+    // the whole run is published in one synchronous burst: let the queue hold it (nothing may be dropped)
+    maxEntries: ENTRIES,
+    maxBufferedMessages: ENTRIES,
+  });
+  await publisher.connect();
+  const start = performance.now();
+  for (let i = 0; i < ENTRIES; i++) publisher.publish(entries[i]);
+  await publisher.flush();
+  const seconds = (performance.now() - start) / 1000;
+  const stats = publisher.stats();
+  await publisher.close();
+  if (stats.sent !== ENTRIES) throw new Error(`publisher sent ${stats.sent} of ${ENTRIES}: ${JSON.stringify(stats)}`);
+  return ENTRIES / seconds;
+}
+
+async function withProducer(fn) {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    return await fn(producer);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+function runSendBatch() {
+  return withProducer(async (producer) => {
+    const topic = await freshTopic('sendbatch');
+    const start = performance.now();
+    let messages = [];
+    for (let i = 0; i < ENTRIES; i++) {
+      messages.push({ value: lib.serializeLogEntry(entries[i]) });
+      if (messages.length === PER_REQUEST || i === ENTRIES - 1) {
+        await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: 1 });
+        messages = [];
+      }
+    }
+    return ENTRIES / ((performance.now() - start) / 1000);
+  });
+}
+
+function runNaive() {
+  return withProducer(async (producer) => {
+    const topic = await freshTopic('naive');
+    const start = performance.now();
+    for (let i = 0; i < NAIVE_ENTRIES; i++) {
+      await producer.send({ topic, messages: [{ value: lib.serializeLogEntry(entries[i]) }], acks: 1 });
+    }
+    return NAIVE_ENTRIES / ((performance.now() - start) / 1000);
+  });
+}
+
+const rows = [];
+const vsSendBatch = [];
+const vsNaive = [];
+const perSecond = [];
+await runPublisher(); // warm-up: JIT, connections, metadata
+await runSendBatch();
+for (let round = 1; round <= ROUNDS; round++) {
+  const publisher = await runPublisher();
+  const sendBatch = await runSendBatch();
+  const naive = await runNaive();
+  perSecond.push(publisher);
+  vsSendBatch.push(publisher / sendBatch);
+  vsNaive.push(publisher / naive);
+  rows.push({
+    round,
+    'publisher entries/s': Math.round(publisher),
+    'sendBatch entries/s': Math.round(sendBatch),
+    'naive send entries/s': Math.round(naive),
+    'vs sendBatch': (publisher / sendBatch).toFixed(2),
+    'vs naive': (publisher / naive).toFixed(1),
+  });
+}
+await admin.disconnect();
+
+console.log(
+  `kafka-log publish benchmark: ${ENTRIES} entries of ${entryBytes} B (naive: ${NAIVE_ENTRIES}), ` +
+    `${PER_REQUEST} messages a request, acks 1, Kafka ${info.version} on ${brokers[0]}, Node ${process.version}`,
+);
+console.log(table(rows));
+const result = {
+  bench: 'publish',
+  entries_per_s: Math.round(median(perSecond)),
+  vs_sendbatch: Number(median(vsSendBatch).toFixed(3)),
+  vs_naive: Number(median(vsNaive).toFixed(1)),
+};
+console.log(`median: ${result.entries_per_s} entries/s, ${result.vs_sendbatch}x hand-tuned sendBatch, ${result.vs_naive}x naive send`);
+console.log(JSON.stringify(result));
