@@ -67,12 +67,16 @@ export class TopicReadError extends KafkaLogError {
   }
 }
 
-function kafkaConfig(config: TopicReaderConfig): KafkaConfig {
+// Long enough for group joins and fetches once the brokers have answered.
+const CONSUMER_REQUEST_TIMEOUT_MS = 30_000;
+
+function kafkaConfig(config: TopicReaderConfig, requestTimeout: number): KafkaConfig {
   const out: KafkaConfig = {
     clientId: config.clientId,
     brokers: [...config.brokers],
     connectionTimeout: config.connectionTimeout,
     authenticationTimeout: config.connectionTimeout,
+    requestTimeout,
     // One quick retry: a CLI should say "unreachable" in seconds, not after kafkajs' default half minute.
     retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 },
     logLevel: logLevel.NOTHING,
@@ -133,18 +137,24 @@ async function endOffsets(admin: Admin, topic: string, fromBeginning: boolean): 
  * connection timeout or the topic does not exist; the topic is never created.
  */
 export async function readTopic(config: TopicReaderConfig, options: ReadTopicOptions): Promise<void> {
-  const kafka = new Kafka(kafkaConfig(config));
-  const admin = await connectAdmin(kafka, config);
+  // The first contact (metadata) is bounded by the connection timeout: a silent broker fails in seconds.
+  const admin = await connectAdmin(new Kafka(kafkaConfig(config, config.connectionTimeout)), config);
   let consumer: Consumer | undefined;
   try {
-    const topics = await admin.listTopics();
+    const topics = await admin.listTopics().catch((error: unknown) => {
+      throw new TopicReadError(
+        'unreachable',
+        `Kafka at ${config.brokers.join(',')} did not answer within ${config.connectionTimeout} ms: ${messageOf(error)}`,
+        error,
+      );
+    });
     if (!topics.includes(options.topic)) {
       throw new TopicReadError('unknown_topic', `topic "${options.topic}" does not exist on ${config.brokers.join(',')}`);
     }
     const targets = options.follow ? undefined : await endOffsets(admin, options.topic, options.fromBeginning);
     if (targets?.size === 0 || options.signal?.aborted) return;
 
-    consumer = kafka.consumer({
+    consumer = new Kafka(kafkaConfig(config, CONSUMER_REQUEST_TIMEOUT_MS)).consumer({
       // A throw-away group that never commits: tail must not move anyone's offsets.
       groupId: `kafka-log-tail-${randomUUID()}`,
       allowAutoTopicCreation: false,
