@@ -11,7 +11,7 @@
 import type { LogEntry } from '../entry/log-entry.js';
 import { InvalidOptionError, KafkaLogError, RegistryError, SchemaMismatchError, describeError } from '../errors.js';
 import { createAvroCodec } from './avro.js';
-import { RegistryClient, type SubjectVersion } from './client.js';
+import { RegistryClient, type SchemaType, type SubjectVersion } from './client.js';
 import type { CodecContext, SchemaCodec } from './codec.js';
 import { createJsonSchemaCodec } from './json-schema.js';
 import { type KongSchemaRegistryConfig, fromKongSchemaRegistry } from './kong-config.js';
@@ -37,13 +37,21 @@ export interface ResolvedSchemaInfo {
   /** The registry-wide schema id written into messages. */
   id: number;
   /** The schema's type. */
-  schemaType: SubjectVersion['schemaType'];
+  schemaType: SchemaType;
+}
+
+/** The schemas a registry encoder writes with. */
+export interface ResolvedSchemas {
+  /** The value schema. */
+  value: ResolvedSchemaInfo;
+  /** The key schema, when one is configured. */
+  key?: ResolvedSchemaInfo;
 }
 
 /** The registry encoder: a {@link MessageEncoder} plus what it resolved. */
 export interface RegistryEncoder extends MessageEncoder {
   /** Resolves the value (and key) schemas now, so configuration errors show at start rather than on the first entry. */
-  ready(): Promise<{ value: ResolvedSchemaInfo; key?: ResolvedSchemaInfo }>;
+  ready(): Promise<ResolvedSchemas>;
 }
 
 interface Resolved {

@@ -5,7 +5,13 @@
  * @module
  */
 
-export { createRegistryEncoder, type RegistryEncoder, type RegistryEncoderHooks, type ResolvedSchemaInfo } from './encoder.js';
+export {
+  createRegistryEncoder,
+  type RegistryEncoder,
+  type RegistryEncoderHooks,
+  type ResolvedSchemaInfo,
+  type ResolvedSchemas,
+} from './encoder.js';
 export type { MessageEncoder } from './message-encoder.js';
 export {
   DEFAULT_OAUTH2_SCOPES,
@@ -22,10 +28,19 @@ export {
 } from './options.js';
 export {
   fromKongSchemaRegistry,
+  type KongConfluentRegistry,
   type KongRegistryAuthentication,
+  type KongRegistryBasic,
+  type KongRegistryOAuth2,
   type KongSchemaRegistryConfig,
   type KongSchemaSelector,
 } from './kong-config.js';
-export { kongLogEntrySchema, registerKongSchemas, topicSubject, type RegisterKongSchemaRequest } from './register.js';
+export {
+  kongLogEntrySchema,
+  registerKongSchemas,
+  topicSubject,
+  type RegisterKongSchemaRequest,
+  type RegisteredKongSchema,
+} from './register.js';
 export type { SchemaReference, SchemaType } from './client.js';
 export { CONFLUENT_MAGIC_BYTE, decodeWireMessage, encodeWireMessage, type WireMessage } from './wire-format.js';

@@ -16,42 +16,72 @@ export interface KongSchemaSelector {
   schema_version?: string | number;
 }
 
+/** Kong's `authentication.oauth2` block. */
+export interface KongRegistryOAuth2 {
+  /** Token endpoint URL. */
+  token_endpoint?: string;
+  /** OAuth client id. */
+  client_id?: string;
+  /** OAuth client secret. */
+  client_secret?: string;
+  /** `client_credentials` (default) or `password`. */
+  grant_type?: 'client_credentials' | 'password';
+  /** Scopes; default `['openid']`. */
+  scopes?: string[];
+  /** Audience(s). */
+  audience?: string | string[];
+  /** Resource-owner user name (`password` grant). */
+  username?: string;
+  /** Resource-owner password (`password` grant). */
+  password?: string;
+  /** Confluent Cloud identity pool id. */
+  identity_pool_id?: string;
+  /** Confluent Cloud logical cluster id. */
+  logical_cluster_id?: string;
+}
+
 /** Kong's `schema_registry.confluent.authentication`. */
 export interface KongRegistryAuthentication {
   /** `none`, `basic` or `oauth2`. */
   mode?: 'none' | 'basic' | 'oauth2';
   /** Basic credentials. */
-  basic?: { username?: string; password?: string };
+  basic?: KongRegistryBasic;
   /** OAuth 2 client settings. */
-  oauth2?: {
-    token_endpoint?: string;
-    client_id?: string;
-    client_secret?: string;
-    grant_type?: 'client_credentials' | 'password';
-    scopes?: string[];
-    audience?: string | string[];
-    username?: string;
-    password?: string;
-    identity_pool_id?: string;
-    logical_cluster_id?: string;
-  };
+  oauth2?: KongRegistryOAuth2;
   /** Confluent Cloud identity pool id (also accepted inside `oauth2`). */
   identity_pool_id?: string;
   /** Confluent Cloud logical cluster id (also accepted inside `oauth2`). */
   logical_cluster_id?: string;
 }
 
+/** Kong's `authentication.basic` block. */
+export interface KongRegistryBasic {
+  /** User name. */
+  username?: string;
+  /** Password. */
+  password?: string;
+}
+
+/** Kong's `schema_registry.confluent` block. */
+export interface KongConfluentRegistry {
+  /** Registry URL. */
+  url?: string;
+  /** Verify the registry's TLS certificate; default true. */
+  ssl_verify?: boolean;
+  /** Cache time of resolved schemas, seconds (0 to 3600). */
+  ttl?: number;
+  /** Authentication. */
+  authentication?: KongRegistryAuthentication;
+  /** Schema of message values. */
+  value_schema?: KongSchemaSelector;
+  /** Schema of message keys. */
+  key_schema?: KongSchemaSelector;
+}
+
 /** Kong's `schema_registry` option: `{ confluent: { url, ssl_verify, ttl, authentication, value_schema, key_schema } }`. */
 export interface KongSchemaRegistryConfig {
   /** The Confluent registry settings. */
-  confluent?: {
-    url?: string;
-    ssl_verify?: boolean;
-    ttl?: number;
-    authentication?: KongRegistryAuthentication;
-    value_schema?: KongSchemaSelector;
-    key_schema?: KongSchemaSelector;
-  };
+  confluent?: KongConfluentRegistry;
 }
 
 const FIELD = 'schema_registry.confluent';

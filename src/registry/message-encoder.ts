@@ -10,7 +10,7 @@ import type { LogEntry } from '../entry/log-entry.js';
 /**
  * Turns entries into the bytes of one Kafka message value (and keys into key bytes).
  *
- * Errors are {@link KafkaLogError}s the publisher branches on: `REGISTRY` with `retriable: true` (registry
+ * Errors are `KafkaLogError`s the publisher branches on: `REGISTRY` with `retriable: true` (registry
  * unreachable, timed out, 5xx: retry with backoff), `REGISTRY` with `retriable: false` (subject missing,
  * credentials refused: drop, reason `registry`), `SCHEMA_MISMATCH` (never retriable: drop, reason
  * `schema_mismatch`; `path` names the failing value), `INVALID_OPTION` (a batch given to an encoder whose

@@ -171,7 +171,7 @@ export async function parseProtobufSchema(schema: string, referencedSchemas: rea
   const namespace = parsed.package ? root.lookup(parsed.package) : root;
   // Declaration order of the file's own top-level messages, taken before references add theirs.
   const first = (namespace as ProtobufModule.Namespace | null)?.nestedArray.find((item) => item instanceof protobuf.Type);
-  if (!first) throw new SchemaMismatchError('', 'the Protobuf schema declares no message');
+  if (!first) throw new Error('the Protobuf schema declares no message');
   for (const referenced of referencedSchemas) protobuf.parse(referenced, root, { keepCase: true });
   for (const name of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) {
     const common = protobuf.common.get(name);

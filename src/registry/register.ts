@@ -35,6 +35,16 @@ export interface RegisterKongSchemaRequest {
   subject: string;
 }
 
+/** What {@link registerKongSchemas} registered. */
+export interface RegisteredKongSchema {
+  /** The registry-wide schema id. */
+  id: number;
+  /** The subject it is registered under. */
+  subject: string;
+  /** The schema type. */
+  type: SchemaType;
+}
+
 /**
  * Registers the ready-made Kong log-entry schema of `type` under `subject` and returns its schema id (the same
  * id again when it is already registered). Only `url`, `auth`, `sslVerify` and `requestTimeoutMs` of the
@@ -43,7 +53,7 @@ export interface RegisterKongSchemaRequest {
 export async function registerKongSchemas(
   registryOptions: Omit<RegistryOptions, 'valueSchema'> & Partial<Pick<RegistryOptions, 'valueSchema'>>,
   request: RegisterKongSchemaRequest,
-): Promise<{ id: number; subject: string; type: SchemaType }> {
+): Promise<RegisteredKongSchema> {
   if (request.type !== 'AVRO' && request.type !== 'JSON' && request.type !== 'PROTOBUF')
     throw new InvalidOptionError('type', 'must be "AVRO", "JSON" or "PROTOBUF"');
   const options = resolveRegistryOptions({ ...registryOptions, valueSchema: registryOptions.valueSchema ?? { subject: request.subject, version: 'latest' } });
