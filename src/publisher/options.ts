@@ -89,10 +89,18 @@ export type TopicSelector = (entry: LogEntry) => string | undefined;
 /** Computes message headers for an entry. */
 export type HeadersSelector = (entry: LogEntry) => Record<string, string | Buffer> | undefined;
 
+/** A broker address as Kong writes it. */
+export interface BrokerAddress {
+  /** Host name or IP address. */
+  host: string;
+  /** Port. */
+  port: number;
+}
+
 /** Options of {@link KafkaLogPublisher}; see `OPTIONS.md` for every option's Kong name and default. */
 export interface KafkaLogPublisherOptions {
   /** Bootstrap brokers, `"host:port"` or `{ host, port }` (Kong's `bootstrap_servers`). */
-  brokers: ReadonlyArray<string | { host: string; port: number }>;
+  brokers: ReadonlyArray<string | BrokerAddress>;
   /** The default topic. */
   topic: string;
   /** The producer's client id (Kong's `cluster_name`). Default: `kafka-log-<random>`. */
@@ -267,28 +275,51 @@ export interface ResolvedPublisherOptions {
 
 /** Kong's defaults, in camelCase and milliseconds. */
 export const PUBLISHER_DEFAULTS = {
+  /** Socket timeout, ms. */
   timeout: 10_000,
+  /** Keep-alive idle time, ms. */
   keepalive: 60_000,
+  /** TCP keep-alive off. */
   keepaliveEnabled: false,
+  /** No compression. */
   compression: 'none',
+  /** The leader acknowledges. */
   acks: 1,
+  /** Produce request timeout, ms. */
   requestTimeout: 2000,
+  /** Messages per request. */
   maxMessagesPerRequest: 200,
+  /** Bytes per request. */
   maxBytesPerRequest: 1_048_576,
+  /** The client's own retries of a request. */
   maxRequestRetries: 10,
+  /** Backoff of the client's own retries, ms. */
   retryBackoff: 100,
+  /** Background delivery. */
   async: true,
+  /** Longest wait for a fuller request, ms. */
   flushTimeout: 1000,
+  /** Most buffered messages. */
   maxBufferedMessages: 50_000,
+  /** Entries per message. */
   maxBatchSize: 1,
+  /** Longest wait of an incomplete message, ms. */
   maxCoalescingDelay: 1000,
+  /** Most buffered entries. */
   maxEntries: 10_000,
+  /** Most buffered bytes: unbounded. */
   maxBytes: Number.POSITIVE_INFINITY,
+  /** First retry delay, ms. */
   initialRetryDelay: 10,
+  /** Retry time budget, ms. */
   maxRetryTime: 60_000,
+  /** Longest retry delay, ms. */
   maxRetryDelay: 60_000,
+  /** Requests in flight. */
   concurrencyLimit: 1,
+  /** Plain producer. */
   idempotent: false,
+  /** Warnings and errors are logged. */
   logLevel: 'warn',
 } as const;
 

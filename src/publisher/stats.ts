@@ -33,6 +33,14 @@ export const DROP_REASONS: readonly DropReason[] = [
   'routing_failed',
 ];
 
+/** Dropped entries, in total and per reason. */
+export interface DroppedCounts {
+  /** All dropped entries. */
+  total: number;
+  /** Dropped entries per reason. */
+  byReason: Record<DropReason, number>;
+}
+
 /** A snapshot of the publisher's counters (entries, unless named otherwise). */
 export interface PublisherStats {
   /** Entries handed to `publish`. */
@@ -42,7 +50,7 @@ export interface PublisherStats {
   /** Entries re-sent: each retry of a request adds its entries. */
   retried: number;
   /** Entries dropped, in total and per reason. */
-  dropped: { total: number; byReason: Record<DropReason, number> };
+  dropped: DroppedCounts;
   /** Message value bytes acknowledged. */
   bytesSent: number;
   /** Entries in produce requests not yet settled (including those waiting to be retried). */

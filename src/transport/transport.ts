@@ -36,6 +36,30 @@ export interface ProduceRequest {
 /** Log levels a transport reports. */
 export type TransportLogLevel = 'error' | 'warn' | 'info' | 'debug';
 
+/** An OAUTHBEARER token and its SASL extensions. */
+export interface TransportOAuthToken {
+  /** The token. */
+  value: string;
+  /** SASL extensions. */
+  extensions?: Record<string, string>;
+}
+
+/** TLS settings a transport receives. */
+export interface TransportTls {
+  /** Verify the broker's certificate. */
+  rejectUnauthorized: boolean;
+  /** Trusted CAs (PEM). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate (PEM). */
+  cert?: string | Buffer;
+  /** Client key (PEM). */
+  key?: string | Buffer;
+  /** A ready secure context. */
+  secureContext?: SecureContext;
+  /** SNI name. */
+  servername?: string;
+}
+
 /** SASL settings a transport receives. */
 export interface TransportSasl {
   /** Mechanism. */
@@ -47,7 +71,7 @@ export interface TransportSasl {
   /** SCRAM with the `tokenauth=true` extension (delegation tokens). */
   tokenAuth?: boolean;
   /** Gives a current OAUTHBEARER token and its SASL extensions. */
-  oauthBearerToken?: () => Promise<{ value: string; extensions?: Record<string, string> }>;
+  oauthBearerToken?: () => Promise<TransportOAuthToken>;
 }
 
 /** Everything a transport needs to connect and produce. */
@@ -61,16 +85,7 @@ export interface TransportConfig {
   /** TCP keep-alive: initial delay in ms, or `undefined` for none. */
   keepAliveMs: number | undefined;
   /** TLS settings, or `undefined` for plaintext. */
-  tls:
-    | {
-        rejectUnauthorized: boolean;
-        ca?: string | Buffer | Array<string | Buffer>;
-        cert?: string | Buffer;
-        key?: string | Buffer;
-        secureContext?: SecureContext;
-        servername?: string;
-      }
-    | undefined;
+  tls: TransportTls | undefined;
   /** SASL settings, or `undefined`. */
   sasl: TransportSasl | undefined;
   /** Produce acks. */
