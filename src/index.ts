@@ -22,3 +22,20 @@ export {
 export { logEntrySchema, type JsonSchema } from './entry/schema.js';
 export { serializeLogEntry } from './entry/serialize.js';
 export { parseUrlEncoded } from './entry/urlencoded.js';
+export {
+  encodeBody,
+  mediaTypeOf,
+  bodyKindOf,
+  type BodyKind,
+  type BodyEncoding,
+  type BodyEncodingOptions,
+} from './entry/body.js';
+export {
+  applyCustomFields,
+  compileCustomFields,
+  setSerializeValue,
+  type CompiledCustomField,
+  type CompiledCustomFields,
+  type CustomFieldsOptions,
+} from './entry/custom-fields.js';
+export * from './registry/index.js';

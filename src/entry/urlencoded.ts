@@ -16,7 +16,7 @@ export const DEFAULT_MAX_ARGS = 100;
 
 /**
  * Parses `a=1&a=2&flag&empty=` into `{ a: ['1', '2'], flag: true, empty: '' }`. `+` is a space, an empty key
- * is skipped, at most `maxArgs` pairs are read. Never throws: see {@link decodeComponent}.
+ * is skipped, at most `maxArgs` pairs are read. Never throws: malformed escapes are kept as written.
  */
 export function parseUrlEncoded(text: string, maxArgs: number = DEFAULT_MAX_ARGS): QueryMap {
   const args: QueryMap = {};
