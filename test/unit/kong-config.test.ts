@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { KONG_OPTION_MAP, fromKongConfig } from '../../src/publisher/kong-config.js';
 import { PUBLISHER_DEFAULTS, resolvePublisherOptions } from '../../src/publisher/options.js';
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/kong-config/full-3.16.json', import.meta.url), 'utf8'));
+const fixture = JSON.parse(readFileSync(path.resolve('test/fixtures/kong-config/full-3.16.json'), 'utf8'));
 const certificates = { '6f3e8a52-8d34-4c4e-9d1a-0b1c2d3e4f50': { cert: 'CERT PEM', key: 'KEY PEM' } };
 const minimal = { bootstrap_servers: [{ host: 'localhost', port: 9092 }], topic: 'logs' };
 
