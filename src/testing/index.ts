@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { buildTestEntry, type TestEntryOptions } from './build-test-entry.js';
 export { exchangeFixture, FIXTURE_STARTED_AT, type DeepPartial } from './exchange-fixture.js';
 export type { RecordedMessage, SimulatedFailure } from './memory-transport.js';
 export {

@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildLogEntry } from '../../src/entry/build.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { serializeLogEntry } from '../../src/entry/serialize.js';
-import { DroppedError } from '../../src/errors.js';
+import { CustomFieldError, DroppedError } from '../../src/errors.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import {
+  buildTestEntry,
   createTestPublisher,
   exchangeFixture,
   FIXTURE_STARTED_AT,
@@ -200,5 +201,37 @@ describe('validateLogEntry', () => {
 
   it('rejects what is not an object', () => {
     expect(validateLogEntry([1])).toEqual({ valid: false, errors: ['/: must be object'] });
+  });
+});
+
+describe('buildTestEntry', () => {
+  it('builds with the entry options and applies custom fields as an adapter does', () => {
+    const e = buildTestEntry(exchangeFixture({ request: { uri: '/orders?tenant=acme' } }), {
+      redactHeaders: ['accept'],
+      customFields: {
+        'service.team': () => 'checkout',
+        'request.tenant': (x) => x.request.querystring.tenant,
+        'request.headers.user-agent': () => undefined,
+        plan: 'context.plan',
+      },
+      context: { plan: 'gold' },
+    });
+    expect(e.request.headers.accept).toBe('REDACTED');
+    // Giving a list replaces the default: authorization is kept as sent.
+    expect(e.request.headers.authorization).toBe('Bearer secret-token');
+    expect(e.request.headers['user-agent']).toBeUndefined();
+    expect(e.request.tenant).toBe('acme');
+    expect(e.service).toEqual({ team: 'checkout' });
+    expect(e.plan).toBe('gold');
+  });
+
+  it('throws the failing custom field instead of hiding it', () => {
+    expect(() =>
+      buildTestEntry(exchangeFixture(), {
+        customFields: {
+          'request.method.deeper': () => 'x',
+        },
+      }),
+    ).toThrow(CustomFieldError);
   });
 });
