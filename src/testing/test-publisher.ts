@@ -24,12 +24,22 @@ export interface TestPublisherOptions extends Omit<KafkaLogPublisherOptions, 'br
 /** Default topic of a test publisher. */
 export const TEST_PUBLISHER_DEFAULT_TOPIC = 'kafka-log';
 
-/** Fails with a message naming the offset when a recorded value is not JSON (e.g. registry-encoded bytes). */
+// Confluent wire format: magic byte 0 and a 4-byte schema id before the payload (JSON text never starts with 0).
+const WIRE_HEADER_BYTES = 5;
+
+/**
+ * Parses one recorded value: JSON, or a JSON Schema payload in the Confluent wire format. Avro and Protobuf
+ * payloads need their schema: the error says so and names the message.
+ */
 function parseValue(message: RecordedMessage, index: number): unknown {
+  const framed = message.value.length > WIRE_HEADER_BYTES && message.value[0] === 0;
+  const text = (framed ? message.value.subarray(WIRE_HEADER_BYTES) : message.value).toString('utf8');
   try {
-    return JSON.parse(message.value.toString('utf8'));
+    return JSON.parse(text);
   } catch (error) {
-    const hint = message.value[0] === 0 ? ' (it starts with byte 0: schema-registry wire format?)' : '';
+    const hint = framed
+      ? ` (schema-registry wire format, schema id ${message.value.readInt32BE(1)}: decode messages() with its schema)`
+      : '';
     throw new SyntaxError(`message ${index} on "${message.topic}" is not JSON${hint}: ${String(error)}`);
   }
 }
@@ -59,7 +69,10 @@ export class TestPublisher extends KafkaLogPublisher {
     return [...this.#broker.messages];
   }
 
-  /** The delivered entries, parsed; a message holding a JSON array (`maxBatchSize` > 1) gives each of its entries. */
+  /**
+   * The delivered entries, parsed; a message holding a JSON array (`maxBatchSize` > 1) gives each of its entries.
+   * Registry-encoded values with a JSON Schema are read past their 5-byte header; Avro or Protobuf ones throw.
+   */
   entries(): LogEntry[] {
     return this.#broker.messages.flatMap((message, i) => {
       const value = parseValue(message, i);
