@@ -39,3 +39,4 @@ export {
   type CustomFieldsOptions,
 } from './entry/custom-fields.js';
 export * from './registry/index.js';
+export * from './publisher/index.js';
