@@ -220,7 +220,7 @@ describe('buildTestEntry', () => {
     // Giving a list replaces the default: authorization is kept as sent.
     expect(e.request.headers.authorization).toBe('Bearer secret-token');
     expect(e.request.headers['user-agent']).toBeUndefined();
-    expect(e.request.tenant).toBe('acme');
+    expect((e.request as unknown as Record<string, unknown>).tenant).toBe('acme');
     expect(e.service).toEqual({ team: 'checkout' });
     expect(e.plan).toBe('gold');
   });
