@@ -175,6 +175,9 @@ const __kafkaLogRun = __kafkaLogControl.run;
 __kafkaLogControl;`;
 }
 
+/** Longest a compile may run (it runs at start-up, where a slow machine must not fail a good config). */
+const COMPILE_TIMEOUT_MS = 2000;
+
 /** Dynamic `import()` is never available to expressions. */
 function rejectDynamicImport(): never {
   throw new Error('import() is not available in custom field expressions');
@@ -231,7 +234,9 @@ export class ExpressionSandbox {
       lineOffset: -1,
       importModuleDynamically: rejectDynamicImport as never,
     });
-    const fn: unknown = script.runInContext(this.#context, { timeout: this.#timeoutMs });
+    // Running the script only defines the function, unless the expression closes the parenthesis and runs
+    // statements of its own: keep a limit, but a start-up one, not the per-entry limit a busy machine can exceed.
+    const fn: unknown = script.runInContext(this.#context, { timeout: Math.max(this.#timeoutMs, COMPILE_TIMEOUT_MS) });
     const index = this.#control.register(fn);
     this.#count = index + 1;
     return index;
