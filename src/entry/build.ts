@@ -13,7 +13,7 @@ import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, Raw
 import { DEFAULT_MAX_HEADERS, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
 import type { LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
 import type { BodyParseFailurePolicy, EntryOptions } from './options.js';
-import { DEFAULT_MAX_ARGS, parseUrlEncoded } from './urlencoded.js';
+import { DEFAULT_MAX_ARGS, parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
 
 /** Kong's default redaction list. */
 export const DEFAULT_REDACTED_HEADERS: readonly string[] = ['authorization', 'proxy-authorization'];
@@ -100,7 +100,7 @@ function buildWith(exchange: HttpExchange, options: ResolvedEntryOptions, client
   const upstreamTime = timings.upstream;
   const entry: LogEntry = {
     request: buildRequest(exchange, options),
-    upstream_uri: exchange.upstream?.uri ?? '',
+    upstream_uri: redactUri(exchange.upstream?.uri ?? '', options),
     upstream_status: upstreamStatusText(exchange.upstream?.status),
     response: buildResponse(response, options),
     latencies: {
@@ -127,10 +127,11 @@ function buildWith(exchange: HttpExchange, options: ResolvedEntryOptions, client
 
 function buildRequest(exchange: HttpExchange, options: ResolvedEntryOptions): LoggedRequest {
   const request = exchange.request;
+  const uri = redactUri(request.uri, options);
   const logged: LoggedRequest = {
     id: exchange.requestId ?? '',
-    uri: request.uri,
-    url: `${request.scheme}://${hostAndPort(request)}${request.uri}`,
+    uri,
+    url: `${request.scheme}://${hostAndPort(request)}${uri}`,
     querystring: queryOf(request.uri, options),
     method: request.method,
     headers: toHeaderMap(request.headers, headerOptions(options)),
@@ -173,6 +174,21 @@ function bodyFields(
   if (encoded.ok) return encoded.fields;
   if (options.bodyParseFailure === 'skip-entry') throw encoded.error;
   return { ...encoded.fields, body_args_error: encoded.error.message };
+}
+
+/**
+ * The URI with the values of `redactQueryArgs` replaced, so a secret query argument is not left in `uri`,
+ * `url` or `upstream_uri` after being redacted from `querystring`.
+ */
+function redactUri(uri: string, options: ResolvedEntryOptions): string {
+  if (options.redactQueryArgs.size === 0) return uri;
+  const mark = uri.indexOf('?');
+  if (mark === -1) return uri;
+  const hash = uri.indexOf('#', mark);
+  const end = hash === -1 ? uri.length : hash;
+  const query = uri.slice(mark + 1, end);
+  const redacted = redactUrlEncoded(query, (key) => options.redactQueryArgs.has(key), options.redactedValue);
+  return redacted === query ? uri : `${uri.slice(0, mark + 1)}${redacted}${uri.slice(end)}`;
 }
 
 function queryOf(uri: string, options: ResolvedEntryOptions): QueryMap {

@@ -60,7 +60,10 @@ export interface EntryOptions {
    * Default `['authorization', 'proxy-authorization']`. Giving a list replaces the default.
    */
   redactHeaders?: readonly string[];
-  /** Query argument names whose values are replaced by `redactedValue` in `querystring`. Default none. */
+  /**
+   * Query argument names whose values are replaced by `redactedValue`: in `querystring`, and in the query part of
+   * `uri`, `url` and `upstream_uri` (percent-encoded there), so the secret is not left in the raw URI. Default none.
+   */
   redactQueryArgs?: readonly string[];
   /** Dotted paths into `body_args` (e.g. `password`, `user.card.number`) whose values are redacted. Default none. */
   redactBodyFields?: readonly string[];
