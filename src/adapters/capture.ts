@@ -5,13 +5,16 @@
  * How it watches without changing what the application sees:
  * - the request body is observed where node's HTTP parser hands it to the stream (`req.push`), so the stream's
  *   flow mode is untouched and a reader that starts late still gets every byte;
- * - the response body is observed by wrapping `res.write`/`res.end` on the instance (every signature forwarded
- *   as given; bytes are counted as handed to node, so after any compression middleware installed later);
- * - the end is one `'close'` listener on the response (node emits it after `'finish'`, and also when the client
- *   went away first: that is an aborted exchange, logged with status 499).
+ * - the response body is observed by wrapping `res.write`/`res.end` (every signature forwarded as given; bytes
+ *   are counted as handed to node, so after any compression middleware installed later);
+ * - the end is the response's `'close'` event (node emits it after `'finish'`, and also when the client went
+ *   away first: that is an aborted exchange, logged with status 499).
  *
- * The per-request path allocates one capture object and no closures: the wrappers and the listener are shared
- * module functions that find their capture through a symbol property.
+ * Two ways to wrap: on the instance (plain node objects), or once on a framework's own request/response
+ * prototypes ({@link tapPrototypes}). The second matters for Express: it re-parents every req/res with
+ * `Object.setPrototypeOf`, after which V8 makes every property added to them slow (microseconds each), so
+ * nothing is ever added to them; captures are found through a WeakMap. The per-request path allocates one
+ * capture object and no closures.
  *
  * @module
  */
@@ -42,7 +45,8 @@ export interface CaptureCompletion<TContext> {
   complete(capture: ExchangeCapture<TContext>): void;
 }
 
-const kCapture = Symbol('kafka-log.capture');
+/** Every live capture, by its request and by its response. */
+const captures = new WeakMap<object, ExchangeCapture<unknown>>();
 
 /** The internals of node's `OutgoingMessage` the capture reads (stable since node 0.x, absent on HTTP/2). */
 interface OutgoingInternals {
@@ -50,7 +54,6 @@ interface OutgoingInternals {
   _hasBody?: boolean;
 }
 
-type Tapped = { [kCapture]?: ExchangeCapture<unknown> };
 type WriteFunction = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
 type EndFunction = (chunk?: unknown, encoding?: unknown, callback?: unknown) => ServerResponse;
 type PushFunction = (chunk: unknown, encoding?: BufferEncoding) => boolean;
@@ -95,7 +98,7 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   readonly startTime: number;
   /** When the parser delivered the end of the request body (0 until then). */
   requestEndTime = 0;
-  /** When the application first wrote to the response (0 until then): the first response byte. */
+  /** When the application first called `write` (0 until then, or when it sent everything with `end`). */
   firstWriteTime = 0;
   /** When the route handler (the app as upstream) began; 0 when it never ran. */
   handlerStartTime = 0;
@@ -121,6 +124,8 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   requestBodyBytes = 0;
   /** Bytes of response body handed to node. */
   responseBodyBytes = 0;
+  /** The framework's own matched-route object, for adapters that track it (Express's `req.route`). */
+  matchedRoute: unknown = undefined;
 
   private readonly method: string;
   private readonly uri: string;
@@ -132,9 +137,12 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   private readonly responseTap: BodyTap | undefined;
   /** Chunked-encoding framing the writes so far would add (`<hex size>\r\n` + `\r\n` per non-empty chunk). */
   private chunkFraming = 0;
-  private readonly originalPush: PushFunction;
-  private readonly originalWrite: WriteFunction;
-  private readonly originalEnd: EndFunction;
+  /** @internal The functions an instance tap wrapped (undefined when the prototypes are tapped). */
+  originalPush: PushFunction | undefined = undefined;
+  /** @internal */
+  originalWrite: WriteFunction | undefined = undefined;
+  /** @internal */
+  originalEnd: EndFunction | undefined = undefined;
 
   /** @internal Adapters start captures through their pipeline (`startCapture`). */
   constructor(
@@ -143,9 +151,11 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     context: TContext,
     settings: CaptureSettings,
     completion: CaptureCompletion<TContext>,
+    prototypesTapped: boolean,
   ) {
+    // One clock read per event that needs one: clock reads are system calls in some sandboxes.
     this.startTime = performance.now();
-    this.startedAt = Date.now();
+    this.startedAt = performance.timeOrigin + this.startTime;
     this.request = request;
     this.response = response;
     this.context = context;
@@ -162,17 +172,18 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     // A request whose body the parser already delivered (a capture started late) has nothing left to observe.
     if (request.complete) this.requestEndTime = this.startTime;
 
-    const tappedRequest = request as IncomingMessage & Tapped;
-    const tappedResponse = response as ServerResponse & Tapped;
-    tappedRequest[kCapture] = this as ExchangeCapture<unknown>;
-    tappedResponse[kCapture] = this as ExchangeCapture<unknown>;
-    this.originalPush = request.push as PushFunction;
-    this.originalWrite = response.write as WriteFunction;
-    this.originalEnd = response.end as EndFunction;
-    request.push = tappedPush;
-    response.write = tappedWrite as ServerResponse['write'];
-    response.end = tappedEnd as ServerResponse['end'];
-    response.on('close', onResponseClose);
+    // With tapped prototypes (Express) the request is found through its `res` link: one WeakMap entry, not two.
+    captures.set(response, this as ExchangeCapture<unknown>);
+    if (!prototypesTapped) {
+      captures.set(request, this as ExchangeCapture<unknown>);
+      this.originalPush = request.push as PushFunction;
+      this.originalWrite = response.write as WriteFunction;
+      this.originalEnd = response.end as EndFunction;
+      request.push = instancePush;
+      response.write = instanceWrite as ServerResponse['write'];
+      response.end = instanceEnd as ServerResponse['end'];
+      response.on('close', onResponseClose);
+    }
   }
 
   /** Marks the moment the route handler began (the first call wins). */
@@ -241,7 +252,8 @@ export class ExchangeCapture<TContext = IncomingMessage> {
 
   /**
    * - receive: start to the end of the request body (the whole exchange when the body never ended);
-   * - upstream: a gateway's measured time, else handler start to the first response byte (Kong's waiting time);
+   * - upstream: a gateway's measured time, else handler start to the first response byte (Kong's waiting time):
+   *   the first `write`, or the end of a response sent in one piece;
    * - own: the time before the handler began; the whole exchange when no handler ran.
    */
   private timings(total: number, endTime: number): HttpExchange['timings'] {
@@ -262,7 +274,8 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   /** @internal Request body bytes as the parser delivers them; `null` is the end of the body. */
   onRequestChunk(chunk: unknown): void {
     if (chunk === null) {
-      if (this.requestEndTime === 0) this.requestEndTime = performance.now();
+      // A request without a body has nothing to receive: its end is its start (and costs no clock read).
+      if (this.requestEndTime === 0) this.requestEndTime = this.requestBodyBytes === 0 ? this.startTime : performance.now();
       return;
     }
     if (!(chunk instanceof Uint8Array)) return;
@@ -270,9 +283,12 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     this.requestTap?.add(chunk as Buffer);
   }
 
-  /** @internal A chunk the application handed to `write`/`end` while the response was still open. */
-  onResponseChunk(chunk: unknown, encoding: unknown): void {
-    if (this.firstWriteTime === 0) this.firstWriteTime = performance.now();
+  /**
+   * @internal A chunk the application handed to `write`/`end` while the response was still open. `ending`: a
+   * response sent in one piece by `end()` has its first byte at its end, so no clock is read for it.
+   */
+  onResponseChunk(chunk: unknown, encoding: unknown, ending = false): void {
+    if (this.firstWriteTime === 0 && !ending) this.firstWriteTime = performance.now();
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
     let length: number;
     if (typeof chunk === 'string') {
@@ -298,32 +314,12 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     this.aborted = !this.response.writableFinished;
     this.completion.complete(this);
   }
-
-  /** @internal */
-  push(request: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
-    this.onRequestChunk(chunk);
-    return this.originalPush.call(request, chunk, encoding);
-  }
-
-  /** @internal */
-  write(response: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
-    const open = !response.writableEnded;
-    const accepted = this.originalWrite.call(response, chunk, encoding, callback);
-    if (open) this.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
-    return accepted;
-  }
-
-  /** @internal */
-  end(response: ServerResponse, chunk: unknown, encoding: unknown, callback: unknown): ServerResponse {
-    // Counted before the call: ending may complete the response synchronously.
-    if (!response.writableEnded) this.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
-    return this.originalEnd.call(response, chunk, encoding, callback);
-  }
 }
 
 /**
  * Starts watching one request/response. Returns the capture already attached when called twice for the same
- * request (two adapters stacked), so nothing is counted twice.
+ * request (two adapters stacked), so nothing is counted twice. `prototypesTapped`: the request's and response's
+ * prototypes carry {@link tapPrototypes}' wrappers, so nothing is wrapped on the instances.
  */
 export function startCapture<TContext>(
   request: IncomingMessage,
@@ -331,37 +327,112 @@ export function startCapture<TContext>(
   context: TContext,
   settings: CaptureSettings,
   completion: CaptureCompletion<TContext>,
+  prototypesTapped = false,
 ): ExchangeCapture<TContext> {
-  const existing = (request as IncomingMessage & Tapped)[kCapture];
+  const existing = captures.get(response);
   if (existing !== undefined) return existing as ExchangeCapture<TContext>;
-  return new ExchangeCapture(request, response, context, settings, completion);
+  return new ExchangeCapture(request, response, context, settings, completion, prototypesTapped);
 }
 
 /** The capture watching `request` (or its response), if any: how adapters and gateways annotate it. */
 export function captureOf<TContext = unknown>(
   message: IncomingMessage | ServerResponse,
 ): ExchangeCapture<TContext> | undefined {
-  return (message as (IncomingMessage | ServerResponse) & Tapped)[kCapture] as ExchangeCapture<TContext> | undefined;
+  return lookUp(message) as ExchangeCapture<TContext> | undefined;
 }
 
-function tappedPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
-  const capture = (this as IncomingMessage & Tapped)[kCapture];
-  if (capture === undefined) return Readable.prototype.push.call(this, chunk, encoding);
-  return capture.push(this, chunk, encoding);
+/** The capture of a request or response; a request may be linked to its response by a framework (`req.res`). */
+function lookUp(message: object): ExchangeCapture<unknown> | undefined {
+  const found = captures.get(message);
+  if (found !== undefined) return found;
+  const response = (message as { res?: unknown }).res;
+  return typeof response === 'object' && response !== null ? captures.get(response) : undefined;
 }
 
-function tappedWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-  const capture = (this as ServerResponse & Tapped)[kCapture] as ExchangeCapture<unknown>;
-  return capture.write(this, chunk, encoding, callback);
+/**
+ * Wraps `push` on a framework's request prototype and `write`, `end` and `emit` on its response prototype,
+ * once, so captures of requests inheriting them need no per-instance wrapping. The wrappers look the capture up
+ * and otherwise call the parent prototype's function unchanged. Returns false (and changes nothing) when one of
+ * these is already an own property of the prototypes (wrapped by someone else); true at once when they were
+ * wrapped before.
+ */
+export function tapPrototypes(requestPrototype: object, responsePrototype: object): boolean {
+  if (tappedPrototypes.has(requestPrototype) && tappedPrototypes.has(responsePrototype)) return true;
+  for (const [prototype, name] of [
+    [requestPrototype, 'push'],
+    [responsePrototype, 'write'],
+    [responsePrototype, 'end'],
+    [responsePrototype, 'emit'],
+  ] as const) {
+    if (Object.hasOwn(prototype, name)) return false;
+  }
+  const requestParent = Object.getPrototypeOf(requestPrototype) as { push: PushFunction };
+  const responseParent = Object.getPrototypeOf(responsePrototype) as {
+    write: WriteFunction;
+    end: EndFunction;
+    emit: (event: string | symbol, ...args: unknown[]) => boolean;
+  };
+  const define = (prototype: object, name: string, value: unknown) =>
+    Object.defineProperty(prototype, name, { value, writable: true, configurable: true, enumerable: false });
+
+  define(requestPrototype, 'push', function push(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
+    lookUp(this)?.onRequestChunk(chunk);
+    return requestParent.push.call(this, chunk, encoding);
+  });
+  define(responsePrototype, 'write', function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
+    const capture = captures.get(this);
+    const open = capture !== undefined && !this.writableEnded;
+    const accepted = responseParent.write.call(this, chunk, encoding, callback);
+    if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
+    return accepted;
+  });
+  define(responsePrototype, 'end', function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+    const capture = captures.get(this);
+    // Counted before the call: ending may complete the response synchronously.
+    if (capture !== undefined && !this.writableEnded) {
+      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
+    }
+    return responseParent.end.call(this, chunk, encoding, callback);
+  });
+  define(responsePrototype, 'emit', function emit(this: ServerResponse, event: string | symbol, ...args: unknown[]) {
+    if (event !== 'close') return responseParent.emit.call(this, event, ...args);
+    try {
+      return responseParent.emit.call(this, event, ...args);
+    } finally {
+      captures.get(this)?.settle();
+    }
+  });
+  tappedPrototypes.add(requestPrototype);
+  tappedPrototypes.add(responsePrototype);
+  return true;
 }
 
-function tappedEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
-  const capture = (this as ServerResponse & Tapped)[kCapture] as ExchangeCapture<unknown>;
-  return capture.end(this, chunk, encoding, callback);
+/** Prototypes {@link tapPrototypes} wrapped. */
+const tappedPrototypes = new WeakSet<object>();
+
+function instancePush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const capture = captures.get(this);
+  capture?.onRequestChunk(chunk);
+  return (capture?.originalPush ?? Readable.prototype.push).call(this, chunk, encoding);
+}
+
+function instanceWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  const capture = captures.get(this) as ExchangeCapture<unknown>;
+  const open = !this.writableEnded;
+  const accepted = (capture.originalWrite as WriteFunction).call(this, chunk, encoding, callback);
+  if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
+  return accepted;
+}
+
+function instanceEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+  const capture = captures.get(this) as ExchangeCapture<unknown>;
+  // Counted before the call: ending may complete the response synchronously.
+  if (!this.writableEnded) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
+  return (capture.originalEnd as EndFunction).call(this, chunk, encoding, callback);
 }
 
 function onResponseClose(this: ServerResponse): void {
-  (this as ServerResponse & Tapped)[kCapture]?.settle();
+  captures.get(this)?.settle();
 }
 
 /** Hex digits of a chunk size, as chunked encoding writes it. */

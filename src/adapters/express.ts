@@ -22,7 +22,7 @@
 
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JsonObject } from '../entry/log-entry.js';
-import { type ExchangeCapture, captureOf } from './capture.js';
+import { type ExchangeCapture, captureOf, tapPrototypes } from './capture.js';
 import type { KafkaLogAdapterOptions } from './options.js';
 import { createExchangePipeline } from './pipeline.js';
 
@@ -53,19 +53,17 @@ type RouteHolder = { [kRoute]?: unknown; baseUrl?: string };
  */
 export function kafkaLog(options: KafkaLogExpressOptions): KafkaLogMiddleware {
   const pipeline = createExchangePipeline<Request>(options, { beforeBuild: describeExpressExchange });
-  let probedPrototype: object | null = null;
+  // The app's request prototype seen last, and whether its prototypes carry the capture's wrappers.
+  let knownPrototype: object | null = null;
+  let prototypesTapped = false;
 
   const middleware = function kafkaLogMiddleware(request: Request, response: Response, next: NextFunction): void {
     const prototype = Object.getPrototypeOf(request) as object | null;
-    if (prototype !== probedPrototype && prototype !== null) {
-      probedPrototype = prototype;
-      try {
-        installRouteProbe(prototype);
-      } catch (error) {
-        pipeline.report(error);
-      }
+    if (prototype !== knownPrototype) {
+      knownPrototype = prototype;
+      prototypesTapped = prepareAppPrototypes(prototype, Object.getPrototypeOf(response) as object | null, pipeline.report);
     }
-    pipeline.capture(request, response, request);
+    pipeline.capture(request, response, request, prototypesTapped);
     next();
   };
 
@@ -79,24 +77,51 @@ export function kafkaLog(options: KafkaLogExpressOptions): KafkaLogMiddleware {
 }
 
 /**
+ * Once per Express app (each app has its own request/response prototypes, which mounted apps inherit): wraps
+ * the capture's hooks onto them and installs the route probe. Returns whether the capture may rely on the
+ * wrapped prototypes. Only Express apps' prototypes (they own `app`) are touched, never node's shared ones.
+ */
+function prepareAppPrototypes(
+  requestPrototype: object | null,
+  responsePrototype: object | null,
+  report: (error: unknown) => void,
+): boolean {
+  if (requestPrototype === null || responsePrototype === null) return false;
+  if (!Object.hasOwn(requestPrototype, 'app') || !Object.hasOwn(responsePrototype, 'app')) return false;
+  try {
+    installRouteProbe(requestPrototype);
+    return tapPrototypes(requestPrototype, responsePrototype);
+  } catch (error) {
+    report(error);
+    return false;
+  }
+}
+
+/**
  * Express's router assigns `req.route` when a route matches, just before its handlers run. An accessor on the
- * app's request prototype (Express gives each app its own, and mounted apps inherit it) turns that assignment
- * into the handler-start signal, with no per-request cost and without touching the router. The value is
- * stored and returned unchanged.
+ * app's request prototype turns that assignment into the handler-start signal without touching the router.
+ * The value lives in the capture (adding a property to an Express request is slow, see capture.ts) and reads
+ * back unchanged.
  */
 function installRouteProbe(prototype: object): void {
-  // Only Express apps' request prototypes (they own `app`); never node's shared IncomingMessage.prototype.
-  if (!Object.hasOwn(prototype, 'app') || Object.getOwnPropertyDescriptor(prototype, 'route') !== undefined) return;
+  if (Object.getOwnPropertyDescriptor(prototype, 'route') !== undefined) return;
   Object.defineProperty(prototype, 'route', {
     configurable: true,
     enumerable: true,
     get(this: RouteHolder): unknown {
-      return this[kRoute];
+      const capture = captureOf(this as unknown as Request);
+      return capture === undefined ? this[kRoute] : capture.matchedRoute;
     },
     set(this: RouteHolder, route: unknown) {
-      this[kRoute] = route;
       const capture = captureOf(this as unknown as Request);
-      if (capture === undefined || route === undefined || route === null) return;
+      if (capture === undefined) {
+        this[kRoute] = route;
+        return;
+      }
+      // The router assigns the same route twice (on match, then on dispatch): only the first one counts.
+      if (capture.matchedRoute === route) return;
+      capture.matchedRoute = route;
+      if (route === undefined || route === null) return;
       capture.markHandlerStart();
       capture.route = routeOf(this.baseUrl, (route as { path?: unknown }).path);
     },

@@ -28,9 +28,15 @@ export interface AdapterHooks<TRequest> {
 export interface ExchangePipeline<TRequest> {
   /**
    * Starts watching one request/response; `context` is the framework's request (given to hooks and custom
-   * fields). Returns `undefined` when the `skip` option says so. Never throws.
+   * fields). Returns `undefined` when the `skip` option says so. Never throws. `prototypesTapped`: the
+   * adapter wrapped the prototypes of `request` and `response` with `tapPrototypes`.
    */
-  capture(request: IncomingMessage, response: ServerResponse, context: TRequest): ExchangeCapture<TRequest> | undefined;
+  capture(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: TRequest,
+    prototypesTapped?: boolean,
+  ): ExchangeCapture<TRequest> | undefined;
   /** Hands an adapter-side failure to the sink's `reportError`. Never throws. */
   report(error: unknown): void;
   /** The resolved adapter options. */
@@ -141,10 +147,10 @@ export function createExchangePipeline<TRequest>(
     options: resolved,
     builder,
     report,
-    capture(request, response, context) {
+    capture(request, response, context, prototypesTapped = false) {
       try {
         if (resolved.skip?.(context)) return undefined;
-        return startCapture(request, response, context, settings, completion);
+        return startCapture(request, response, context, settings, completion, prototypesTapped);
       } catch (error) {
         report(error);
         return undefined;
