@@ -8,8 +8,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import {
-  CompressionCodecs,
+import kafkajs, {
   CompressionTypes,
   type ISocketFactory,
   Kafka,
@@ -33,6 +32,10 @@ import {
   type TransportHooks,
   type TransportLogLevel,
 } from './transport.js';
+
+// Node's ESM loader sees only the named exports kafkajs' CommonJS index lets it detect; `CompressionCodecs` is not
+// one of them, so a named import of it fails to link in the ESM build (dist/*.mjs). Read it off the default export.
+const { CompressionCodecs } = kafkajs;
 
 const COMPRESSION_TYPES = {
   none: CompressionTypes.None,
