@@ -72,7 +72,8 @@ async function main() {
   clearInterval(heartbeat);
   const keepBroker = broker.started && Boolean(process.env.KAFKA_LOG_KEEP_BROKER);
   if (broker.started && !keepBroker) cleanups.push({ label: 'local broker stopped (the demo started it)', run: stopLocalBroker });
-  ok(`brokers ${broker.brokers.join(',')}${broker.local ? (broker.started ? ' (started)' : ' (already running, left running)') : ' (KAFKA_BROKERS)'}`);
+  if (broker.local) ok(`local broker ${broker.brokers.join(',')}${broker.started ? ' (started)' : ' (already running, left running)'}`);
+  else progress(`using KAFKA_BROKERS=${broker.brokers.join(',')}`);
 
   // Bounded from here on: a broken cluster or a stuck consumer ends in a clear failure, not a hang.
   setTimeout(() => fail(`gave up after ${AFTER_BROKER_TIMEOUT_MS / 1000} s (is the cluster reachable?)`), AFTER_BROKER_TIMEOUT_MS).unref();
