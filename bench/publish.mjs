@@ -3,15 +3,18 @@
 //   publisher   KafkaLogPublisher: publish() each entry, then flush()   (default batching: 200 messages a request)
 //   sendBatch   hand-tuned kafkajs: serialize, sendBatch 200 messages at a time, one request in flight
 //   naive       kafkajs producer.send() per entry, awaited
+//   avro        KafkaLogPublisher with schemaRegistry: the TEST registry (scripts/local-registry.mjs) serving the shipped
+//               Avro schema; values encoded at request time in the Confluent wire format. Compared with `publisher`.
 // Same ~1.4 KB Kong entries, same serializer, acks 1, no compression, a fresh one-partition topic per variant and
 // round. Rounds are interleaved so machine noise hits every variant alike; ratios are medians of per-round ratios.
-// Last line: {"bench":"publish","entries_per_s":N,"vs_sendbatch":R,"vs_naive":R}
+// Last line: {"bench":"publish","entries_per_s":N,"vs_sendbatch":R,"vs_naive":R,"avro_entries_per_s":N,"avro_vs_json":R}
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafka } from '../scripts/local-kafka.mjs';
+import { startTestRegistry } from '../scripts/local-registry.mjs';
 import { median, table } from './lib/measure.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -27,7 +30,7 @@ async function loadLibrary() {
   const dist = path.join(root, 'dist/index.cjs');
   if (existsSync(dist)) {
     const lib = require(dist);
-    if (lib.KafkaLogPublisher) return lib;
+    if (lib.KafkaLogPublisher && lib.registerKongSchemas) return lib;
   }
   const { buildSync } = await import('esbuild');
   const out = path.join(root, '.local/bench/publisher.cjs');
@@ -35,7 +38,8 @@ async function loadLibrary() {
   buildSync({
     stdin: {
       contents:
-        "export { KafkaLogPublisher } from './src/publisher/publisher.ts'; export { serializeLogEntry } from './src/entry/serialize.ts';",
+        "export { KafkaLogPublisher } from './src/publisher/publisher.ts'; export { serializeLogEntry } from './src/entry/serialize.ts';" +
+        " export { registerKongSchemas, topicSubject } from './src/registry/register.ts';",
       resolveDir: root,
       loader: 'ts',
     },
@@ -44,7 +48,7 @@ async function loadLibrary() {
     format: 'cjs',
     target: 'node20',
     outfile: out,
-    external: ['kafkajs', 'fast-json-stringify', 'snappyjs', 'lz4js', '@bokuweb/zstd-wasm'],
+    external: ['kafkajs', 'fast-json-stringify', 'snappyjs', 'lz4js', '@bokuweb/zstd-wasm', 'avsc', 'protobufjs', 'ajv'],
     logLevel: 'silent',
   });
   return require(out);
@@ -110,16 +114,23 @@ async function freshTopic(variant) {
 const entries = Array.from({ length: ENTRIES }, (_, i) => entry(i));
 const entryBytes = Buffer.byteLength(lib.serializeLogEntry(entries[0]));
 
-async function runPublisher() {
-  const topic = await freshTopic('publisher');
+async function runPublisher(variant = 'publisher') {
+  const topic = await freshTopic(variant);
+  let schemaRegistry;
+  if (variant === 'avro') {
+    const subject = lib.topicSubject(topic);
+    await lib.registerKongSchemas({ url: registry.url }, { type: 'AVRO', subject });
+    schemaRegistry = { url: registry.url, valueSchema: { subject, version: 'latest' } };
+  }
   const publisher = new lib.KafkaLogPublisher({
     brokers,
     topic,
-    clientId: 'bench-publisher',
+    clientId: `bench-${variant}`,
     logLevel: 'silent',
     // the whole run is published in one synchronous burst: let the queue hold it (nothing may be dropped)
     maxEntries: ENTRIES,
     maxBufferedMessages: ENTRIES,
+    schemaRegistry,
   });
   await publisher.connect();
   const start = performance.now();
@@ -128,8 +139,8 @@ async function runPublisher() {
   const seconds = (performance.now() - start) / 1000;
   const stats = publisher.stats();
   await publisher.close();
-  if (stats.sent !== ENTRIES) throw new Error(`publisher sent ${stats.sent} of ${ENTRIES}: ${JSON.stringify(stats)}`);
-  return ENTRIES / seconds;
+  if (stats.sent !== ENTRIES) throw new Error(`${variant} sent ${stats.sent} of ${ENTRIES}: ${JSON.stringify(stats)}`);
+  return { perSecond: ENTRIES / seconds, valueBytes: stats.bytesSent / ENTRIES };
 }
 
 async function withProducer(fn) {
@@ -169,29 +180,41 @@ function runNaive() {
   });
 }
 
+const registry = await startTestRegistry();
 const rows = [];
 const vsSendBatch = [];
 const vsNaive = [];
 const perSecond = [];
+const avroPerSecond = [];
+const avroVsJson = [];
+let avroValueBytes = 0;
 await runPublisher(); // warm-up: JIT, connections, metadata
+await runPublisher('avro'); // warm-up: avsc loaded, schema compiled
 await runSendBatch();
 for (let round = 1; round <= ROUNDS; round++) {
-  const publisher = await runPublisher();
+  const { perSecond: publisher } = await runPublisher();
+  const avro = await runPublisher('avro');
   const sendBatch = await runSendBatch();
   const naive = await runNaive();
   perSecond.push(publisher);
+  avroPerSecond.push(avro.perSecond);
+  avroVsJson.push(avro.perSecond / publisher);
+  avroValueBytes = avro.valueBytes;
   vsSendBatch.push(publisher / sendBatch);
   vsNaive.push(publisher / naive);
   rows.push({
     round,
     'publisher entries/s': Math.round(publisher),
+    'avro entries/s': Math.round(avro.perSecond),
     'sendBatch entries/s': Math.round(sendBatch),
     'naive send entries/s': Math.round(naive),
+    'avro vs json': (avro.perSecond / publisher).toFixed(2),
     'vs sendBatch': (publisher / sendBatch).toFixed(2),
     'vs naive': (publisher / naive).toFixed(1),
   });
 }
 await admin.disconnect();
+await registry.close();
 
 console.log(
   `kafka-log publish benchmark: ${ENTRIES} entries of ${entryBytes} B (naive: ${NAIVE_ENTRIES}), ` +
@@ -203,6 +226,12 @@ const result = {
   entries_per_s: Math.round(median(perSecond)),
   vs_sendbatch: Number(median(vsSendBatch).toFixed(3)),
   vs_naive: Number(median(vsNaive).toFixed(1)),
+  avro_entries_per_s: Math.round(median(avroPerSecond)),
+  avro_vs_json: Number(median(avroVsJson).toFixed(3)),
 };
 console.log(`median: ${result.entries_per_s} entries/s, ${result.vs_sendbatch}x hand-tuned sendBatch, ${result.vs_naive}x naive send`);
+console.log(
+  `avro (schema registry): ${result.avro_entries_per_s} entries/s, ${result.avro_vs_json}x plain JSON; ` +
+    `values of ${Math.round(avroValueBytes)} B (JSON: ${entryBytes} B)`,
+);
 console.log(JSON.stringify(result));

@@ -7,6 +7,8 @@
 import type { SecureContext } from 'node:tls';
 import type { LogEntry } from '../entry/log-entry.js';
 import { InvalidOptionError } from '../errors.js';
+import { type KongSchemaRegistryConfig, fromKongSchemaRegistry } from '../registry/kong-config.js';
+import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/options.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { PublisherLogger, PublisherLogLevel } from './events.js';
 
@@ -167,8 +169,13 @@ export interface KafkaLogPublisherOptions {
   idempotent?: boolean;
   /** Custom fields as JavaScript expression strings (Kong's `custom_fields_by_lua`), carried for adapters. */
   customFields?: Record<string, string>;
-  /** Kong's `schema_registry` block, carried as-is for the registry encoder. */
-  schemaRegistry?: Record<string, unknown>;
+  /**
+   * Serialize through a Confluent schema registry: {@link RegistryOptions}, or Kong's `schema_registry` block
+   * (`{ confluent: { ... } }`; `confluent` absent or null: no registry). Values (and keys, with a key schema) are
+   * encoded in the Confluent wire format when their request goes out; every entry is its own message, whatever
+   * `maxBatchSize` says. Secrets in it are stripped from every error, event and log line.
+   */
+  schemaRegistry?: RegistryOptions | KongSchemaRegistryConfig;
   /** Where the publisher's (and the Kafka client's) log lines go, secrets stripped. Default: none. */
   logger?: PublisherLogger;
   /** Least level passed to `logger` and the `publisher.log` event. Default `warn`. */
@@ -263,8 +270,10 @@ export interface ResolvedPublisherOptions {
   idempotent: boolean;
   /** Custom fields (carried). */
   customFields: Record<string, string> | undefined;
-  /** Schema registry config (carried). */
-  schemaRegistry: Record<string, unknown> | undefined;
+  /** The schema registry option as given. */
+  schemaRegistry: RegistryOptions | KongSchemaRegistryConfig | undefined;
+  /** The schema registry, validated (camelCase, defaults applied); `undefined`: plain JSON values. */
+  registry: ResolvedRegistryOptions | undefined;
   /** Logger. */
   logger: PublisherLogger | undefined;
   /** Log level. */
@@ -507,6 +516,15 @@ function resolveHeaders(value: unknown): ResolvedPublisherOptions['messageHeader
   return { ...(value as Record<string, string | Buffer>) };
 }
 
+// Kong's block is recognised by its `confluent` key; its errors name Kong's fields (`schema_registry.confluent.*`).
+function resolveSchemaRegistry(value: unknown): ResolvedRegistryOptions | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw new InvalidOptionError('schemaRegistry', 'must be an object');
+  if (!('confluent' in value)) return resolveRegistryOptions(value);
+  const camel = fromKongSchemaRegistry(value as KongSchemaRegistryConfig);
+  return camel === undefined ? undefined : resolveRegistryOptions(camel, 'schemaRegistry.confluent');
+}
+
 function randomClientId(): string {
   return `kafka-log-${Math.random().toString(36).slice(2, 10)}`;
 }
@@ -543,9 +561,7 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
     throw new InvalidOptionError('initialRetryDelay', 'must not exceed maxRetryDelay');
   }
   const customFields = stringMap('customFields', o.customFields);
-  if (o.schemaRegistry !== undefined && !isObject(o.schemaRegistry)) {
-    throw new InvalidOptionError('schemaRegistry', 'must be an object');
-  }
+  const registry = resolveSchemaRegistry(o.schemaRegistry);
   const transport = o.transport ?? 'kafkajs';
   if (transport !== 'kafkajs' && typeof transport !== 'function') {
     throw new InvalidOptionError('transport', 'must be "kafkajs" or a transport factory function');
@@ -589,7 +605,8 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
     concurrencyLimit,
     idempotent,
     customFields: customFields === undefined ? undefined : { ...customFields },
-    schemaRegistry: o.schemaRegistry as Record<string, unknown> | undefined,
+    schemaRegistry: o.schemaRegistry as RegistryOptions | KongSchemaRegistryConfig | undefined,
+    registry,
     logger: logger as PublisherLogger | undefined,
     logLevel: oneOf<PublisherLogLevel>('logLevel', o.logLevel, LOG_LEVELS, d.logLevel),
     transport: transport as 'kafkajs' | TransportFactory,

@@ -1,12 +1,16 @@
 /**
  * {@link KafkaLogPublisher}: owns delivery to Kafka. `publish` never blocks and never throws: it serializes the
  * entry once, routes it and queues it, or counts a drop with its reason. Requests go out `concurrencyLimit` at a
- * time and are retried with backoff until `maxRetryTime`. Every socket and timer is released by `close()`.
+ * time and are retried with backoff until `maxRetryTime`. With a schema registry, entries are queued as objects
+ * and encoded when their request goes out (see `registry-stage.ts`); a registry outage is retried like a broker
+ * outage. Every socket and timer is released by `close()`.
  *
  * @module
  */
 import type { LogEntry } from '../entry/log-entry.js';
 import { DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
+import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
+import type { RegistryOptions } from '../registry/options.js';
 import type { Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
 import {
@@ -25,6 +29,7 @@ import {
   resolvePublisherOptions,
 } from './options.js';
 import { BatchQueue, type EntrySettler, type QueuedBatch } from './queue.js';
+import { RegistryStage, type RegistryMisfit, registrySecrets } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
 import { serializeEntry } from './serialize-entry.js';
 import { type DropReason, type PublisherStats, StatsCounters } from './stats.js';
@@ -57,6 +62,7 @@ export class KafkaLogPublisher {
   readonly #deliveries = new Set<Delivery>();
   readonly #flushWaiters: Array<{ target: number; resolve: () => void }> = [];
   readonly #logRank: number;
+  readonly #registry: RegistryStage | undefined;
   #transport: Promise<Transport> | undefined;
   #connected = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -79,6 +85,14 @@ export class KafkaLogPublisher {
     this.#events = new TypedEmitter((error) => this.#log('error', 'publisher', `an event listener threw: ${String(error)}`));
     this.#queue = new BatchQueue(o, this.#counters);
     this.#policy = o;
+    if (o.registry) {
+      for (const secret of registrySecrets(o.registry)) this.#secrets.add(secret);
+      this.#registry = new RegistryStage(o.registry, {
+        onDroppedField: (path) => this.#log('debug', 'registry', `"${path}" has no place in the value schema: left out of the message`),
+      });
+      // A schema describes one entry: Kong writes arrays only for JSON values, so a registry sends entries one by one.
+      if (o.maxBatchSize > 1) this.#log('info', 'publisher', `maxBatchSize ${o.maxBatchSize} ignored with schemaRegistry: one message per entry`);
+    }
   }
 
   /** Custom fields from the options (Kong's `custom_fields_by_lua`, as JavaScript), carried for adapters. */
@@ -86,8 +100,8 @@ export class KafkaLogPublisher {
     return this.#options.customFields;
   }
 
-  /** Kong's `schema_registry` block from the options, carried for the registry encoder. */
-  get schemaRegistry(): Readonly<Record<string, unknown>> | undefined {
+  /** The `schemaRegistry` option as given (camelCase options or Kong's block), or `undefined`. */
+  get schemaRegistry(): Readonly<RegistryOptions | KongSchemaRegistryConfig> | undefined {
     return this.#options.schemaRegistry;
   }
 
@@ -133,6 +147,7 @@ export class KafkaLogPublisher {
     }
     let json: string;
     try {
+      // With a registry the JSON is only the size estimate counted against maxBytes; the entry itself is queued.
       json = serializeEntry(entry);
     } catch (error) {
       this.#drop('serialize_failed', 1, error, settlers);
@@ -150,7 +165,7 @@ export class KafkaLogPublisher {
       return;
     }
     const queued = {
-      json,
+      value: this.#registry ? entry : json,
       bytes: Buffer.byteLength(json),
       topic: routing.topic,
       key: routing.key,
@@ -218,6 +233,7 @@ export class KafkaLogPublisher {
     this.#state = 'closed';
     this.#abandonAll();
     this.#clearTimers();
+    await this.#registry?.close().catch(noop);
     const transport = this.#transport;
     if (transport) {
       const t = await transport.catch(() => undefined);
@@ -230,12 +246,17 @@ export class KafkaLogPublisher {
     this.#resolveWaiters(true);
   }
 
-  /** Connects now rather than on the first request. Rejects with a {@link KafkaLogError} (e.g. authentication). */
+  /**
+   * Connects now rather than on the first request, and resolves the registry's schemas when one is configured.
+   * Rejects with a {@link KafkaLogError} (e.g. authentication, or a REGISTRY error).
+   */
   async connect(): Promise<void> {
     if (this.#state !== 'open') throw new KafkaLogError(ErrorCodes.CLOSED, 'the publisher is closed');
     const transport = await this.#getTransport();
     try {
       await transport.connect();
+      // Schemas resolved now show a registry or subject problem at start rather than on the first request.
+      await this.#registry?.ready();
     } catch (error) {
       throw this.#asError(error);
     }
@@ -317,7 +338,8 @@ export class KafkaLogPublisher {
     let attempt = 0;
     const tryOnce = (): void => {
       delivery.timer = undefined;
-      this.#produce(request).then(
+      const sending = this.#registry ? this.#encodeThenProduce(delivery) : this.#produce(request);
+      sending.then(
         () => {
           if (delivery.settled) return;
           this.#finish(delivery);
@@ -325,7 +347,7 @@ export class KafkaLogPublisher {
           c.sent += batch.entries;
           c.bytesSent += batch.valueBytes;
           for (const m of batch.messages) for (const s of m.settlers ?? []) s.resolve();
-          if (this.#events.has(PublisherEvents.DELIVERED)) {
+          if (batch.messages.length > 0 && this.#events.has(PublisherEvents.DELIVERED)) {
             this.#events.emit(PublisherEvents.DELIVERED, {
               entries: batch.entries,
               messages: batch.messages.length,
@@ -343,7 +365,9 @@ export class KafkaLogPublisher {
           const reason: DropReason | undefined = !error.retriable
             ? error instanceof TransportError && error.kind === 'message_too_large'
               ? 'message_too_large'
-              : 'non_retriable'
+              : error.code === ErrorCodes.REGISTRY
+                ? 'registry'
+                : 'non_retriable'
             : this.#state === 'closed' || !mayRetry(this.#policy, startedAt, Date.now(), delay)
               ? 'retry_time_exceeded'
               : undefined;
@@ -374,6 +398,31 @@ export class KafkaLogPublisher {
       );
     };
     tryOnce();
+  }
+
+  /**
+   * Encodes what the request still holds as entries, drops the misfits (that entry only), then produces the rest.
+   * A REGISTRY error rejects like a broker failure: retried with backoff, or dropped as `registry`.
+   */
+  async #encodeThenProduce(delivery: Delivery): Promise<void> {
+    const registry = this.#registry as RegistryStage;
+    const misfits = await registry.encode(delivery.batch.messages);
+    if (delivery.settled) return;
+    if (misfits.length > 0) this.#dropMisfits(delivery.batch, misfits);
+    delivery.batch.valueBytes = delivery.batch.messages.reduce((sum, m) => sum + m.record.value.length, 0);
+    if (delivery.batch.messages.length === 0) return;
+    await this.#produce({ records: delivery.batch.messages.map((m) => m.record) });
+  }
+
+  #dropMisfits(batch: QueuedBatch, misfits: RegistryMisfit[]): void {
+    const dropped = new Set(misfits.map((misfit) => misfit.message));
+    batch.messages = batch.messages.filter((m) => !dropped.has(m));
+    for (const { message, error } of misfits) {
+      batch.entries -= message.entries;
+      this.#counters.inFlight -= message.entries;
+      this.#log('warn', 'publisher', `dropping ${message.entries} entry (schema_mismatch): ${error.message}`);
+      this.#drop('schema_mismatch', message.entries, error, message.settlers);
+    }
   }
 
   async #produce(request: { records: QueuedBatch['messages'][number]['record'][] }): Promise<void> {
@@ -413,8 +462,10 @@ export class KafkaLogPublisher {
     this.#counters.drop(reason, count);
     const needError = settlers !== undefined || this.#events.has(PublisherEvents.DROP);
     if (needError) {
-      const detail = cause === undefined ? '' : `: ${this.#asError(cause).message}`;
-      const error = new DroppedError(reason, `${count} log entr${count === 1 ? 'y' : 'ies'} dropped (${reason})${detail}`);
+      const clean = cause === undefined ? undefined : this.#asError(cause);
+      const detail = clean === undefined ? '' : `: ${clean.message}`;
+      // The cause rides along (e.g. a SchemaMismatchError and its `path`), its message already free of secrets.
+      const error = new DroppedError(reason, `${count} log entr${count === 1 ? 'y' : 'ies'} dropped (${reason})${detail}`, clean);
       if (settlers) for (const s of settlers) s.reject(error);
       this.#events.emit(PublisherEvents.DROP, { reason, count, error });
     }

@@ -4,8 +4,12 @@
  * bounded by `maxMessagesPerRequest` and `maxBytesPerRequest`. What does not fit is refused with a reason for
  * the caller to count. No I/O here: the owner asks for requests when it has room to send them.
  *
+ * With a schema registry an entry is queued as the object itself, not its JSON: its message holds it until the
+ * owner encodes it at request time, and always alone (a schema describes one entry, never an array).
+ *
  * @module
  */
+import type { LogEntry } from '../entry/log-entry.js';
 import { type ProduceRecord, recordSize } from '../transport/transport.js';
 import type { DropReason, StatsCounters } from './stats.js';
 
@@ -17,11 +21,11 @@ export interface EntrySettler {
   reject(error: unknown): void;
 }
 
-/** One entry, serialized, with its routing. */
+/** One entry, serialized (or kept for the registry), with its routing. */
 export interface QueuedEntry {
-  /** The serialized entry. */
-  json: string;
-  /** Its UTF-8 byte length. */
+  /** The serialized entry (JSON text), or the entry itself when a schema registry encodes it at request time. */
+  value: string | LogEntry;
+  /** The UTF-8 byte length of its JSON (with a registry: the estimate counted against `maxBytes`). */
   bytes: number;
   /** Topic. */
   topic: string;
@@ -35,8 +39,10 @@ export interface QueuedEntry {
 
 /** A closed message: its record and what it holds. */
 export interface QueuedMessage {
-  /** The record to produce. */
+  /** The record to produce (with a pending `entry`: an empty value, written when the entry is encoded). */
   record: ProduceRecord;
+  /** The entry still to be encoded into `record.value` by a schema registry; `undefined` once encoded. */
+  entry: LogEntry | undefined;
   /** Entries in it. */
   entries: number;
   /** Serialized entry bytes in it (what `bufferedBytes` counted). */
@@ -74,6 +80,10 @@ export interface QueueLimits {
   /** Bytes per request. */
   maxBytesPerRequest: number;
 }
+
+const EMPTY = Buffer.alloc(0);
+// Confluent wire-format header: magic byte and 4-byte schema id.
+const WIRE_HEADER_BYTES = 5;
 
 // Bytes the JSON array adds around N entries: "[" + (N-1) commas + "]".
 const arrayBytes = (n: number) => (n > 1 ? n + 1 : 0);
@@ -134,12 +144,12 @@ export class BatchQueue {
     const alone = recordSize({ topic: entry.topic, key: entry.key, value: Buffer.alloc(0), headers: entry.headers });
     if (alone + entry.bytes > limits.maxBytesPerRequest) return 'message_too_large';
 
-    if (limits.maxBatchSize === 1) {
+    if (limits.maxBatchSize === 1 || typeof entry.value !== 'string') {
       if (this.#messages + 1 > limits.maxBufferedMessages) return 'queue_full_messages';
       this.#count(1, entry.bytes);
       this.#messages += 1;
       const settlers = entry.settler ? [entry.settler] : undefined;
-      this.#pushReady(entry.topic, entry.key, entry.headers, entry.json, 1, entry.bytes, settlers, now);
+      this.#pushReady(entry.topic, entry.key, entry.headers, entry.value, 1, entry.bytes, settlers, now);
       return undefined;
     }
 
@@ -157,7 +167,7 @@ export class BatchQueue {
       this.#open.set(groupKey, open);
     }
     this.#count(1, entry.bytes);
-    open.parts.push(entry.json);
+    open.parts.push(entry.value);
     open.bytes += entry.bytes;
     if (entry.settler) {
       open.settlers ??= [];
@@ -227,16 +237,18 @@ export class BatchQueue {
     topic: string,
     key: Buffer | null,
     headers: Record<string, string | Buffer> | undefined,
-    json: string,
+    content: string | LogEntry,
     entries: number,
     entryBytes: number,
     settlers: EntrySettler[] | undefined,
     now: number,
   ): void {
-    const value = Buffer.from(json);
+    const pending = typeof content === 'string' ? undefined : content;
+    const value = pending === undefined ? Buffer.from(content as string) : EMPTY;
     const record: ProduceRecord = headers === undefined ? { topic, key, value } : { topic, key, value, headers };
-    const size = recordSize(record);
-    this.#ready.push({ record, entries, entryBytes, size, readyAt: now, settlers });
+    // A pending entry's encoded size is not known yet: its JSON size (plus the wire-format header) stands in.
+    const size = recordSize(record) + (pending === undefined ? 0 : entryBytes + WIRE_HEADER_BYTES);
+    this.#ready.push({ record, entry: pending, entries, entryBytes, size, readyAt: now, settlers });
     this.#readyBytes += size;
   }
 }

@@ -4,7 +4,11 @@
  * @module
  */
 
-/** Why entries were dropped. */
+/**
+ * Why entries were dropped. With a schema registry: `registry` (the registry refused for good: credentials,
+ * missing subject or version, unparseable schema) and `schema_mismatch` (that entry, or its key, does not fit the
+ * schema; the other entries of its request are still sent).
+ */
 export type DropReason =
   | 'queue_full_entries'
   | 'queue_full_bytes'
@@ -16,7 +20,9 @@ export type DropReason =
   | 'serialize_failed'
   | 'message_too_large'
   | 'topic_not_allowed'
-  | 'routing_failed';
+  | 'routing_failed'
+  | 'registry'
+  | 'schema_mismatch';
 
 /** Every drop reason, for iteration and documentation. */
 export const DROP_REASONS: readonly DropReason[] = [
@@ -31,6 +37,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'message_too_large',
   'topic_not_allowed',
   'routing_failed',
+  'registry',
+  'schema_mismatch',
 ];
 
 /** Dropped entries, in total and per reason. */
