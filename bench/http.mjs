@@ -6,6 +6,7 @@
 //   nolog      no logging at all
 //   kafka-log  kafka-log/express publishing every entry to the local Kafka broker (started if needed)
 //   pino-http  pino-http writing one JSON line per request to a file (asynchronously)
+//   kafka-log-nosend  (informative) kafka-log/express building and serializing entries, sending none
 // Same duration and connections for each; rounds are interleaved (the order rotates every round) so drift of
 // the machine hits all variants alike. Prints a table, then as its LAST line one JSON object:
 //   {"bench":"http","vs_nolog":R,"vs_pino":R,"p99_ms":N}
@@ -22,7 +23,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const VARIANTS = ['nolog', 'kafka-log', 'pino-http'];
+// `kafka-log-nosend` (informative): the same middleware with a sink that drops entries after they are built
+// and serialized, separating the adapter's and entry's cost from the Kafka client's and the broker's.
+const VARIANTS = ['nolog', 'kafka-log', 'pino-http', 'kafka-log-nosend'];
 const SELF = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--server') {
@@ -48,6 +51,11 @@ async function runServer({ variant, brokers, topic, logFile }) {
     const { kafkaLog } = require('kafka-log/express');
     publisher = new KafkaLogPublisher({ brokers, topic, logLevel: 'silent' });
     app.use(kafkaLog({ sink: publisher }));
+  } else if (variant === 'kafka-log-nosend') {
+    const require = createRequire(import.meta.url);
+    const { serializeLogEntry } = require('kafka-log');
+    const { kafkaLog } = require('kafka-log/express');
+    app.use(kafkaLog({ sink: { publish: (entry) => serializeLogEntry(entry) } }));
   } else if (variant === 'pino-http') {
     const { default: pino } = await import('pino');
     const { default: pinoHttp } = await import('pino-http');
@@ -130,13 +138,12 @@ async function runBench() {
       entry.p99.push(result.latency.p99);
       entry.errors += result.errors + result.timeouts;
       entry.non2xx += result.non2xx;
-      process.stderr.write(`  round ${round + 1} ${variant.padEnd(9)} ${Math.round(result.requests.average)} req/s  p99 ${result.latency.p99} ms\n`);
+      process.stderr.write(`  round ${round + 1} ${variant.padEnd(16)} ${Math.round(result.requests.average)} req/s  p99 ${result.latency.p99} ms\n`);
     }
   }
 
   const publisherStats = await stopServer(children.get('kafka-log'));
-  await stopServer(children.get('nolog'));
-  await stopServer(children.get('pino-http'));
+  for (const variant of VARIANTS) if (variant !== 'kafka-log') await stopServer(children.get(variant));
   fs.rmSync(logFile, { force: true });
 
   const rps = (variant) => results.get(variant).requests / results.get(variant).seconds;

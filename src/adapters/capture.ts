@@ -13,8 +13,10 @@
  * Two ways to wrap: on the instance (plain node objects), or once on a framework's own request/response
  * prototypes ({@link tapPrototypes}). The second matters for Express: it re-parents every req/res with
  * `Object.setPrototypeOf`, after which V8 makes every property added to them slow (microseconds each), so
- * nothing is ever added to them; captures are found through a WeakMap. The per-request path allocates one
- * capture object and no closures.
+ * nothing is ever added to them: their captures are listed on the connection's socket (a plain object, one
+ * property added per connection) rather than in a WeakMap, whose entries keyed by short-lived objects cost the
+ * garbage collector several microseconds each. Plain node objects carry their capture in a symbol property.
+ * The per-request path allocates one capture object and no closures.
  *
  * @module
  */
@@ -45,8 +47,13 @@ export interface CaptureCompletion<TContext> {
   complete(capture: ExchangeCapture<TContext>): void;
 }
 
-/** Every live capture, by its request and by its response. */
-const captures = new WeakMap<object, ExchangeCapture<unknown>>();
+/** The live captures of a connection: usually one, several while pipelined requests overlap. */
+const kLive = Symbol('kafka-log.liveCaptures');
+type Live = ExchangeCapture<unknown> | ExchangeCapture<unknown>[] | undefined;
+type LiveHolder = { [kLive]?: Live };
+/** The capture of a plain node request/response, wrapped on the instance (cheap there), for its whole life. */
+const kCapture = Symbol('kafka-log.capture');
+type Tapped = { [kCapture]?: ExchangeCapture<unknown> };
 
 /** The internals of node's `OutgoingMessage` the capture reads (stable since node 0.x, absent on HTTP/2). */
 interface OutgoingInternals {
@@ -135,6 +142,8 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   private readonly completion: CaptureCompletion<TContext>;
   private readonly requestTap: BodyTap | undefined;
   private readonly responseTap: BodyTap | undefined;
+  /** Whether the capture is listed on its socket (prototype taps), to be removed when it settles. */
+  private readonly registered: boolean;
   /** Chunked-encoding framing the writes so far would add (`<hex size>\r\n` + `\r\n` per non-empty chunk). */
   private chunkFraming = 0;
   /** @internal The functions an instance tap wrapped (undefined when the prototypes are tapped). */
@@ -172,10 +181,11 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     // A request whose body the parser already delivered (a capture started late) has nothing left to observe.
     if (request.complete) this.requestEndTime = this.startTime;
 
-    // With tapped prototypes (Express) the request is found through its `res` link: one WeakMap entry, not two.
-    captures.set(response, this as ExchangeCapture<unknown>);
+    this.registered = prototypesTapped && socket !== undefined && socket !== null;
+    if (this.registered) register(socket as LiveHolder, this as ExchangeCapture<unknown>);
     if (!prototypesTapped) {
-      captures.set(request, this as ExchangeCapture<unknown>);
+      (request as IncomingMessage & Tapped)[kCapture] = this as ExchangeCapture<unknown>;
+      (response as ServerResponse & Tapped)[kCapture] = this as ExchangeCapture<unknown>;
       this.originalPush = request.push as PushFunction;
       this.originalWrite = response.write as WriteFunction;
       this.originalEnd = response.end as EndFunction;
@@ -312,7 +322,12 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     if (this.endTime !== 0) return;
     this.endTime = performance.now();
     this.aborted = !this.response.writableFinished;
-    this.completion.complete(this);
+    try {
+      this.completion.complete(this);
+    } finally {
+      // After completion: hooks that run there may still read through the capture (Express's `req.route`).
+      if (this.registered) unregister(this.request.socket as LiveHolder, this as ExchangeCapture<unknown>);
+    }
   }
 }
 
@@ -329,7 +344,7 @@ export function startCapture<TContext>(
   completion: CaptureCompletion<TContext>,
   prototypesTapped = false,
 ): ExchangeCapture<TContext> {
-  const existing = captures.get(response);
+  const existing = lookUp(response);
   if (existing !== undefined) return existing as ExchangeCapture<TContext>;
   return new ExchangeCapture(request, response, context, settings, completion, prototypesTapped);
 }
@@ -341,12 +356,35 @@ export function captureOf<TContext = unknown>(
   return lookUp(message) as ExchangeCapture<TContext> | undefined;
 }
 
-/** The capture of a request or response; a request may be linked to its response by a framework (`req.res`). */
+/** The live capture of a request or of a response (found through the connection's socket). */
 function lookUp(message: object): ExchangeCapture<unknown> | undefined {
-  const found = captures.get(message);
-  if (found !== undefined) return found;
-  const response = (message as { res?: unknown }).res;
-  return typeof response === 'object' && response !== null ? captures.get(response) : undefined;
+  const own = (message as Tapped)[kCapture];
+  if (own !== undefined) return own;
+  // node links every response to its request (`res.req`); the request keeps its socket for good.
+  const request = ((message as { req?: IncomingMessage }).req ?? message) as IncomingMessage;
+  const live = (request.socket as (LiveHolder & object) | null | undefined)?.[kLive];
+  if (live === undefined) return undefined;
+  if (!Array.isArray(live)) return live.request === message || live.response === message ? live : undefined;
+  for (const capture of live) if (capture.request === message || capture.response === message) return capture;
+  return undefined;
+}
+
+function register(socket: LiveHolder, capture: ExchangeCapture<unknown>): void {
+  const live = socket[kLive];
+  if (live === undefined) socket[kLive] = capture;
+  else if (Array.isArray(live)) live.push(capture);
+  else socket[kLive] = [live, capture];
+}
+
+function unregister(socket: LiveHolder, capture: ExchangeCapture<unknown>): void {
+  const live = socket[kLive];
+  if (live === capture) {
+    socket[kLive] = undefined;
+  } else if (Array.isArray(live)) {
+    const index = live.indexOf(capture);
+    if (index !== -1) live.splice(index, 1);
+    if (live.length === 1) socket[kLive] = live[0];
+  }
 }
 
 /**
@@ -380,14 +418,14 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
     return requestParent.push.call(this, chunk, encoding);
   });
   define(responsePrototype, 'write', function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
-    const capture = captures.get(this);
+    const capture = lookUp(this);
     const open = capture !== undefined && !this.writableEnded;
     const accepted = responseParent.write.call(this, chunk, encoding, callback);
     if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
     return accepted;
   });
   define(responsePrototype, 'end', function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
-    const capture = captures.get(this);
+    const capture = lookUp(this);
     // Counted before the call: ending may complete the response synchronously.
     if (capture !== undefined && !this.writableEnded) {
       capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
@@ -399,7 +437,7 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
     try {
       return responseParent.emit.call(this, event, ...args);
     } finally {
-      captures.get(this)?.settle();
+      lookUp(this)?.settle();
     }
   });
   tappedPrototypes.add(requestPrototype);
@@ -411,13 +449,13 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
 const tappedPrototypes = new WeakSet<object>();
 
 function instancePush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
-  const capture = captures.get(this);
+  const capture = lookUp(this);
   capture?.onRequestChunk(chunk);
   return (capture?.originalPush ?? Readable.prototype.push).call(this, chunk, encoding);
 }
 
 function instanceWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-  const capture = captures.get(this) as ExchangeCapture<unknown>;
+  const capture = lookUp(this) as ExchangeCapture<unknown>;
   const open = !this.writableEnded;
   const accepted = (capture.originalWrite as WriteFunction).call(this, chunk, encoding, callback);
   if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
@@ -425,14 +463,14 @@ function instanceWrite(this: ServerResponse, chunk: unknown, encoding?: unknown,
 }
 
 function instanceEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
-  const capture = captures.get(this) as ExchangeCapture<unknown>;
+  const capture = lookUp(this) as ExchangeCapture<unknown>;
   // Counted before the call: ending may complete the response synchronously.
   if (!this.writableEnded) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
   return (capture.originalEnd as EndFunction).call(this, chunk, encoding, callback);
 }
 
 function onResponseClose(this: ServerResponse): void {
-  captures.get(this)?.settle();
+  lookUp(this)?.settle();
 }
 
 /** Hex digits of a chunk size, as chunked encoding writes it. */

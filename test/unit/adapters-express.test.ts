@@ -3,7 +3,7 @@ import http, { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kafkaLog } from '../../src/adapters/express.js';
-import { close, listen, recordingSink } from './adapters-support.js';
+import { close, listen, rawExchange, recordingSink } from './adapters-support.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -82,6 +82,30 @@ describe('kafkaLog (Express 5)', () => {
     expect(entry.latencies.kong).toBeLessThan(75);
     expect(entry.latencies.proxy).toBeGreaterThanOrEqual(75);
     expect(entry.latencies.request).toBeGreaterThanOrEqual(entry.latencies.kong + entry.latencies.proxy - 2);
+  });
+
+  it('keeps pipelined requests on one connection apart', async () => {
+    const sink = recordingSink();
+    const app = express();
+    app.use(kafkaLog({ sink }));
+    app.get('/slow', (_req: Request, res: Response) => {
+      setTimeout(() => res.send('slow one'), 30);
+    });
+    app.get('/fast/:n', (req: Request, res: Response) => res.send(`fast ${req.params.n}`));
+    const port = await serve(app);
+    const one = 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\n';
+    const two = 'GET /fast/2 HTTP/1.1\r\nHost: a\r\n\r\n';
+    const three = 'GET /fast/3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';
+    const raw = (await rawExchange(port, one + two + three)).toString('latin1');
+    expect(raw.indexOf('slow one')).toBeLessThan(raw.indexOf('fast 2'));
+    const entries = [await sink.next(), await sink.next(), await sink.next()];
+    const byUri = new Map(entries.map((entry) => [entry.request.uri, entry]));
+    expect([...byUri.keys()].sort()).toEqual(['/fast/2', '/fast/3', '/slow']);
+    expect(byUri.get('/slow')?.route).toEqual({ path: '/slow' });
+    expect(byUri.get('/fast/3')?.route).toEqual({ path: '/fast/:n' });
+    expect(byUri.get('/fast/2')?.request.size).toBe(Buffer.byteLength(two));
+    const sizes = entries.reduce((sum, entry) => sum + entry.response.size, 0);
+    expect(sizes).toBe(Buffer.byteLength(raw, 'latin1'));
   });
 
   it('lets a route hook override the path and gives custom fields the Express request', async () => {
