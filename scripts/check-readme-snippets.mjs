@@ -31,7 +31,15 @@ writeFileSync(
   JSON.stringify(
     {
       extends: '../../tsconfig.json',
-      compilerOptions: { noEmit: true, rootDir: '.', noUnusedLocals: false, types: ['node'] },
+      compilerOptions: {
+        noEmit: true,
+        rootDir: '.',
+        noUnusedLocals: false,
+        types: ['node'],
+        // NestJS snippets use decorators.
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+      },
       include: ['./*.ts'],
     },
     null,
