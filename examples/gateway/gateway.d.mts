@@ -1,6 +1,6 @@
 // Types of gateway.mjs, for the TypeScript tests that import it.
 import type { Server } from 'node:http';
-import type { KafkaLogHttpOptions } from 'kafka-log/http';
+import type { KafkaLogHttpOptions } from '../../src/adapters/http.js';
 
 /** Options of {@link createGateway}: the upstream base URL, an optional prefix to strip, and kafka-log's options. */
 export interface GatewayOptions extends KafkaLogHttpOptions {
