@@ -169,13 +169,16 @@ function resolveUnion(type: types.WrappedUnionType, value: unknown, path: string
   const kind = kindOf(value);
   let closest: SchemaMismatchError | undefined;
   for (const branch of type.types) {
+    // Only branches that can take the value's kind are tried: optional fields are `["null", ...]` unions, and
+    // failing the null branch by exception for every present value made encoding an order of magnitude slower.
+    if (!acceptsKind(branch, kind)) continue;
     try {
       const datum = resolve(branch, value, path, context);
       return branch.typeName === 'null' ? null : { [branch.branchName as string]: datum };
     } catch (error) {
       if (!(error instanceof SchemaMismatchError)) throw error;
-      // The branch of the value's own kind explains best why it failed (a deeper path, usually).
-      if (closest === undefined && acceptsKind(branch, kind)) closest = error;
+      // The first branch of the value's own kind explains best why it failed (a deeper path, usually).
+      closest ??= error;
     }
   }
   if (closest) throw closest;
