@@ -68,6 +68,13 @@ const __kafkaLogControl = (() => {
   // Freeze the builtins and pin their global bindings so an expression cannot change what a later one sees.
   for (const name of Reflect.ownKeys(G)) {
     if (name === 'globalThis') continue;
+    const own = Object.getOwnPropertyDescriptor(G, name);
+    if (own && !own.configurable) {
+      // e.g. gc under node --expose-gc: neither deletable nor re-describable; a writable one is emptied
+      // and pinned (an expression must not force collections), a read-only one (NaN, undefined) stays as is.
+      if (own.writable) Object.defineProperty(G, name, { value: undefined, writable: false });
+      continue;
+    }
     const v = G[name];
     if ((typeof v === 'object' && v !== null) || typeof v === 'function') {
       freeze(v);
