@@ -17,7 +17,7 @@ export interface HeaderMapOptions {
   redact: ReadonlySet<string>;
   /** The replacement text. */
   redactedValue: string;
-  /** Most headers kept; the rest are left out (bounded memory for hostile requests). */
+  /** Most header lines kept (repeats of a name count); the rest are left out (bounded memory for hostile requests). */
   maxHeaders: number;
 }
 
@@ -29,12 +29,14 @@ export function toHeaderMap(raw: RawHeaders, options: HeaderMapOptions): HeaderM
   const map: HeaderMap = {};
   let kept = 0;
   const add = (name: string, value: string): void => {
+    // Every header line counts, repeats of a name included, as in Kong (ngx.req.get_headers): 10,000 lines of one
+    // name must not become one name with 10,000 values.
+    if (kept >= options.maxHeaders) return;
+    kept++;
     const key = name.toLowerCase();
     // hasOwn: names like `constructor` would otherwise find Object.prototype's members.
     const existing = Object.hasOwn(map, key) ? map[key] : undefined;
     if (existing === undefined) {
-      if (kept >= options.maxHeaders) return;
-      kept++;
       defineField<string | string[]>(map, key, value);
     } else if (typeof existing === 'string') {
       map[key] = [existing, value];
