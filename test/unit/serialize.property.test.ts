@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type LogEntry, SerializeError, logEntrySchema, serializeLogEntry } from '../../src/index.js';
+import { type JsonValue, type LogEntry, SerializeError, logEntrySchema, serializeLogEntry } from '../../src/index.js';
 
 // Strings mixing every kind of character a client can send: unicode beyond the BMP, control characters,
 // quotes, backslashes and the JavaScript line separators.
@@ -20,14 +20,14 @@ const queryMap = fc.dictionary(
   fc.oneof(nastyString, fc.constant(true), fc.array(fc.oneof(nastyString, fc.constant(true)), { minLength: 2, maxLength: 3 })),
   { maxKeys: 6 },
 );
-const jsonObject = fc.dictionary(nastyString, fc.jsonValue({ maxDepth: 6 }), { maxKeys: 5 });
+const jsonObject = fc.dictionary(nastyString, fc.jsonValue({ maxDepth: 6 }) as fc.Arbitrary<JsonValue>, { maxKeys: 5 });
 const size = fc.nat({ max: 2 ** 31 });
 const latency = fc.oneof(fc.nat({ max: 600_000 }), fc.double({ min: 0, max: 1e6, noNaN: true }));
 
 const body = fc.record(
   {
     body: nastyString,
-    body_args: fc.jsonValue({ maxDepth: 8 }),
+    body_args: fc.jsonValue({ maxDepth: 8 }) as fc.Arbitrary<JsonValue>,
     body_base64: fc.constant(true),
     body_truncated: fc.constant(true),
   },
