@@ -17,7 +17,6 @@
 
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,16 +44,13 @@ async function runServer({ variant, brokers, topic, logFile }) {
   let pinoLogger;
 
   if (variant === 'kafka-log') {
-    // Loaded the way a CommonJS Express app loads it.
-    const require = createRequire(import.meta.url);
-    const { KafkaLogPublisher } = require('kafka-log');
-    const { kafkaLog } = require('kafka-log/express');
+    const { KafkaLogPublisher } = await import('kafka-log');
+    const { kafkaLog } = await import('kafka-log/express');
     publisher = new KafkaLogPublisher({ brokers, topic, logLevel: 'silent' });
     app.use(kafkaLog({ sink: publisher }));
   } else if (variant === 'kafka-log-nosend') {
-    const require = createRequire(import.meta.url);
-    const { serializeLogEntry } = require('kafka-log');
-    const { kafkaLog } = require('kafka-log/express');
+    const { serializeLogEntry } = await import('kafka-log');
+    const { kafkaLog } = await import('kafka-log/express');
     app.use(kafkaLog({ sink: { publish: (entry) => serializeLogEntry(entry) } }));
   } else if (variant === 'pino-http') {
     const { default: pino } = await import('pino');
