@@ -105,12 +105,35 @@ export class RegistryClient {
     this.agents.https.destroy();
   }
 
+  /** Credentials sent in the last request (the basic header, the bearer token), for {@link RegistryClient.scrub}. */
+  private sentSecrets: string[] = [];
+
+  /**
+   * A registry (or a proxy in front of it) may echo the request back in its error message, Authorization header
+   * included: every credential this client sends is cut out before the message is quoted.
+   */
+  private scrub(text: string): string {
+    const auth = this.options.auth;
+    const secrets = [...this.sentSecrets];
+    if (auth.mode === 'basic') secrets.push(auth.password);
+    if (auth.mode === 'oauth2') secrets.push(auth.clientSecret, auth.password ?? '');
+    let out = text;
+    for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join('[REDACTED]');
+    return out;
+  }
+
   private async headers(): Promise<Record<string, string>> {
     const headers: Record<string, string> = { accept: CONTENT_TYPE, 'content-type': CONTENT_TYPE };
     const auth = this.options.auth;
-    if (auth.mode === 'basic') headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    if (auth.mode === 'basic') {
+      const credential = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+      this.sentSecrets = [credential];
+      headers.authorization = `Basic ${credential}`;
+    }
     if (auth.mode === 'oauth2' && this.tokens) {
-      headers.authorization = `Bearer ${await this.tokens.current()}`;
+      const token = await this.tokens.current();
+      this.sentSecrets = [token];
+      headers.authorization = `Bearer ${token}`;
       if (auth.identityPoolId) headers['Confluent-Identity-Pool-Id'] = auth.identityPoolId;
       if (auth.logicalClusterId) headers['target-sr-cluster'] = auth.logicalClusterId;
     }
@@ -136,7 +159,7 @@ export class RegistryClient {
     }
     const registryBody = (parsed ?? {}) as { error_code?: unknown; message?: unknown };
     const registryErrorCode = typeof registryBody.error_code === 'number' ? registryBody.error_code : undefined;
-    const detail = typeof registryBody.message === 'string' ? `: ${registryBody.message}` : '';
+    const detail = typeof registryBody.message === 'string' ? `: ${this.scrub(registryBody.message)}` : '';
     const where = describeUrl(`${this.options.url}${path}`);
     const errorOptions: { status: number; retriable: boolean; registryErrorCode?: number } = {
       status: answer.status,
