@@ -1,0 +1,269 @@
+// Secrets never leave through what kafka-log emits. Each scenario fails on purpose (unreachable broker, token
+// endpoint down or refusing, schema registry down or refusing) while EVERYTHING observable is captured: every
+// publisher event, the logger at debug level, errors (message, stack, cause chain, own properties, via
+// util.inspect with hidden fields), sync-mode rejections, stats JSON, and whatever is written to stdout/stderr.
+// The capture is then searched for each secret, raw and in the encodings it travels in (URL form encoding,
+// HTTP basic's base64 of user:password).
+//
+// The servers that refuse are hostile on purpose: they echo the request (headers and body) back in their error
+// answers, as some proxies and identity providers do. Loopback only.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogEntry } from '../../src/entry/log-entry.js';
+import { PublisherEvents } from '../../src/publisher/events.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
+import { createRegistryEncoder } from '../../src/registry/index.js';
+import type { RegistryOptions } from '../../src/registry/options.js';
+import { exchangeFixture } from '../../src/testing/exchange-fixture.js';
+import { buildLogEntry } from '../../src/entry/build.js';
+
+// Characters that change under URL and JSON encoding, so an encoded leak is told apart from a raw one.
+const secret = (name: string) => `${name}-S3cr3t+/=&"é-${Math.random().toString(36).slice(2, 10)}`;
+const SASL_PASSWORD = secret('sasl');
+const OAUTH_SECRET = secret('oauth');
+// (OAUTHBEARER against a token endpoint that echoes the request: test/integration/reliability-secrets.test.ts,
+// since kafkajs asks for a token only once a broker answered)
+const REGISTRY_PASSWORD = secret('registry');
+const REGISTRY_OAUTH_SECRET = secret('registry-oauth');
+const REGISTRY_GRANT_PASSWORD = secret('registry-grant');
+
+/** Every form a secret may travel in. */
+function forms(value: string, user?: string): string[] {
+  const out = [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1)];
+  if (user !== undefined) out.push(Buffer.from(`${user}:${value}`).toString('base64'));
+  return out;
+}
+
+/** Everything emitted during a scenario, as text. */
+class Capture {
+  readonly texts: string[] = [];
+  add(label: string, value: unknown): void {
+    this.texts.push(`${label}: ${inspect(value, { depth: 30, showHidden: true, getters: true, breakLength: Number.POSITIVE_INFINITY })}`);
+    if (value instanceof Error) this.addError(label, value, 0);
+    try {
+      this.texts.push(`${label} json: ${JSON.stringify(value)}`);
+    } catch {
+      // cyclic: inspect above has it
+    }
+  }
+  private addError(label: string, error: Error, depth: number): void {
+    this.texts.push(`${label} message: ${error.message}`, `${label} stack: ${error.stack ?? ''}`, `${label} string: ${String(error)}`);
+    if (depth < 10 && error.cause instanceof Error) this.addError(`${label} cause`, error.cause, depth + 1);
+    else if (error.cause !== undefined) this.texts.push(`${label} cause: ${inspect(error.cause, { depth: 30, showHidden: true })}`);
+  }
+  /** Secrets found, with where. */
+  leaks(secrets: Record<string, string[]>): string[] {
+    const found: string[] = [];
+    for (const [name, variants] of Object.entries(secrets)) {
+      for (const variant of variants) {
+        const where = this.texts.find((t) => t.includes(variant));
+        if (where !== undefined) found.push(`${name} (${JSON.stringify(variant)}) in: ${where.slice(0, 300)}`);
+      }
+    }
+    return found;
+  }
+}
+
+/** Captures process stdout/stderr writes while `run` runs (console, kafkajs' default logger, warnings). */
+async function capturingOutput(capture: Capture, run: () => Promise<void>): Promise<void> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const tap =
+    (label: string, original: typeof out) =>
+    (chunk: unknown, ...rest: unknown[]): boolean => {
+      capture.texts.push(`${label}: ${String(chunk)}`);
+      return (original as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+    };
+  process.stdout.write = tap('stdout', out) as typeof process.stdout.write;
+  process.stderr.write = tap('stderr', err) as typeof process.stderr.write;
+  const onWarning = (w: Error) => capture.add('process warning', w);
+  process.on('warning', onWarning);
+  try {
+    await run();
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    process.off('warning', onWarning);
+  }
+}
+
+const entry = (): LogEntry => buildLogEntry(exchangeFixture());
+
+/** Runs a publisher through a failing connect, async and sync publishes, flush and close; captures it all. */
+async function exercisePublisher(capture: Capture, options: KafkaLogPublisherOptions): Promise<void> {
+  const logger = {
+    error: (m: string, x?: unknown) => capture.add('logger.error', { m, x }),
+    warn: (m: string, x?: unknown) => capture.add('logger.warn', { m, x }),
+    info: (m: string, x?: unknown) => capture.add('logger.info', { m, x }),
+    debug: (m: string, x?: unknown) => capture.add('logger.debug', { m, x }),
+  };
+  const publisher = new KafkaLogPublisher({ ...options, logger, logLevel: 'debug', timeout: 500, requestTimeout: 500, maxRetryTime: 1200, maxRetryDelay: 200, maxRequestRetries: 1 });
+  for (const name of Object.values(PublisherEvents)) publisher.on(name, (event) => capture.add(`event ${name}`, event));
+  await publisher.connect().then(
+    () => capture.add('connect', 'resolved'),
+    (error: unknown) => capture.add('connect rejected', error),
+  );
+  publisher.publish(entry());
+  await publisher.flush();
+  const sync = new KafkaLogPublisher({ ...options, async: false, timeout: 500, requestTimeout: 500, maxRetryTime: 600, maxRetryDelay: 200, maxRequestRetries: 1 });
+  await sync.publish(entry())?.then(
+    () => capture.add('sync publish', 'resolved'),
+    (error: unknown) => capture.add('sync publish rejected', error),
+  );
+  await sync.close({ timeoutMs: 1000 });
+  capture.add('sync stats', sync.stats());
+  await publisher.close({ timeoutMs: 1000 });
+  capture.add('stats', publisher.stats());
+  capture.add('stats json', JSON.stringify(publisher.stats()));
+}
+
+/** A server that refuses everything and echoes the request (headers and body) back in its error answer. */
+async function echoingRefuser(status: number): Promise<{ url: string; requests: number; close(): Promise<void> }> {
+  const state = { requests: 0 };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      state.requests += 1;
+      const echo = `${req.method} ${req.url} ${JSON.stringify(req.headers)} ${body}`;
+      res.writeHead(status, { 'content-type': 'application/json', 'x-echo': encodeURIComponent(echo) });
+      res.end(JSON.stringify({ error: 'invalid_client', error_description: echo, message: echo, error_code: status }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get requests() {
+      return state.requests;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+let refuser401: Awaited<ReturnType<typeof echoingRefuser>>;
+let deadPort: number;
+beforeAll(async () => {
+  refuser401 = await echoingRefuser(401);
+  deadPort = await closedPort();
+});
+afterAll(async () => {
+  await refuser401.close();
+});
+
+describe('publisher: SASL and OAuth secrets', () => {
+  it.each([['PLAIN'], ['SCRAM-SHA-256'], ['SCRAM-SHA-512']] as const)(
+    '%s password with the broker unreachable: not in events, logs, errors, rejections, stats or output',
+    async (mechanism) => {
+      const capture = new Capture();
+      await capturingOutput(capture, () =>
+        exercisePublisher(capture, {
+          brokers: [`127.0.0.1:${deadPort}`],
+          topic: 't',
+          authentication: { mechanism, username: 'svc-user', password: SASL_PASSWORD },
+        }),
+      );
+      expect(capture.texts.join('\n')).toMatch(/ECONNREFUSED|Connection error|connect/i); // it did fail to connect
+      expect(capture.leaks({ sasl: forms(SASL_PASSWORD, 'svc-user') })).toEqual([]);
+    },
+  );
+
+  it('invalid options next to a password never quote the password', () => {
+    const capture = new Capture();
+    const attempts: Array<Partial<KafkaLogPublisherOptions>> = [
+      { authentication: { mechanism: 'NOPE' as 'PLAIN', username: 'u', password: SASL_PASSWORD } },
+      { authentication: { mechanism: 'PLAIN', username: SASL_PASSWORD as unknown as string, password: 42 as unknown as string } },
+      { authentication: { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl: OAUTH_SECRET, clientId: 'c', clientSecret: OAUTH_SECRET } } },
+      { authentication: { mechanism: 'PLAIN', username: 'u', password: SASL_PASSWORD }, timeout: -1 },
+    ];
+    for (const extra of attempts) {
+      try {
+        new KafkaLogPublisher({ brokers: ['127.0.0.1:1'], topic: 't', ...extra } as KafkaLogPublisherOptions);
+        capture.add('constructed', 'no error');
+      } catch (error) {
+        capture.add('constructor threw', error);
+      }
+    }
+    // the second attempt names the secret as a user name: user names are not secrets, but it is not echoed either
+    expect(capture.leaks({ sasl: forms(SASL_PASSWORD), oauth: forms(OAUTH_SECRET) })).toEqual([]);
+  });
+});
+
+describe('schema registry: basic and OAuth 2 secrets', () => {
+  const registry = (url: string, auth: RegistryOptions['auth']): RegistryOptions => ({
+    url,
+    auth,
+    valueSchema: { subject: 'kong-log-value', version: 'latest' },
+    requestTimeoutMs: 1000,
+  });
+
+  async function exerciseRegistry(capture: Capture, options: RegistryOptions): Promise<void> {
+    const encoder = createRegistryEncoder(options, { onDroppedField: (path) => capture.add('dropped field', path) });
+    for (let i = 0; i < 2; i++) {
+      await encoder.encodeValue([entry()], false).then(
+        () => capture.add('encode', 'resolved'),
+        (error: unknown) => capture.add('encode rejected', error),
+      );
+    }
+    await encoder.close();
+  }
+
+  it('basic password with the registry down, and with a registry that echoes the request (Authorization included)', async () => {
+    for (const url of [`http://127.0.0.1:${deadPort}`, refuser401.url]) {
+      const capture = new Capture();
+      await capturingOutput(capture, () =>
+        exerciseRegistry(capture, registry(url, { mode: 'basic', username: 'sr-user', password: REGISTRY_PASSWORD })),
+      );
+      expect(capture.texts.join('\n')).toMatch(/schema registry/);
+      expect(capture.leaks({ registry: forms(REGISTRY_PASSWORD, 'sr-user') })).toEqual([]);
+    }
+  });
+
+  it('OAuth 2 client secret and password-grant password, token endpoint down or echoing', async () => {
+    for (const tokenEndpoint of [`http://127.0.0.1:${deadPort}/token`, `${refuser401.url}/token`]) {
+      const capture = new Capture();
+      await capturingOutput(capture, () =>
+        exerciseRegistry(
+          capture,
+          registry(refuser401.url, {
+            mode: 'oauth2',
+            tokenEndpoint,
+            clientId: 'sr-client',
+            clientSecret: REGISTRY_OAUTH_SECRET,
+            grantType: 'password',
+            username: 'sr-owner',
+            password: REGISTRY_GRANT_PASSWORD,
+          }),
+        ),
+      );
+      expect(capture.texts.join('\n')).toMatch(/token endpoint/i);
+      expect(capture.leaks({ clientSecret: forms(REGISTRY_OAUTH_SECRET), grantPassword: forms(REGISTRY_GRANT_PASSWORD) })).toEqual([]);
+    }
+  });
+
+  it('credentials written into the registry URL (user:password@host) stay out of errors', async () => {
+    const capture = new Capture();
+    await capturingOutput(capture, async () => {
+      try {
+        await exerciseRegistry(capture, registry(`http://sr-user:${encodeURIComponent(REGISTRY_PASSWORD)}@127.0.0.1:${deadPort}`, { mode: 'none' }));
+      } catch (error) {
+        capture.add('create threw', error);
+      }
+    });
+    expect(capture.leaks({ registry: forms(REGISTRY_PASSWORD) })).toEqual([]);
+  });
+});
