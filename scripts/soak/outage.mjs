@@ -237,8 +237,9 @@ export async function runOutage(options = {}) {
         maxBytes: o.maxBytes,
         brokerDownMs: brokerBackAt - killedAt,
         baselineRetainedHeap: before.retainedHeap,
-        peakRetainedHeap: Math.max(...down.map((p) => p.retainedHeap)),
-        retainedGrowth: Math.max(...down.map((p) => p.retainedHeap)) - before.retainedHeap,
+        // outage, restart and the drain after it: the queue is full in all three
+        peakRetainedHeap: Math.max(...[...down, after].map((p) => p.retainedHeap)),
+        retainedGrowth: Math.max(...[...down, after].map((p) => p.retainedHeap)) - before.retainedHeap,
         baselineRss: before.peakRss,
         peakRss: Math.max(...down.map((p) => p.peakRss), after.peakRss),
         rssGrowth: Math.max(...down.map((p) => p.peakRss), after.peakRss) - before.peakRss,
