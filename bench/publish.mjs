@@ -3,11 +3,13 @@
 //   publisher   KafkaLogPublisher: publish() each entry, then flush()   (default batching: 200 messages a request)
 //   sendBatch   hand-tuned kafkajs: serialize, sendBatch 200 messages at a time, one request in flight
 //   naive       kafkajs producer.send() per entry, awaited
+//   platformatic KafkaLogPublisher with transport: 'platformatic' (@platformatic/kafka), same settings as `publisher`
 //   avro        KafkaLogPublisher with schemaRegistry: the TEST registry (scripts/local-registry.mjs) serving the shipped
 //               Avro schema; values encoded at request time in the Confluent wire format. Compared with `publisher`.
 // Same ~1.4 KB Kong entries, same serializer, acks 1, no compression, a fresh one-partition topic per variant and
 // round. Rounds are interleaved so machine noise hits every variant alike; ratios are medians of per-round ratios.
-// Last line: {"bench":"publish","entries_per_s":N,"vs_sendbatch":R,"vs_naive":R,"avro_entries_per_s":N,"avro_vs_json":R}
+// Last line: {"bench":"publish","entries_per_s":N,"vs_sendbatch":R,"vs_naive":R,"avro_entries_per_s":N,"avro_vs_json":R,
+//             "platformatic_vs_sendbatch":R}
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -48,7 +50,7 @@ async function loadLibrary() {
     format: 'cjs',
     target: 'node20',
     outfile: out,
-    external: ['kafkajs', 'fast-json-stringify', 'snappyjs', 'lz4js', '@bokuweb/zstd-wasm', 'avsc', 'protobufjs', 'ajv'],
+    external: ['kafkajs', 'fast-json-stringify', 'snappyjs', 'lz4js', '@bokuweb/zstd-wasm', '@platformatic/kafka', 'avsc', 'protobufjs', 'ajv'],
     logLevel: 'silent',
   });
   return require(out);
@@ -126,6 +128,7 @@ async function runPublisher(variant = 'publisher') {
     brokers,
     topic,
     clientId: `bench-${variant}`,
+    ...(variant === 'platformatic' ? { transport: 'platformatic' } : {}),
     logLevel: 'silent',
     // the whole run is published in one synchronous burst: let the queue hold it (nothing may be dropped)
     maxEntries: ENTRIES,
@@ -191,11 +194,15 @@ let avroValueBytes = 0;
 await runPublisher(); // warm-up: JIT, connections, metadata
 await runPublisher('avro'); // warm-up: avsc loaded, schema compiled
 await runSendBatch();
+await runPublisher('platformatic'); // warm-up: @platformatic/kafka loaded
+const platformaticVsSendBatch = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const { perSecond: publisher } = await runPublisher();
   const avro = await runPublisher('avro');
   const sendBatch = await runSendBatch();
   const naive = await runNaive();
+  const { perSecond: platformatic } = await runPublisher('platformatic');
+  platformaticVsSendBatch.push(platformatic / sendBatch);
   perSecond.push(publisher);
   avroPerSecond.push(avro.perSecond);
   avroVsJson.push(avro.perSecond / publisher);
@@ -206,11 +213,13 @@ for (let round = 1; round <= ROUNDS; round++) {
     round,
     'publisher entries/s': Math.round(publisher),
     'avro entries/s': Math.round(avro.perSecond),
+    'platformatic entries/s': Math.round(platformatic),
     'sendBatch entries/s': Math.round(sendBatch),
     'naive send entries/s': Math.round(naive),
     'avro vs json': (avro.perSecond / publisher).toFixed(2),
     'vs sendBatch': (publisher / sendBatch).toFixed(2),
     'vs naive': (publisher / naive).toFixed(1),
+    'platformatic vs sendBatch': (platformatic / sendBatch).toFixed(2),
   });
 }
 await admin.disconnect();
@@ -226,6 +235,7 @@ const result = {
   entries_per_s: Math.round(median(perSecond)),
   vs_sendbatch: Number(median(vsSendBatch).toFixed(3)),
   vs_naive: Number(median(vsNaive).toFixed(1)),
+  platformatic_vs_sendbatch: Number(median(platformaticVsSendBatch).toFixed(3)),
   avro_entries_per_s: Math.round(median(avroPerSecond)),
   avro_vs_json: Number(median(avroVsJson).toFixed(3)),
 };
@@ -234,4 +244,5 @@ console.log(
   `avro (schema registry): ${result.avro_entries_per_s} entries/s, ${result.avro_vs_json}x plain JSON; ` +
     `values of ${Math.round(avroValueBytes)} B (JSON: ${entryBytes} B)`,
 );
+console.log(`@platformatic/kafka transport: ${result.platformatic_vs_sendbatch}x hand-tuned sendBatch`);
 console.log(JSON.stringify(result));

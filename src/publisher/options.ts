@@ -180,8 +180,11 @@ export interface KafkaLogPublisherOptions {
   logger?: PublisherLogger;
   /** Least level passed to `logger` and the `publisher.log` event. Default `warn`. */
   logLevel?: PublisherLogLevel;
-  /** The transport: `kafkajs` (default), or a factory (tests, other clients). */
-  transport?: 'kafkajs' | TransportFactory;
+  /**
+   * The Kafka client: `kafkajs` (default), `platformatic` (@platformatic/kafka, an optional peer dependency:
+   * `npm install @platformatic/kafka`), or a factory (tests, other clients). Only the chosen one is loaded.
+   */
+  transport?: 'kafkajs' | 'platformatic' | TransportFactory;
 }
 
 /** TLS options after validation. */
@@ -279,7 +282,7 @@ export interface ResolvedPublisherOptions {
   /** Log level. */
   logLevel: PublisherLogLevel;
   /** Transport choice. */
-  transport: 'kafkajs' | TransportFactory;
+  transport: 'kafkajs' | 'platformatic' | TransportFactory;
 }
 
 /** Kong's defaults, in camelCase and milliseconds. */
@@ -563,8 +566,8 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
   const customFields = stringMap('customFields', o.customFields);
   const registry = resolveSchemaRegistry(o.schemaRegistry);
   const transport = o.transport ?? 'kafkajs';
-  if (transport !== 'kafkajs' && typeof transport !== 'function') {
-    throw new InvalidOptionError('transport', 'must be "kafkajs" or a transport factory function');
+  if (transport !== 'kafkajs' && transport !== 'platformatic' && typeof transport !== 'function') {
+    throw new InvalidOptionError('transport', 'must be "kafkajs", "platformatic" or a transport factory function');
   }
   const logger = o.logger;
   if (logger !== undefined && (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
@@ -609,6 +612,6 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
     registry,
     logger: logger as PublisherLogger | undefined,
     logLevel: oneOf<PublisherLogLevel>('logLevel', o.logLevel, LOG_LEVELS, d.logLevel),
-    transport: transport as 'kafkajs' | TransportFactory,
+    transport: transport as 'kafkajs' | 'platformatic' | TransportFactory,
   };
 }

@@ -13,6 +13,7 @@ import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
 import type { RegistryOptions } from '../registry/options.js';
 import type { Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
+import { loadTransportFactory } from '../transport/select.js';
 import {
   type PublisherEventMap,
   type PublisherListener,
@@ -517,7 +518,7 @@ export class KafkaLogPublisher {
   async #createTransport(): Promise<Transport> {
     const o = this.#options;
     const factory: TransportFactory =
-      o.transport === 'kafkajs' ? (await import('../transport/kafkajs.js')).createKafkajsTransport : o.transport;
+      typeof o.transport === 'function' ? o.transport : await loadTransportFactory(o.transport);
     return factory(this.#transportConfig(), {
       log: (level, namespace, message, extra) => this.#log(level, namespace, message, extra),
     });

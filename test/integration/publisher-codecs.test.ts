@@ -3,14 +3,15 @@ import { serializeLogEntry } from '../../src/entry/serialize.js';
 import type { CompressionType } from '../../src/publisher/options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
+import { TRANSPORTS } from './transports.js';
 
 const { brokers } = inject('kafka');
 
-describe('compression codecs round-trip through the broker and a real consumer', () => {
+describe.each(TRANSPORTS)('compression codecs over %s round-trip through the broker and a real consumer', (transport) => {
   it.each<CompressionType>(['gzip', 'snappy', 'lz4', 'zstd'])('%s', async (compression) => {
-    const topic = uniqueTopic(`pub-${compression}`);
+    const topic = uniqueTopic(`pub-${transport}-${compression}`);
     await createTopics(brokers, [topic]);
-    const publisher = new KafkaLogPublisher({ brokers, topic, compression, maxBatchSize: 4, maxCoalescingDelay: 20 });
+    const publisher = new KafkaLogPublisher({ transport, brokers, topic, compression, maxBatchSize: 4, maxCoalescingDelay: 20 });
     const errors: string[] = [];
     publisher.on('publisher.delivery_failure', (e) => errors.push(e.error.message));
     const entries = Array.from({ length: 200 }, (_, i) => realisticEntry(i));

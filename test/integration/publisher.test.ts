@@ -7,16 +7,17 @@ import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
+import { TRANSPORTS } from './transports.js';
 
 const kafka = inject('kafka');
 const brokers = kafka.brokers;
 const balanced = (s: PublisherStats) => s.accepted === s.sent + s.dropped.total + s.buffered + s.inFlight;
 
-describe('KafkaLogPublisher against the local broker', () => {
+describe.each(TRANSPORTS)('KafkaLogPublisher over %s against the local broker', (transport) => {
   it('delivers N entries exactly once, byte-identical to serializeLogEntry', async () => {
     const topic = uniqueTopic('pub-exact');
     await createTopics(brokers, [topic], 3);
-    const publisher = new KafkaLogPublisher({ brokers, topic, flushTimeout: 20 });
+    const publisher = new KafkaLogPublisher({ transport, brokers, topic, flushTimeout: 20 });
     const n = 1000;
     const expected = new Set<string>();
     for (let i = 0; i < n; i++) {
@@ -38,7 +39,7 @@ describe('KafkaLogPublisher against the local broker', () => {
   it('with maxBatchSize > 1 writes JSON arrays of entries', async () => {
     const topic = uniqueTopic('pub-batch');
     await createTopics(brokers, [topic]);
-    const publisher = new KafkaLogPublisher({ brokers, topic, maxBatchSize: 25, flushTimeout: 10, maxCoalescingDelay: 50 });
+    const publisher = new KafkaLogPublisher({ transport, brokers, topic, maxBatchSize: 25, flushTimeout: 10, maxCoalescingDelay: 50 });
     const entries = Array.from({ length: 110 }, (_, i) => realisticEntry(i));
     for (const e of entries) publisher.publish(e);
     await publisher.close();
@@ -53,6 +54,7 @@ describe('KafkaLogPublisher against the local broker', () => {
     const audit = uniqueTopic('pub-audit');
     await createTopics(brokers, [topic, audit], 4);
     const publisher = new KafkaLogPublisher({
+      transport,
       brokers,
       topic,
       async: false,
@@ -78,7 +80,7 @@ describe('KafkaLogPublisher against the local broker', () => {
   it('close() delivers everything buffered before it resolves', async () => {
     const topic = uniqueTopic('pub-close');
     await createTopics(brokers, [topic]);
-    const publisher = new KafkaLogPublisher({ brokers, topic, flushTimeout: 60_000, maxCoalescingDelay: 60_000, maxBatchSize: 7 });
+    const publisher = new KafkaLogPublisher({ transport, brokers, topic, flushTimeout: 60_000, maxCoalescingDelay: 60_000, maxBatchSize: 7 });
     for (let i = 0; i < 300; i++) publisher.publish(realisticEntry(i));
     expect(publisher.stats().sent).toBe(0);
     await publisher.close();
@@ -90,7 +92,7 @@ describe('KafkaLogPublisher against the local broker', () => {
   it('over the bounds: drops counted exactly, memory bounded, accepted = sent + dropped + buffered', async () => {
     const topic = uniqueTopic('pub-bounds');
     await createTopics(brokers, [topic]);
-    const publisher = new KafkaLogPublisher({ brokers, topic, maxEntries: 2000, maxBytes: 2_000_000, flushTimeout: 5 });
+    const publisher = new KafkaLogPublisher({ transport, brokers, topic, maxEntries: 2000, maxBytes: 2_000_000, flushTimeout: 5 });
     let maxBufferedBytes = 0;
     const total = 20_000;
     for (let i = 0; i < total; i++) {
@@ -114,7 +116,7 @@ describe('KafkaLogPublisher against the local broker', () => {
 
   it('drops a message larger than maxBytesPerRequest as message_too_large', async () => {
     const topic = uniqueTopic('pub-large');
-    const publisher = new KafkaLogPublisher({ brokers, topic, maxBytesPerRequest: 4096 });
+    const publisher = new KafkaLogPublisher({ transport, brokers, topic, maxBytesPerRequest: 4096 });
     const big = realisticEntry(1);
     big.request.headers['x-big'] = 'x'.repeat(5000);
     publisher.publish(big);
@@ -125,14 +127,14 @@ describe('KafkaLogPublisher against the local broker', () => {
   it('a process that publishes and closes exits by itself', async () => {
     const topic = uniqueTopic('pub-exit');
     await createTopics(brokers, [topic]);
-    const dir = path.resolve('.local/test-publisher-exit');
+    const dir = path.resolve(`.local/test-publisher-exit-${transport}`);
     mkdirSync(dir, { recursive: true });
     const script = path.join(dir, 'child.ts');
     writeFileSync(
       script,
       `import { KafkaLogPublisher } from ${JSON.stringify(path.resolve('src/publisher/publisher.ts'))};
        import { realisticEntry } from ${JSON.stringify(path.resolve('test/integration/publisher-support.ts'))};
-       const publisher = new KafkaLogPublisher({ brokers: ${JSON.stringify(brokers)}, topic: ${JSON.stringify(topic)} });
+       const publisher = new KafkaLogPublisher({ transport: ${JSON.stringify(transport)}, brokers: ${JSON.stringify(brokers)}, topic: ${JSON.stringify(topic)} });
        for (let i = 0; i < 50; i++) publisher.publish(realisticEntry(i));
        publisher.close().then(() => console.log(JSON.stringify(publisher.stats())));`,
     );
@@ -142,7 +144,7 @@ describe('KafkaLogPublisher against the local broker', () => {
       platform: 'node',
       format: 'cjs',
       outfile: path.join(dir, 'child.cjs'),
-      external: ['kafkajs', 'fast-json-stringify'],
+      external: ['kafkajs', '@platformatic/kafka', 'fast-json-stringify'],
       logLevel: 'silent',
     });
     // Hangs (and fails on the timeout) if a socket or timer is left behind.

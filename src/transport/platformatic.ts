@@ -1,0 +1,306 @@
+/**
+ * The @platformatic/kafka transport: the only module that loads @platformatic/kafka (an optional peer
+ * dependency, loaded when this transport is chosen). Like the kafkajs transport it bounds the client's own
+ * retries (the publisher retries on top and counts) and classifies every failure; it also
+ *
+ * - chooses every record's partition itself, once per request (keys: murmur2 as the Java client and kafkajs;
+ *   keyless: one partition per request, round-robin across requests), so a retry goes to the same partitions;
+ * - remembers which partitions of a request the broker already acknowledged and sends only the others on a
+ *   retry: with an idempotent producer the retry carries the same sequence numbers (the client advances them on
+ *   acknowledgement only), and no acknowledged records are sent twice;
+ * - supplies what the client lacks: delegation-token SCRAM (`tokenauth=true`), zstd on Node 20, TCP keep-alive.
+ *
+ * @module
+ */
+import type { ClusterMetadata, MessageToProduce, Producer, ProducerOptions, SASLOptions } from '@platformatic/kafka';
+import * as net from 'node:net';
+import { classifyPlatformaticError } from './platformatic-errors.js';
+import { authenticateScramToken } from './platformatic-scram.js';
+import { ensurePlatformaticZstd, type PlatformaticCodecSlot } from './platformatic-zstd.js';
+import {
+  type ProduceRecord,
+  type ProduceRequest,
+  type Transport,
+  type TransportConfig,
+  TransportError,
+  type TransportHooks,
+  type TransportLogLevel,
+} from './transport.js';
+
+/** The package, as this transport uses it. */
+type PlatformaticKafka = typeof import('@platformatic/kafka');
+type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+
+/** The package name, as an install command needs it. */
+export const PLATFORMATIC_PACKAGE = '@platformatic/kafka';
+
+/**
+ * Loads @platformatic/kafka; rejects with a `missing_dependency` {@link TransportError} naming the package and
+ * its install command when it is not installed. `load` is replaceable for tests.
+ */
+export async function loadPlatformaticKafka(
+  load: () => Promise<unknown> = () => import('@platformatic/kafka'),
+): Promise<PlatformaticKafka> {
+  try {
+    return (await load()) as PlatformaticKafka;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(error))) {
+      throw new TransportError(
+        'missing_dependency',
+        `transport "platformatic" needs the package "${PLATFORMATIC_PACKAGE}": npm install ${PLATFORMATIC_PACKAGE}`,
+        false,
+      );
+    }
+    throw error;
+  }
+}
+
+const LEVEL_RANK: Record<TransportLogLevel | 'silent', number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
+const POSITIVE = 0x7fffffff;
+
+/** One request as sent: records with their partitions fixed, and the partitions already acknowledged. */
+interface PreparedRequest {
+  readonly messages: Message[];
+  readonly acknowledged: Set<string>;
+}
+
+const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+function headerMap(headers: ProduceRecord['headers']): Map<Buffer, Buffer> | undefined {
+  if (!headers) return undefined;
+  const map = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(headers)) map.set(Buffer.from(name), Buffer.isBuffer(value) ? value : Buffer.from(value));
+  return map;
+}
+
+/** The @platformatic/kafka transport. */
+export class PlatformaticTransport implements Transport {
+  readonly #kafka: PlatformaticKafka;
+  readonly #config: TransportConfig;
+  readonly #hooks: TransportHooks;
+  readonly #prepared = new WeakMap<ProduceRequest, PreparedRequest>();
+  #producer: BufferProducer | undefined;
+  #connecting: Promise<void> | undefined;
+  #closed = false;
+  #roundRobin = Math.floor(Math.random() * POSITIVE);
+
+  /** Use {@link createPlatformaticTransport}. */
+  constructor(kafka: PlatformaticKafka, config: TransportConfig, hooks: TransportHooks) {
+    this.#kafka = kafka;
+    this.#config = config;
+    this.#hooks = hooks;
+  }
+
+  /** Connects to every broker once (authenticating each); a failed attempt is forgotten so the next call retries. */
+  connect(): Promise<void> {
+    this.#connecting ??= this.#connect().catch(async (error: unknown) => {
+      this.#connecting = undefined;
+      const producer = this.#producer;
+      this.#producer = undefined;
+      await producer?.close().catch(() => undefined);
+      throw classifyPlatformaticError(error);
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) throw new TransportError('broker', 'the transport is closed', false);
+    const config = this.#config;
+    if (config.compression === 'zstd') {
+      await ensurePlatformaticZstd(this.#kafka.compressionsAlgorithms.zstd as PlatformaticCodecSlot);
+    }
+    const options = this.#producerOptions();
+    await this.#probe(options);
+    const producer = new this.#kafka.Producer<Buffer, Buffer, Buffer, Buffer>(options);
+    this.#producer = producer;
+    this.#watch(producer);
+    await producer.connectToBrokers(null);
+  }
+
+  /**
+   * One connection to a bootstrap broker, once, before the producer exists. The client retries a refused
+   * password or certificate like a network error (the refusal is the `cause` of a retriable "connection
+   * failed"), which takes `retries` full SASL exchanges; a single attempt tells the two apart at once.
+   */
+  async #probe(options: ProducerOptions<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    let failure: TransportError | undefined;
+    for (const broker of this.#config.brokers) {
+      const at = broker.lastIndexOf(':');
+      const probe = new this.#kafka.Connection(options.clientId, options);
+      try {
+        await probe.connect(broker.slice(0, at), Number(broker.slice(at + 1)));
+        return;
+      } catch (error) {
+        failure = classifyPlatformaticError(error);
+        if (failure.kind === 'authentication') throw failure;
+      } finally {
+        await probe.close().catch(() => undefined);
+      }
+    }
+    if (failure) throw failure;
+  }
+
+  #producerOptions(): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
+    const config = this.#config;
+    const options: ProducerOptions<Buffer, Buffer, Buffer, Buffer> = {
+      clientId: config.clientId,
+      bootstrapBrokers: [...config.brokers],
+      connectTimeout: config.connectionTimeout,
+      // `timeout` is what the broker may take (the produce request's timeout_ms); the client waits for the
+      // answer that long plus network time, as the kafkajs transport does.
+      timeout: config.requestTimeout,
+      requestTimeout: config.requestTimeout + 5000,
+      // The client retries a request this many times at a steady backoff (Kong's producer_request_retries_*).
+      // An idempotent producer turns 0 or 1 into "forever": 2 keeps it bounded.
+      retries: config.idempotent ? Math.max(2, config.maxRequestRetries) : config.maxRequestRetries,
+      retryDelay: Math.max(1, config.retryBackoff),
+      idempotent: config.idempotent,
+      acks: config.acks,
+      compression: config.compression,
+      autocreateTopics: true,
+    };
+    const sasl = this.#sasl();
+    if (sasl) options.sasl = sasl;
+    if (config.tls) {
+      const { rejectUnauthorized, ca, cert, key, secureContext, servername } = config.tls;
+      options.tls = {
+        rejectUnauthorized,
+        ...(ca === undefined ? {} : { ca }),
+        ...(cert === undefined ? {} : { cert }),
+        ...(key === undefined ? {} : { key }),
+        ...(secureContext === undefined ? {} : { secureContext }),
+        ...(servername === undefined ? {} : { servername }),
+      };
+      // SNI with each broker's host name (managed clusters route on it); never an IP address, which Node refuses.
+      if (servername === undefined) options.tlsServerName = config.brokers.every((b) => net.isIP(b.slice(0, b.lastIndexOf(':'))) === 0);
+    }
+    return options;
+  }
+
+  #sasl(): SASLOptions | undefined {
+    const sasl = this.#config.sasl;
+    if (!sasl) return undefined;
+    if (sasl.mechanism === 'OAUTHBEARER') {
+      const provider = sasl.oauthBearerToken;
+      if (!provider) throw new TransportError('authentication', 'OAUTHBEARER needs a token provider', false);
+      // The client asks for the token, then for the extensions: both come from one fetch.
+      let extensions: Record<string, string> = {};
+      return {
+        mechanism: 'OAUTHBEARER',
+        token: async () => {
+          const token = await provider();
+          extensions = token.extensions ?? {};
+          return token.value;
+        },
+        oauthBearerExtensions: () => extensions,
+      };
+    }
+    const username = sasl.username ?? '';
+    const password = sasl.password ?? '';
+    if (sasl.tokenAuth && sasl.mechanism !== 'PLAIN') {
+      const mechanism = sasl.mechanism;
+      const { AuthenticationError } = this.#kafka;
+      return {
+        mechanism,
+        username,
+        password,
+        authenticate: (_mechanism, connection, authenticateApi, _u, _p, _t, callback) => {
+          let last: Awaited<ReturnType<typeof authenticateApi.async>> | undefined;
+          const exchange = async (bytes: Buffer) => {
+            last = await authenticateApi.async(connection, bytes);
+            return last.authBytes;
+          };
+          authenticateScramToken(mechanism, username, password, exchange).then(
+            () => callback(null, last as NonNullable<typeof last>),
+            (error: unknown) => callback(new AuthenticationError('SASL authentication failed.', { cause: error as Error }), undefined as never),
+          );
+        },
+      };
+    }
+    return { mechanism: sasl.mechanism, username, password };
+  }
+
+  /** Keep-alive on every broker socket, and the client's connection events as log lines. */
+  #watch(producer: BufferProducer): void {
+    const { keepAliveMs, logLevel } = this.#config;
+    const rank = LEVEL_RANK[logLevel];
+    const log = (level: TransportLogLevel, message: string, broker: { host: string; port: number }) => {
+      if (LEVEL_RANK[level] <= rank) this.#hooks.log(level, 'platformatic.connection', message, { broker: `${broker.host}:${broker.port}` });
+    };
+    producer.on('client:broker:connect', ({ broker, connection }) => {
+      if (keepAliveMs !== undefined) connection.socket.setKeepAlive(true, keepAliveMs);
+      log('info', 'connected', broker);
+    });
+    producer.on('client:broker:disconnect', ({ broker }) => log('info', 'disconnected', broker));
+    producer.on('client:broker:failed', ({ broker }) => log('warn', 'connection failed', broker));
+  }
+
+  async produce(request: ProduceRequest): Promise<void> {
+    await this.connect();
+    const producer = this.#producer;
+    if (!producer || this.#closed) throw new TransportError('broker', 'the transport is closed', false);
+    try {
+      const prepared = this.#prepared.get(request) ?? (await this.#prepare(producer, request));
+      const pending = prepared.messages.filter((m) => !prepared.acknowledged.has(partitionKey(m.topic, m.partition as number)));
+      if (pending.length === 0) return;
+      try {
+        await producer.send({ messages: pending, acks: this.#config.acks });
+      } catch (error) {
+        // Partitions answered before another failed must not be sent again.
+        const produced = (error as { produced?: { offsets?: Array<{ topic: string; partition: number }> } }).produced;
+        for (const { topic, partition } of produced?.offsets ?? []) prepared.acknowledged.add(partitionKey(topic, partition));
+        throw error;
+      }
+    } catch (error) {
+      throw classifyPlatformaticError(error);
+    }
+  }
+
+  /** Fixes every record's partition (from the topic's partition count) and builds the client's messages once. */
+  async #prepare(producer: BufferProducer, request: ProduceRequest): Promise<PreparedRequest> {
+    const topics = [...new Set(request.records.map((r) => r.topic))];
+    const metadata = await producer.metadata({ topics, autocreateTopics: true });
+    const stickyByTopic = new Map<string, number>();
+    const messages = request.records.map((record): Message => {
+      const message: Message = { topic: record.topic, value: record.value, partition: this.#partition(metadata, record, stickyByTopic) };
+      if (record.key !== null) message.key = record.key;
+      const headers = headerMap(record.headers);
+      if (headers) message.headers = headers;
+      return message;
+    });
+    const prepared = { messages, acknowledged: new Set<string>() };
+    this.#prepared.set(request, prepared);
+    return prepared;
+  }
+
+  #partition(metadata: ClusterMetadata, record: ProduceRecord, stickyByTopic: Map<string, number>): number {
+    if (record.partition !== undefined) return record.partition;
+    const topic = metadata.topics.get(record.topic);
+    const count = Math.max(1, topic?.partitionsCount ?? 1);
+    // The Java client's (and kafkajs') partition of a key: same key, same partition, whichever client wrote it.
+    if (record.key !== null) return (this.#kafka.murmur2(record.key) & POSITIVE) % count;
+    let partition = stickyByTopic.get(record.topic);
+    if (partition === undefined) {
+      this.#roundRobin = (this.#roundRobin + 1) & POSITIVE;
+      const led = (topic?.partitions ?? []).flatMap((p, index) => (p && p.leader >= 0 ? [index] : []));
+      partition = led.length > 0 ? (led[this.#roundRobin % led.length] as number) : this.#roundRobin % count;
+      stickyByTopic.set(record.topic, partition);
+    }
+    return partition;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const producer = this.#producer;
+    this.#producer = undefined;
+    this.#connecting = undefined;
+    if (producer) await producer.close().catch(() => undefined);
+  }
+}
+
+/** The @platformatic/kafka {@link TransportFactory}: loads the package (see {@link loadPlatformaticKafka}). */
+export async function createPlatformaticTransport(config: TransportConfig, hooks: TransportHooks): Promise<Transport> {
+  return new PlatformaticTransport(await loadPlatformaticKafka(), config, hooks);
+}
