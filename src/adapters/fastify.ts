@@ -1,0 +1,97 @@
+/**
+ * `kafka-log/fastify`: a Fastify 5 plugin that logs every exchange in Kong's format.
+ *
+ * ```ts
+ * await app.register(kafkaLog, { sink: publisher }); // before the routes (and other plugins) it should see
+ * app.get('/users/:id', ...);
+ * ```
+ *
+ * The plugin is wrapped with `fastify-plugin`, so its hooks apply to the whole application, not only to an
+ * encapsulated child context. How it watches:
+ * - `onRequest` starts the shared node:http capture on `request.raw`/`reply.raw`: the request body is observed as
+ *   node's parser delivers it, so Fastify's content-type parsers read the stream exactly as without logging, and
+ *   the response is observed where Fastify writes it (any payload type: strings, buffers, streams);
+ * - `onRoute` wraps each route's handler to mark the moment it starts (so hooks that answer early, or fail, are
+ *   not counted as the upstream);
+ * - `onError` marks the response as produced by the error path (`source: "kong"`);
+ * - the capture's own `'close'` listener ends the exchange, also when the client went away (status 499).
+ *
+ * What the entry says:
+ * - `route`: `{ path }` with the route's URL as declared (`request.routeOptions.url`, prefixes included);
+ * - `source`: `upstream` when a route handler answered; `kong` when a hook answered before the handler (an early
+ *   exit, a 404) or an error handler produced the response;
+ * - `latencies.proxy`: from the handler's start to the first response byte; `-1` when no handler ran.
+ *
+ * @module
+ */
+
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import { type ExchangeCapture, captureOf } from './capture.js';
+import type { KafkaLogAdapterOptions } from './options.js';
+import { type ExchangePipeline, createExchangePipeline } from './pipeline.js';
+
+export type { KafkaLogAdapterOptions } from './options.js';
+export type { LogSink, SinkMeta } from './sink.js';
+
+/** Options of {@link kafkaLog}: hooks and custom field functions receive Fastify's `FastifyRequest`. */
+export type KafkaLogFastifyOptions = KafkaLogAdapterOptions<FastifyRequest>;
+
+const kWrapped = Symbol('kafka-log.fastifyHandler');
+
+type Handler = RouteOptions['handler'] & { [kWrapped]?: true };
+
+function plugin(app: FastifyInstance, options: KafkaLogFastifyOptions, done: (error?: Error) => void): void {
+  // Options compiled once; an invalid option fails the registration (and so the app's start), naming the field.
+  let pipeline: ExchangePipeline<FastifyRequest>;
+  try {
+    pipeline = createExchangePipeline<FastifyRequest>(options, { beforeBuild: describeFastifyExchange });
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: () => void) => {
+    pipeline.capture(request.raw, reply.raw, request);
+    next();
+  });
+
+  app.addHook('onError', (request: FastifyRequest, _reply: FastifyReply, _error: Error, next: () => void) => {
+    const capture = captureOf(request.raw);
+    if (capture !== undefined) capture.source = 'kong';
+    next();
+  });
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const handler = route.handler as Handler;
+    if (typeof handler !== 'function' || handler[kWrapped] === true) return;
+    const wrapped = function kafkaLogHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      captureOf(request.raw)?.markHandlerStart();
+      return handler.call(this, request, reply);
+    } as Handler;
+    wrapped[kWrapped] = true;
+    route.handler = wrapped;
+  });
+
+  done();
+}
+
+/**
+ * The plugin: `app.register(kafkaLog, options)`. Register it before the routes and plugins it should see (Fastify
+ * applies hooks to routes declared after them). Per request it only starts the capture; it never throws into the
+ * app and changes nothing the client sees.
+ */
+export const kafkaLog: FastifyPluginCallback<KafkaLogFastifyOptions> = fastifyPlugin(plugin, {
+  fastify: '5.x',
+  name: 'kafka-log',
+});
+
+/** `{ path }` of the matched route; `source: kong` when no route handler ran. */
+function describeFastifyExchange(capture: ExchangeCapture<FastifyRequest>): void {
+  const request = capture.context;
+  if (capture.route === undefined && !request.is404) {
+    const url = request.routeOptions.url;
+    if (url !== undefined) capture.route = { path: url };
+  }
+  if (capture.source === undefined && capture.handlerStartTime === 0) capture.source = 'kong';
+}
