@@ -1,5 +1,5 @@
 /**
- * `kafka-log/koa`: a Koa (2 or 3) middleware that logs every exchange in Kong's format.
+ * `kafka-log/koa`: a Koa 3 middleware that logs every exchange in Kong's format.
  *
  * ```ts
  * const log = kafkaLog({ sink: publisher });
