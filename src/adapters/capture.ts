@@ -413,13 +413,17 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
   const define = (prototype: object, name: string, value: unknown) =>
     Object.defineProperty(prototype, name, { value, writable: true, configurable: true, enumerable: false });
 
+  // A capture wrapped on the instance (another adapter stacked outside) is fed by its own wrappers, not here.
+  const ownedHere = (capture: ExchangeCapture<unknown> | undefined): capture is ExchangeCapture<unknown> =>
+    capture !== undefined && capture.originalWrite === undefined;
   define(requestPrototype, 'push', function push(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
-    lookUp(this)?.onRequestChunk(chunk);
+    const capture = lookUp(this);
+    if (ownedHere(capture)) capture.onRequestChunk(chunk);
     return requestParent.push.call(this, chunk, encoding);
   });
   define(responsePrototype, 'write', function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
     const capture = lookUp(this);
-    const open = capture !== undefined && !this.writableEnded;
+    const open = ownedHere(capture) && !this.writableEnded;
     const accepted = responseParent.write.call(this, chunk, encoding, callback);
     if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
     return accepted;
@@ -427,7 +431,7 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
   define(responsePrototype, 'end', function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
     const capture = lookUp(this);
     // Counted before the call: ending may complete the response synchronously.
-    if (capture !== undefined && !this.writableEnded) {
+    if (ownedHere(capture) && !this.writableEnded) {
       capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
     }
     return responseParent.end.call(this, chunk, encoding, callback);

@@ -23,34 +23,42 @@ export type { LogSink, SinkMeta } from './sink.js';
 /** Options of {@link withKafkaLog}: hooks receive node's `IncomingMessage`. */
 export type KafkaLogHttpOptions = KafkaLogAdapterOptions<IncomingMessage>;
 
-/** A `node:http` request listener (what `http.createServer` takes). */
-export type RequestListener<Request extends IncomingMessage = IncomingMessage, Response extends ServerResponse = ServerResponse> = (
-  request: Request,
-  response: Response,
-) => unknown;
+/**
+ * Any request listener: node's `(req, res) => void`, an Express or Connect app, a handler typed with narrower
+ * request/response types. (`never` parameters accept every such function.)
+ */
+export type AnyRequestListener = (request: never, response: never) => unknown;
+
+/** node's request listener, as `http.createServer` takes it. */
+export type NodeRequestListener = (request: IncomingMessage, response: ServerResponse) => unknown;
+
+type NodeListener = (this: unknown, request: IncomingMessage, response: ServerResponse) => unknown;
 
 /**
- * Wraps a request listener so that every exchange is logged once its response is over. The options are
- * compiled here, once (invalid ones throw `InvalidOptionError`); the wrapper never throws on its own and
- * changes nothing the listener or the client sees. An error the listener throws is re-thrown unchanged (and the
- * entry, if any is still sent, says `source: "kong"`).
+ * Wraps a request listener so that every exchange is logged once its response is over, and returns a listener
+ * of the same type (so `http.createServer(withKafkaLog(app, options))` type-checks for an Express app too).
+ * The options are compiled here, once (invalid ones throw `InvalidOptionError`); the wrapper never throws on its
+ * own and changes nothing the listener or the client sees. An error the listener throws is re-thrown unchanged
+ * (and the entry, if any is still sent, says `source: "kong"`).
  */
-export function withKafkaLog<Request extends IncomingMessage, Response extends ServerResponse>(
-  listener: RequestListener<Request, Response>,
-  options: KafkaLogHttpOptions,
-): RequestListener<Request, Response> {
+export function withKafkaLog(listener: NodeRequestListener, options: KafkaLogHttpOptions): NodeRequestListener;
+/** A listener typed with narrower request/response types keeps its type. */
+export function withKafkaLog<Listener extends AnyRequestListener>(listener: Listener, options: KafkaLogHttpOptions): Listener;
+export function withKafkaLog(listener: AnyRequestListener, options: KafkaLogHttpOptions): AnyRequestListener {
   if (typeof listener !== 'function') throw new TypeError('withKafkaLog: listener must be a function');
   const pipeline = createExchangePipeline<IncomingMessage>(options);
-  return function kafkaLogListener(this: unknown, request: Request, response: Response): unknown {
+  const handle = listener as unknown as NodeListener;
+  const wrapped = function kafkaLogListener(this: unknown, request: IncomingMessage, response: ServerResponse): unknown {
     const capture = pipeline.capture(request, response, request);
     capture?.markHandlerStart();
     try {
-      return listener.call(this, request, response);
+      return handle.call(this, request, response);
     } catch (error) {
       if (capture !== undefined) capture.source = 'kong';
       throw error;
     }
   };
+  return wrapped as unknown as AnyRequestListener;
 }
 
 /**

@@ -127,3 +127,27 @@ describe('kafkaLog (Express 5)', () => {
     expect(entry.response.status).toBe(204);
   });
 });
+
+describe('kafkaLog stacked under withKafkaLog', () => {
+  it('logs one entry, counted once, when both adapters see the request', async () => {
+    const { withKafkaLog } = await import('../../src/adapters/http.js');
+    const outer = recordingSink();
+    const inner = recordingSink();
+    const app = express();
+    app.use(kafkaLog({ sink: inner }));
+    app.get('/both', (_req: Request, res: Response) => {
+      res.write('a');
+      res.end('bc');
+    });
+    const server = http.createServer(withKafkaLog(app, { sink: outer }));
+    servers.push(server);
+    const port = await listen(server);
+    const raw = await rawExchange(port, 'GET /both HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const entry = await outer.next();
+    expect(entry.response.size).toBe(raw.length);
+    expect(entry.route).toEqual({ path: '/both' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(outer.entries).toHaveLength(1);
+    expect(inner.entries).toHaveLength(0);
+  });
+});
