@@ -25,6 +25,11 @@ export const PublisherEvents = {
   DELIVERED: 'publisher.delivered',
   /** A log line of the publisher or of the Kafka client, secrets stripped. */
   LOG: 'publisher.log',
+  /**
+   * An adapter reported a failure around an entry: a body Kong would not log (the entry was not built), a hook
+   * or custom field that threw (the entry went out without that field). Counted in `stats().reported`.
+   */
+  REPORTED: 'publisher.reported',
 } as const;
 
 /** Log levels, least to most verbose. */
@@ -108,6 +113,12 @@ export interface ConnectionEvent {
   brokers: readonly string[];
 }
 
+/** Payload of `publisher.reported`. */
+export interface ReportedEvent {
+  /** What went wrong, with its stable code; its message is free of secrets. */
+  error: KafkaLogError;
+}
+
 /** Every event and its payload. */
 export interface PublisherEventMap {
   /** See {@link PublisherEvents.CONNECT}. */
@@ -122,6 +133,8 @@ export interface PublisherEventMap {
   'publisher.delivery_failure': DeliveryFailureEvent;
   /** See {@link PublisherEvents.DELIVERED}. */
   'publisher.delivered': DeliveredEvent;
+  /** See {@link PublisherEvents.REPORTED}. */
+  'publisher.reported': ReportedEvent;
   /** See {@link PublisherEvents.LOG}. */
   'publisher.log': LogEvent;
 }

@@ -264,6 +264,20 @@ export class KafkaLogPublisher {
     this.#markConnected();
   }
 
+  /**
+   * Takes a failure an adapter met around an entry (the `LogSink` contract): counts it in `stats().reported` by
+   * code and emits `publisher.reported`. Never throws.
+   */
+  reportError(error: KafkaLogError): void {
+    try {
+      const clean = this.#asError(error);
+      this.#counters.report(clean.code);
+      this.#events.emit(PublisherEvents.REPORTED, { error: clean });
+    } catch {
+      // Reporting must never throw into the request path.
+    }
+  }
+
   /** A snapshot of the counters: `accepted = sent + dropped.total + buffered + inFlight` at every moment. */
   stats(): PublisherStats {
     return this.#counters.snapshot();

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ErrorCode } from '../errors.js';
+
 /**
  * Why entries were dropped. With a schema registry: `registry` (the registry refused for good: credentials,
  * missing subject or version, unparseable schema) and `schema_mismatch` (that entry, or its key, does not fit the
@@ -67,6 +69,12 @@ export interface PublisherStats {
   buffered: number;
   /** Serialized bytes of the entries waiting in the queue. */
   bufferedBytes: number;
+  /**
+   * Failures adapters reported through `reportError`, per error code: entries never handed to `publish` (a body
+   * Kong would not log: `KAFKA_LOG_ERR_BODY_PARSE`), and entries sent without a field whose hook or custom field
+   * failed. Not part of the `accepted` balance.
+   */
+  reported: { total: number; byCode: Partial<Record<ErrorCode, number>> };
 }
 
 /** Mutable counters owned by the publisher. */
@@ -85,6 +93,10 @@ export class StatsCounters {
   buffered = 0;
   /** See {@link PublisherStats.bufferedBytes}. */
   bufferedBytes = 0;
+  /** Reported adapter failures per code. */
+  readonly reportedByCode: Partial<Record<ErrorCode, number>> = {};
+  /** Total of {@link StatsCounters.reportedByCode}. */
+  reportedTotal = 0;
   /** Total of {@link StatsCounters.byReason}. */
   droppedTotal = 0;
   /** Drops per reason. */
@@ -99,6 +111,12 @@ export class StatsCounters {
     this.droppedTotal += count;
   }
 
+  /** Counts one reported adapter failure. */
+  report(code: ErrorCode): void {
+    this.reportedByCode[code] = (this.reportedByCode[code] ?? 0) + 1;
+    this.reportedTotal++;
+  }
+
   /** A copy safe to hand out. */
   snapshot(): PublisherStats {
     return {
@@ -110,6 +128,7 @@ export class StatsCounters {
       inFlight: this.inFlight,
       buffered: this.buffered,
       bufferedBytes: this.bufferedBytes,
+      reported: { total: this.reportedTotal, byCode: { ...this.reportedByCode } },
     };
   }
 }
