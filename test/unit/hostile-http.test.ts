@@ -45,7 +45,13 @@ let harness: Harness | undefined;
 async function start(options: Partial<KafkaLogHttpOptions> = {}, serverOptions: http.ServerOptions = {}): Promise<Harness> {
   const publisher = createTestPublisher({ flushTimeout: 10, maxCoalescingDelay: 10 });
   const reports: KafkaLogError[] = [];
-  const sink = { publish: (entry: LogEntry) => publisher.publish(entry), reportError: (error: KafkaLogError) => reports.push(error) };
+  const sink = {
+    publish: (entry: LogEntry) => publisher.publish(entry),
+    reportError: (error: KafkaLogError) => {
+      reports.push(error);
+      publisher.reportError(error); // counted in stats().reported, by code
+    },
+  };
   const listener = withKafkaLog(
     (req, res) => {
       req.resume();
@@ -196,6 +202,7 @@ describe('hostile requests on a real server (http adapter, in-memory publisher)'
     await (await fetch(`${skip.url}/deep`, { method: 'POST', body: deep, headers: { 'content-type': 'application/json' } })).text();
     expect(await skip.entries()).toEqual([]);
     expect(skip.reports.map((r) => r.code)).toEqual(['KAFKA_LOG_ERR_BODY_PARSE']);
+    expect(skip.publisher.stats().reported).toEqual({ total: 1, byCode: { KAFKA_LOG_ERR_BODY_PARSE: 1 } });
     await closeHarness();
     const keep = await start({ logRequestBody: true, maxBodySize: MiB, bodyParseFailure: 'keep' });
     await (await fetch(`${keep.url}/deep`, { method: 'POST', body: deep, headers: { 'content-type': 'application/json' } })).text();
