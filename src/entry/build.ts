@@ -141,7 +141,7 @@ function buildRequest(exchange: HttpExchange, options: ResolvedEntryOptions): Lo
     logged.tls = { version: request.tls.version, cipher: request.tls.cipher, client_verify: request.tls.clientVerify };
   }
   if (options.logRequestBody && request.body !== undefined) {
-    Object.assign(logged, bodyFields(request.body, request.headers, 'request', options));
+    addBodyFields(logged, bodyFields(request.body, request.headers, 'request', options));
   }
   return logged;
 }
@@ -153,7 +153,7 @@ function buildResponse(response: ExchangeResponse, options: ResolvedEntryOptions
     size: response.size ?? responseSize(response),
   };
   if (options.logResponseBody && response.body !== undefined) {
-    Object.assign(logged, bodyFields(response.body, response.headers, 'response', options));
+    addBodyFields(logged, bodyFields(response.body, response.headers, 'response', options));
   }
   return logged;
 }
@@ -189,6 +189,15 @@ function redactUri(uri: string, options: ResolvedEntryOptions): string {
   const query = uri.slice(mark + 1, end);
   const redacted = redactUrlEncoded(query, (key) => options.redactQueryArgs.has(key), options.redactedValue);
   return redacted === query ? uri : `${uri.slice(0, mark + 1)}${redacted}${uri.slice(end)}`;
+}
+
+/** Plain stores in a fixed order: every logged body gets the same object shape, which keeps V8's paths monomorphic. */
+function addBodyFields(target: LoggedBody, fields: LoggedBody): void {
+  if (fields.body !== undefined) target.body = fields.body;
+  if (fields.body_args !== undefined) target.body_args = fields.body_args;
+  if (fields.body_base64 !== undefined) target.body_base64 = fields.body_base64;
+  if (fields.body_truncated !== undefined) target.body_truncated = fields.body_truncated;
+  if (fields.body_args_error !== undefined) target.body_args_error = fields.body_args_error;
 }
 
 function queryOf(uri: string, options: ResolvedEntryOptions): QueryMap {
