@@ -3,13 +3,14 @@
 // so the documentation's code cannot drift from the API. Blocks fenced as ```ts no-check are skipped
 // (fragments such as option tables written as code). Run after the build: `npm run test:types`.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'test', 'readme-snippets');
-const sources = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = join(root, 'docs');
+const sources = ['README.md', ...(existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`) : [])];
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

@@ -32,7 +32,7 @@ export interface FromKongConfigExtras {
   overrides?: Partial<KafkaLogPublisherOptions>;
 }
 
-/** One row of the Kong ↔ camelCase mapping (also the source of `OPTIONS.md`). */
+/** One row of the Kong ↔ camelCase mapping (also the source of the README's options table). */
 export interface KongOptionMapping {
   /** Kong's field path below `config`. */
   kong: string;

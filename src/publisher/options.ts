@@ -1,5 +1,5 @@
 /**
- * The publisher's options in idiomatic camelCase, their defaults (Kong 3.16's, see `OPTIONS.md`) and their
+ * The publisher's options in idiomatic camelCase, their defaults (Kong 3.16's, see the README's options table) and their
  * validation. Every bad value raises an {@link InvalidOptionError} naming the field.
  *
  * @module
@@ -99,7 +99,7 @@ export interface BrokerAddress {
   port: number;
 }
 
-/** Options of {@link KafkaLogPublisher}; see `OPTIONS.md` for every option's Kong name and default. */
+/** Options of {@link KafkaLogPublisher}; see the README's options table for every option's Kong name and default. */
 export interface KafkaLogPublisherOptions {
   /** Bootstrap brokers, `"host:port"` or `{ host, port }` (Kong's `bootstrap_servers`). */
   brokers: ReadonlyArray<string | BrokerAddress>;

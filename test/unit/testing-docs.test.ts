@@ -1,4 +1,4 @@
-// The copy-paste example of docs/testing-and-cli.md is the Vitest example file, which CI runs: keep them equal.
+// The copy-paste example of the README's testing section is the Vitest example file, which CI runs: keep them equal.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 const root = join(__dirname, '..', '..');
 
 it('the documented unit test is examples/testing/vitest/log-format.test.ts, verbatim', () => {
-  const doc = readFileSync(join(root, 'docs', 'testing-and-cli.md'), 'utf8');
+  const doc = readFileSync(join(root, 'README.md'), 'utf8');
   const example = readFileSync(join(root, 'examples', 'testing', 'vitest', 'log-format.test.ts'), 'utf8');
   const marker = 'this file is `examples/testing/vitest/log-format.test.ts`';
   const after = doc.slice(doc.indexOf(marker));
