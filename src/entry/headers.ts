@@ -27,32 +27,21 @@ export interface HeaderMapOptions {
  */
 export function toHeaderMap(raw: RawHeaders, options: HeaderMapOptions): HeaderMap {
   const map: HeaderMap = {};
-  let kept = 0;
-  const add = (name: string, value: string): void => {
-    // Every header line counts, repeats of a name included, as in Kong (ngx.req.get_headers): 10,000 lines of one
-    // name must not become one name with 10,000 values.
-    if (kept >= options.maxHeaders) return;
-    kept++;
-    const key = name.toLowerCase();
-    // hasOwn: names like `constructor` would otherwise find Object.prototype's members.
-    const existing = Object.hasOwn(map, key) ? map[key] : undefined;
-    if (existing === undefined) {
-      defineField<string | string[]>(map, key, value);
-    } else if (typeof existing === 'string') {
-      map[key] = [existing, value];
-    } else {
-      existing.push(value);
-    }
-  };
-
+  // Every header line counts, repeats of a name included, as in Kong (ngx.req.get_headers): 10,000 lines of one
+  // name must not become one name with 10,000 values.
   if (isFlatList(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) add(raw[i] as string, raw[i + 1] as string);
+    const end = Math.min(raw.length - (raw.length % 2), options.maxHeaders * 2);
+    for (let i = 0; i < end; i += 2) addHeader(map, raw[i] as string, raw[i + 1] as string);
   } else {
+    let kept = 0;
     for (const name of Object.keys(raw)) {
       const value = raw[name];
       if (value === undefined) continue;
-      if (typeof value === 'object') for (const item of value) add(name, item);
-      else add(name, String(value));
+      if (typeof value === 'object') {
+        for (const item of value) if (kept++ < options.maxHeaders) addHeader(map, name, item);
+      } else if (kept++ < options.maxHeaders) {
+        addHeader(map, name, String(value));
+      }
     }
   }
 
@@ -62,6 +51,16 @@ export function toHeaderMap(raw: RawHeaders, options: HeaderMapOptions): HeaderM
   return map;
 }
 
+
+function addHeader(map: HeaderMap, name: string, value: string): void {
+  const key = name.toLowerCase();
+  // Only a string or an array is a value of ours: names like `constructor` or `__proto__` find Object.prototype's
+  // members, which count as absent (and defineField writes `__proto__` as an own field).
+  const found = map[key];
+  if (typeof found === 'string') map[key] = [found, value];
+  else if (Array.isArray(found)) found.push(value);
+  else defineField<string | string[]>(map, key, value);
+}
 
 /** The first value of a header in a raw header list or record, or undefined; `name` must be lower-case. */
 export function firstHeader(raw: RawHeaders, name: string): string | undefined {
