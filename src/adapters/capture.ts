@@ -6,7 +6,8 @@
  * - the request body is observed where node's HTTP parser hands it to the stream (`req.push`), so the stream's
  *   flow mode is untouched and a reader that starts late still gets every byte;
  * - the response body is observed by wrapping `res.write`/`res.end` (every signature forwarded as given; bytes
- *   are counted as handed to node, so after any compression middleware installed later);
+ *   are counted as handed to node, so after any compression middleware installed later; a response class whose
+ *   `end(chunk)` calls its own `write(chunk)` is counted once, at `end`);
  * - the end is the response's `'close'` event (node emits it after `'finish'`, and also when the client went
  *   away first: that is an aborted exchange, logged with status 499).
  *
@@ -146,6 +147,11 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   private readonly registered: boolean;
   /** Chunked-encoding framing the writes so far would add (`<hex size>\r\n` + `\r\n` per non-empty chunk). */
   private chunkFraming = 0;
+  /**
+   * @internal True while the wrapped `end` runs: some responses' `end(chunk)` hands the chunk to `this.write`
+   * (light-my-request's, behind Fastify's `inject()`), which must not count what `end` already counted.
+   */
+  ending = false;
   /** @internal The functions an instance tap wrapped (undefined when the prototypes are tapped). */
   originalPush: PushFunction | undefined = undefined;
   /** @internal */
@@ -281,11 +287,21 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     return timings;
   }
 
-  /** @internal Request body bytes as the parser delivers them; `null` is the end of the body. */
-  onRequestChunk(chunk: unknown): void {
+  /**
+   * @internal Request body bytes as the parser delivers them; `null` is the end of the body. Strings (pushed
+   * by in-process request streams such as Fastify's `inject()`) count as the bytes they encode to.
+   */
+  onRequestChunk(chunk: unknown, encoding?: unknown): void {
     if (chunk === null) {
       // A request without a body has nothing to receive: its end is its start (and costs no clock read).
       if (this.requestEndTime === 0) this.requestEndTime = this.requestBodyBytes === 0 ? this.startTime : performance.now();
+      return;
+    }
+    if (typeof chunk === 'string') {
+      if (chunk.length === 0) return;
+      const bytes = Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+      this.requestBodyBytes += bytes.length;
+      this.requestTap?.add(bytes);
       return;
     }
     if (!(chunk instanceof Uint8Array)) return;
@@ -321,7 +337,10 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   settle(): void {
     if (this.endTime !== 0) return;
     this.endTime = performance.now();
-    this.aborted = !this.response.writableFinished;
+    const response = this.response;
+    // Ended onto a socket still open counts as finished too: in-process responses (Fastify's `inject()`) close
+    // before their null socket has drained, which a real client that went away never does (its socket is gone).
+    this.aborted = !response.writableFinished && !(response.writableEnded && response.socket?.destroyed === false);
     try {
       this.completion.complete(this);
     } finally {
@@ -418,12 +437,12 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
     capture !== undefined && capture.originalWrite === undefined;
   define(requestPrototype, 'push', function push(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
     const capture = lookUp(this);
-    if (ownedHere(capture)) capture.onRequestChunk(chunk);
+    if (ownedHere(capture)) capture.onRequestChunk(chunk, encoding);
     return requestParent.push.call(this, chunk, encoding);
   });
   define(responsePrototype, 'write', function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
     const capture = lookUp(this);
-    const open = ownedHere(capture) && !this.writableEnded;
+    const open = ownedHere(capture) && !this.writableEnded && !capture.ending;
     const accepted = responseParent.write.call(this, chunk, encoding, callback);
     if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
     return accepted;
@@ -431,10 +450,14 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
   define(responsePrototype, 'end', function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
     const capture = lookUp(this);
     // Counted before the call: ending may complete the response synchronously.
-    if (ownedHere(capture) && !this.writableEnded) {
-      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
+    if (!ownedHere(capture) || this.writableEnded || capture.ending) return responseParent.end.call(this, chunk, encoding, callback);
+    capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
+    capture.ending = true;
+    try {
+      return responseParent.end.call(this, chunk, encoding, callback);
+    } finally {
+      capture.ending = false;
     }
-    return responseParent.end.call(this, chunk, encoding, callback);
   });
   define(responsePrototype, 'emit', function emit(this: ServerResponse, event: string | symbol, ...args: unknown[]) {
     if (event !== 'close') return responseParent.emit.call(this, event, ...args);
@@ -454,13 +477,14 @@ const tappedPrototypes = new WeakSet<object>();
 
 function instancePush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
   const capture = lookUp(this);
-  capture?.onRequestChunk(chunk);
+  capture?.onRequestChunk(chunk, encoding);
   return (capture?.originalPush ?? Readable.prototype.push).call(this, chunk, encoding);
 }
 
 function instanceWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
   const capture = lookUp(this) as ExchangeCapture<unknown>;
-  const open = !this.writableEnded;
+  // Not while our own `end` runs: its chunk was counted there.
+  const open = !this.writableEnded && !capture.ending;
   const accepted = (capture.originalWrite as WriteFunction).call(this, chunk, encoding, callback);
   if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
   return accepted;
@@ -468,9 +492,16 @@ function instanceWrite(this: ServerResponse, chunk: unknown, encoding?: unknown,
 
 function instanceEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
   const capture = lookUp(this) as ExchangeCapture<unknown>;
+  const original = capture.originalEnd as EndFunction;
+  if (this.writableEnded || capture.ending) return original.call(this, chunk, encoding, callback);
   // Counted before the call: ending may complete the response synchronously.
-  if (!this.writableEnded) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
-  return (capture.originalEnd as EndFunction).call(this, chunk, encoding, callback);
+  capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
+  capture.ending = true;
+  try {
+    return original.call(this, chunk, encoding, callback);
+  } finally {
+    capture.ending = false;
+  }
 }
 
 function onResponseClose(this: ServerResponse): void {

@@ -10,20 +10,18 @@ import { type KafkaLogFastifyOptions, kafkaLog } from '../../src/adapters/fastif
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { abandonedExchange, headerBlockOf, rawExchange, sleep } from '../unit/adapters-support.js';
 import { type BrokerHarness, type BrokerSink, brokerHarness } from './adapters-support.js';
+import { TRANSPORTS } from './transports.js';
 
-const TOPICS = ['json', 'urlencoded', 'multipart', 'binary', 'stream', 'thrown', 'early', 'aborted', 'tls'] as const;
+const TOPICS = ['json', 'urlencoded', 'multipart', 'binary', 'stream', 'thrown', 'early', 'aborted', 'tls', 'inject'] as const;
 type Topic = (typeof TOPICS)[number];
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 let harness: BrokerHarness;
 const apps: FastifyInstance[] = [];
 
-beforeAll(async () => {
-  harness = await brokerHarness(inject('kafka'), TOPICS);
-});
+// The apps of every transport's suite, closed once at the end of the file.
 afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
-  await harness?.close();
 });
 
 /** A Fastify app logging to `topic`'s publisher; `build` adds plugins and routes after kafka-log. */
@@ -55,7 +53,13 @@ function expectPlausible(entry: LogEntry, port: number): void {
   expect(Math.abs(entry.started_at - Date.now())).toBeLessThan(60_000);
 }
 
-describe('kafka-log/fastify through the local broker', () => {
+// One suite per transport: the same exchanges, published by each Kafka client.
+describe.each(TRANSPORTS)('kafka-log/fastify through the local broker (%s)', (transport) => {
+  beforeAll(async () => {
+    harness = await brokerHarness(inject('kafka'), TOPICS, transport);
+  });
+  afterAll(() => harness?.close());
+
   it('logs a JSON request parsed by Fastify under a prefixed plugin, field by field', async () => {
     const { port, sink } = await serveApp(
       'json',
@@ -292,6 +296,37 @@ describe('kafka-log/fastify through the local broker', () => {
     expect(entry.response.status).toBe(499);
     expect(entry.request.uri).toBe('/slow?x=1');
     expect(entry.route).toEqual({ path: '/slow' });
+  });
+
+  it("logs an inject() exchange once: string request chunks captured, end()'s inner write not counted twice", async () => {
+    // light-my-request pushes the request body as a string and its response's end(chunk) calls this.write(chunk).
+    const app = Fastify();
+    apps.push(app);
+    await app.register(kafkaLog, { sink: harness.sink('inject'), logRequestBody: true, logResponseBody: true });
+    app.post('/echo', async (request) => ({ echoed: request.body }));
+    await app.ready();
+    const body = { name: 'Zoë', city: 'Malmö' };
+    const response = await app.inject({ method: 'POST', url: '/echo?via=inject', payload: body });
+    expect(response.statusCode).toBe(200);
+    const sent = JSON.stringify(body);
+    const answered = JSON.stringify({ echoed: body });
+    expect(response.body).toBe(answered);
+
+    const [entry] = (await harness.entries('inject', 1)) as [LogEntry];
+    expect(entry.request.uri).toBe('/echo?via=inject');
+    expect(entry.request.body).toBe(sent);
+    expect(entry.request.body_args).toEqual(body);
+    // Request line + header block + the body's UTF-8 bytes (not its UTF-16 length).
+    const raw = response.raw.req.rawHeaders;
+    let headerBlock = '\r\n';
+    for (let i = 0; i + 1 < raw.length; i += 2) headerBlock += `${raw[i]}: ${raw[i + 1]}\r\n`;
+    expect(entry.request.size).toBe(`POST /echo?via=inject HTTP/1.1\r\n${headerBlock}`.length + Buffer.byteLength(sent));
+    expect(entry.response.body).toBe(answered);
+    const headerText = (response.raw.res as unknown as { _header: string })._header;
+    expect(entry.response.size).toBe(headerText.length + Buffer.byteLength(answered));
+    expect(entry.response.status).toBe(200);
+    expect(entry.route).toEqual({ path: '/echo' });
+    expect(entry.source).toBe('upstream');
   });
 
   it('records TLS facts over HTTPS with a client certificate', async () => {
