@@ -12,6 +12,7 @@ import { kafkaLog } from '../../src/adapters/express.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { abandonedExchange, close, headerBlockOf, listen, rawExchange, sleep } from '../unit/adapters-support.js';
 import { type BrokerHarness, type BrokerSink, brokerHarness } from './adapters-support.js';
+import { TRANSPORTS } from './transports.js';
 
 const TOPICS = ['json', 'urlencoded', 'multipart', 'binary', 'stream', 'thrown', 'early', 'aborted', 'compression', 'tls'] as const;
 type Topic = (typeof TOPICS)[number];
@@ -19,12 +20,9 @@ type Topic = (typeof TOPICS)[number];
 let harness: BrokerHarness;
 const servers: Array<http.Server | https.Server> = [];
 
-beforeAll(async () => {
-  harness = await brokerHarness(inject('kafka'), TOPICS);
-});
+// The servers of every transport's suite, closed once at the end of the file.
 afterAll(async () => {
   await Promise.all(servers.map(close));
-  await harness?.close();
 });
 
 /** An Express app logging to `topic`'s publisher; `build` adds middleware and routes after kafka-log. */
@@ -57,7 +55,13 @@ function expectPlausible(entry: LogEntry, port: number): void {
   expect(entry.request.id).toMatch(/^[0-9a-f-]{36}$/);
 }
 
-describe('kafka-log/express through the local broker', () => {
+// One suite per transport: the same exchanges, published by each Kafka client.
+describe.each(TRANSPORTS)('kafka-log/express through the local broker (%s)', (transport) => {
+  beforeAll(async () => {
+    harness = await brokerHarness(inject('kafka'), TOPICS, transport);
+  });
+  afterAll(() => harness?.close());
+
   it('logs a JSON request read by express.json() on a mounted router, field by field', async () => {
     const { port, sink } = await serveApp(
       'json',

@@ -6,19 +6,23 @@ import { createGateway } from '../../examples/gateway/gateway.mjs';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { close, listen, sleep } from '../unit/adapters-support.js';
 import { type BrokerHarness, brokerHarness } from './adapters-support.js';
+import { TRANSPORTS } from './transports.js';
 
 let harness: BrokerHarness;
 const servers: http.Server[] = [];
 
-beforeAll(async () => {
-  harness = await brokerHarness(inject('kafka'), ['gateway', 'gateway-down']);
-});
+// The servers of every transport's suite, closed once at the end of the file.
 afterAll(async () => {
   await Promise.all(servers.map(close));
-  await harness?.close();
 });
 
-describe('examples/gateway', () => {
+// One suite per transport: the same exchanges, published by each Kafka client.
+describe.each(TRANSPORTS)('examples/gateway (%s)', (transport) => {
+  beforeAll(async () => {
+    harness = await brokerHarness(inject('kafka'), ['gateway', 'gateway-down'], transport);
+  });
+  afterAll(() => harness?.close());
+
   it('logs upstream_uri, upstream_status and the measured upstream time', async () => {
     const seenUpstream: Array<{ url: string | undefined; forwardedFor: unknown; body: string }> = [];
     const upstream = http.createServer(async (req, res) => {

@@ -13,6 +13,7 @@ import { kafkaLog } from '../../src/adapters/koa.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { abandonedExchange, close, headerBlockOf, listen, rawExchange, sleep } from '../unit/adapters-support.js';
 import { type BrokerHarness, type BrokerSink, brokerHarness } from './adapters-support.js';
+import { TRANSPORTS } from './transports.js';
 
 const TOPICS = ['json', 'urlencoded', 'multipart', 'binary', 'stream', 'thrown', 'early', 'aborted', 'tls'] as const;
 type Topic = (typeof TOPICS)[number];
@@ -21,12 +22,9 @@ const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 let harness: BrokerHarness;
 const servers: Array<http.Server | https.Server> = [];
 
-beforeAll(async () => {
-  harness = await brokerHarness(inject('kafka'), TOPICS);
-});
+// The servers of every transport's suite, closed once at the end of the file.
 afterAll(async () => {
   await Promise.all(servers.map(close));
-  await harness?.close();
 });
 
 /** A Koa app logging to `topic`'s publisher; `build` adds middleware and routes after kafka-log. */
@@ -61,7 +59,13 @@ function expectPlausible(entry: LogEntry, port: number): void {
   expect(entry.request.id).toMatch(/^[0-9a-f-]{36}$/);
 }
 
-describe('kafka-log/koa through the local broker', () => {
+// One suite per transport: the same exchanges, published by each Kafka client.
+describe.each(TRANSPORTS)('kafka-log/koa through the local broker (%s)', (transport) => {
+  beforeAll(async () => {
+    harness = await brokerHarness(inject('kafka'), TOPICS, transport);
+  });
+  afterAll(() => harness?.close());
+
   it('logs a JSON request read by @koa/bodyparser on a prefixed router, field by field', async () => {
     const { port, sink } = await serveApp(
       'json',

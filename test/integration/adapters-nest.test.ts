@@ -30,6 +30,7 @@ import { KafkaLogModule, type KafkaLogNestOptions } from '../../src/adapters/nes
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { abandonedExchange, headerBlockOf, rawExchange, sleep } from '../unit/adapters-support.js';
 import { type BrokerHarness, type BrokerSink, brokerHarness } from './adapters-support.js';
+import { TRANSPORTS } from './transports.js';
 
 const TOPICS = ['json', 'urlencoded', 'multipart', 'binary', 'stream', 'thrown', 'early', 'aborted', 'tls'] as const;
 type Topic = (typeof TOPICS)[number];
@@ -38,12 +39,9 @@ const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 let harness: BrokerHarness;
 const apps: INestApplication[] = [];
 
-beforeAll(async () => {
-  harness = await brokerHarness(inject('kafka'), TOPICS);
-});
+// The apps of every transport's suite, closed once at the end of the file.
 afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
-  await harness?.close();
 });
 
 type Class = new (...args: never[]) => object;
@@ -101,7 +99,13 @@ function expectPlausible(entry: LogEntry, port: number): void {
   expect(Math.abs(entry.started_at - Date.now())).toBeLessThan(60_000);
 }
 
-describe('kafka-log/nest through the local broker', () => {
+// One suite per transport: the same exchanges, published by each Kafka client.
+describe.each(TRANSPORTS)('kafka-log/nest through the local broker (%s)', (transport) => {
+  beforeAll(async () => {
+    harness = await brokerHarness(inject('kafka'), TOPICS, transport);
+  });
+  afterAll(() => harness?.close());
+
   it('logs a JSON request read by Nest body parser under a global prefix, field by field (forRootAsync)', async () => {
     class UsersController {
       create(id: string, body: unknown) {

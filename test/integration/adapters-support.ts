@@ -1,5 +1,5 @@
-// Adapter end-to-end helpers: one KafkaLogPublisher per topic on the real local broker, and one kafkajs
-// consumer per test file that reads every topic of the file back (one group join instead of one per test).
+// Adapter end-to-end helpers: one KafkaLogPublisher per topic on the real local broker, over the transport under
+// test, and one kafkajs consumer per harness that reads every topic back (one group join instead of one per test).
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { KafkaInfo } from '../../scripts/local-kafka.mjs';
@@ -7,6 +7,7 @@ import type { LogEntry } from '../../src/entry/log-entry.js';
 import type { KafkaLogError } from '../../src/errors.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { LogSink } from '../../src/adapters/sink.js';
+import type { TransportName } from './transports.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -26,10 +27,17 @@ export interface BrokerHarness {
   close(): Promise<void>;
 }
 
-/** Creates one topic per name, starts a consumer reading all of them from the beginning. */
-export async function brokerHarness(kafka: KafkaInfo, names: readonly string[]): Promise<BrokerHarness> {
+/**
+ * Creates one topic per name, starts a consumer reading all of them from the beginning; the publishers use
+ * `transport`. Topics are fresh per harness, so one file can run a harness per transport.
+ */
+export async function brokerHarness(
+  kafka: KafkaInfo,
+  names: readonly string[],
+  transport: TransportName = 'kafkajs',
+): Promise<BrokerHarness> {
   const run = randomUUID().slice(0, 8);
-  const topicOf = new Map(names.map((name) => [name, `adapters-${name}-${run}`]));
+  const topicOf = new Map(names.map((name) => [name, `adapters-${name}-${transport}-${run}`]));
   const client = new Kafka({ clientId: `adapters-test-${run}`, brokers: kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = client.admin();
   await admin.connect();
@@ -60,6 +68,7 @@ export async function brokerHarness(kafka: KafkaInfo, names: readonly string[]):
       const publisher = new KafkaLogPublisher({
         brokers: kafka.brokers,
         topic: topic(name),
+        transport,
         maxCoalescingDelay: 5,
         flushTimeout: 20,
         logLevel: 'silent',
