@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 // HTTP benchmark of kafka-log's Express adapter (`npm run bench:http`, which builds first).
 //
-// One run drives the same Express app three ways, each in its own child process (the server) while
+// One run drives the same Express app several ways, each in its own child process (the server) while
 // autocannon runs here (the client):
-//   nolog      no logging at all
-//   kafka-log  kafka-log/express publishing every entry to the local Kafka broker (started if needed)
-//   pino-http  pino-http writing one JSON line per request to a file (asynchronously)
-//   kafka-log-nosend  (informative) kafka-log/express building and serializing entries, sending none
+//   nolog                     no logging at all
+//   kafka-log (kafkajs)       kafka-log/express publishing every entry to the local Kafka broker (started if
+//                             needed) over the default transport, one Kafka record per entry
+//   kafka-log (platformatic)  the same over @platformatic/kafka
+//   kafka-log (kafkajs, maxBatchSize 50)  Kong's queue batching: one record holds a JSON array of up to 50
+//                             entries, so far fewer records to encode and send per entry
+//   pino-http                 pino-http writing one JSON line per request to a file (asynchronously)
+//   kafka-log-nosend          (informative) kafka-log/express building and serializing entries, sending none
 // Same duration and connections for each; rounds are interleaved (the order rotates every round) so drift of
 // the machine hits all variants alike. Prints a table, then as its LAST line one JSON object:
-//   {"bench":"http","vs_nolog":R,"vs_pino":R,"p99_ms":N}
-// vs_nolog and vs_pino are kafka-log's requests/s over the other variant's; p99_ms is kafka-log's p99 latency.
+//   {"bench":"http","vs_nolog":R,"vs_pino":R,"p99_ms":N,
+//    "platformatic_vs_nolog":R,"platformatic_vs_pino":R,"platformatic_p99_ms":N,
+//    "batched_vs_nolog":R,"batched_vs_pino":R,"batched_p99_ms":N}
+// vs_nolog and vs_pino are the default transport's (kafkajs) requests/s over the other variant's; p99_ms is its
+// p99 latency. The platformatic_ and batched_ keys are the same figures for the other two publishing variants.
 //
 // Environment: BENCH_DURATION (s per measurement, default 5), BENCH_ROUNDS (default 3),
 // BENCH_CONNECTIONS (default 32), BENCH_WARMUP (s, default 2).
@@ -24,7 +31,14 @@ import { fileURLToPath } from 'node:url';
 
 // `kafka-log-nosend` (informative): the same middleware with a sink that drops entries after they are built
 // and serialized, separating the adapter's and entry's cost from the Kafka client's and the broker's.
-const VARIANTS = ['nolog', 'kafka-log', 'pino-http', 'kafka-log-nosend'];
+// Each publishing variant: the publisher options it adds (everything else is the same app and load), and the
+// prefix of its keys in the last-line JSON ('' for the default transport's, kept as the headline figures).
+const PUBLISHING = {
+  'kafka-log (kafkajs)': { options: { transport: 'kafkajs' }, key: '' },
+  'kafka-log (platformatic)': { options: { transport: 'platformatic' }, key: 'platformatic_' },
+  'kafka-log (kafkajs, maxBatchSize 50)': { options: { transport: 'kafkajs', maxBatchSize: 50 }, key: 'batched_' },
+};
+const VARIANTS = ['nolog', ...Object.keys(PUBLISHING), 'pino-http', 'kafka-log-nosend'];
 const SELF = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--server') {
@@ -43,10 +57,10 @@ async function runServer({ variant, brokers, topic, logFile }) {
   let publisher;
   let pinoLogger;
 
-  if (variant === 'kafka-log') {
+  if (Object.hasOwn(PUBLISHING, variant)) {
     const { KafkaLogPublisher } = await import('kafka-log');
     const { kafkaLog } = await import('kafka-log/express');
-    publisher = new KafkaLogPublisher({ brokers, topic, logLevel: 'silent' });
+    publisher = new KafkaLogPublisher({ brokers, topic, logLevel: 'silent', ...PUBLISHING[variant].options });
     app.use(kafkaLog({ sink: publisher }));
   } else if (variant === 'kafka-log-nosend') {
     const { serializeLogEntry } = await import('kafka-log');
@@ -134,12 +148,15 @@ async function runBench() {
       entry.p99.push(result.latency.p99);
       entry.errors += result.errors + result.timeouts;
       entry.non2xx += result.non2xx;
-      process.stderr.write(`  round ${round + 1} ${variant.padEnd(16)} ${Math.round(result.requests.average)} req/s  p99 ${result.latency.p99} ms\n`);
+      process.stderr.write(`  round ${round + 1} ${variant.padEnd(36)} ${Math.round(result.requests.average)} req/s  p99 ${result.latency.p99} ms\n`);
     }
   }
 
-  const publisherStats = await stopServer(children.get('kafka-log'));
-  for (const variant of VARIANTS) if (variant !== 'kafka-log') await stopServer(children.get(variant));
+  const publisherStats = new Map();
+  for (const variant of VARIANTS) {
+    const stats = await stopServer(children.get(variant));
+    if (stats) publisherStats.set(variant, stats);
+  }
   fs.rmSync(logFile, { force: true });
 
   const rps = (variant) => results.get(variant).requests / results.get(variant).seconds;
@@ -154,17 +171,15 @@ async function runBench() {
     errors: results.get(variant).errors + results.get(variant).non2xx,
   }));
   console.table(rows);
-  if (publisherStats) {
-    console.log(
-      `kafka-log publisher: accepted ${publisherStats.accepted}, sent ${publisherStats.sent}, dropped ${publisherStats.dropped.total}`,
-    );
+  for (const [variant, stats] of publisherStats) {
+    console.log(`${variant} publisher: accepted ${stats.accepted}, sent ${stats.sent}, dropped ${stats.dropped.total}`);
   }
-  const summary = {
-    bench: 'http',
-    vs_nolog: round3(rps('kafka-log') / rps('nolog')),
-    vs_pino: round3(rps('kafka-log') / rps('pino-http')),
-    p99_ms: p99('kafka-log'),
-  };
+  const summary = { bench: 'http' };
+  for (const [variant, { key }] of Object.entries(PUBLISHING)) {
+    summary[`${key}vs_nolog`] = round3(rps(variant) / rps('nolog'));
+    summary[`${key}vs_pino`] = round3(rps(variant) / rps('pino-http'));
+    summary[`${key}p99_ms`] = p99(variant);
+  }
   console.log(JSON.stringify(summary));
 }
 
