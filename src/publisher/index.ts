@@ -33,6 +33,7 @@ export {
   type DeliveredEvent,
   type DeliveryFailureEvent,
   type DropEvent,
+  type ReportedEvent,
   type LogEvent,
   type PublisherEventMap,
   type PublisherListener,
@@ -40,7 +41,7 @@ export {
   type PublisherLogLevel,
   type RetryEvent,
 } from './events.js';
-export { DROP_REASONS, type DropReason, type DroppedCounts, type PublisherStats } from './stats.js';
+export { DROP_REASONS, type DropReason, type DroppedCounts, type PublisherStats, type ReportedCounts } from './stats.js';
 export type {
   ProduceRecord,
   ProduceRequest,

@@ -74,7 +74,15 @@ export interface PublisherStats {
    * Kong would not log: `KAFKA_LOG_ERR_BODY_PARSE`), and entries sent without a field whose hook or custom field
    * failed. Not part of the `accepted` balance.
    */
-  reported: { total: number; byCode: Partial<Record<ErrorCode, number>> };
+  reported: ReportedCounts;
+}
+
+/** Failures adapters reported, in total and per error code. */
+export interface ReportedCounts {
+  /** All reported failures. */
+  total: number;
+  /** Reported failures per error code. */
+  byCode: Partial<Record<ErrorCode, number>>;
 }
 
 /** Mutable counters owned by the publisher. */
