@@ -286,8 +286,9 @@ describe.each(TRANSPORTS)('kafka-log/fastify through the local broker (%s)', (tr
 
   it('logs an aborted request as 499', async () => {
     const { port } = await serveApp('aborted', (app) => {
-      app.get('/slow', async () => {
-        await sleep(300);
+      app.get('/slow', async (_request, reply) => {
+        // Answer only once the client is gone: deterministic, whatever the machine's load.
+        await new Promise((resolve) => reply.raw.once('close', resolve));
         return 'too late';
       });
     });

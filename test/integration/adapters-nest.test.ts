@@ -351,7 +351,8 @@ describe.each(TRANSPORTS)('kafka-log/nest through the local broker (%s)', (trans
   it('logs an aborted request as 499', async () => {
     class SlowController {
       async slow() {
-        await sleep(300);
+        // Far longer than the client waits (50 ms), so a busy machine still sees the client leave first.
+        await sleep(2000);
         return 'too late';
       }
     }
