@@ -14,25 +14,30 @@ import { realisticExchange } from './lib/realistic-exchange.mjs';
 const require = createRequire(import.meta.url);
 const { createLogEntryBuilder, serializeLogEntry } = require('../dist/index.js');
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);
 
 function measure() {
   const builder = createLogEntryBuilder({ logRequestBody: true });
+  const headersOnly = createLogEntryBuilder();
   const exchange = realisticExchange();
   const entry = builder.build(exchange);
+  const entryWithoutBody = headersOnly.build(exchange);
   if (JSON.stringify(JSON.parse(serializeLogEntry(entry))) === undefined) throw new Error('unreachable');
   const variants = {
     'JSON.stringify': () => JSON.stringify(entry),
     serializeLogEntry: () => serializeLogEntry(entry),
     'build+serialize': () => serializeLogEntry(builder.build(exchange)),
+    // Informative: the same exchange with body logging off (Kong's default), against stringify of that entry.
+    'JSON.stringify (no body)': () => JSON.stringify(entryWithoutBody),
+    'build+serialize (no body)': () => serializeLogEntry(headersOnly.build(exchange)),
   };
   for (const fn of Object.values(variants)) opsPerSecond(fn, 200); // warm-up: let V8 optimize each path
   const rates = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, fn] of Object.entries(variants)) rates[name].push(opsPerSecond(fn, ROUND_MS));
   }
-  const ratio = (name) => median(rates[name].map((rate, i) => rate / rates['JSON.stringify'][i]));
+  const ratio = (name, baseline = 'JSON.stringify') => median(rates[name].map((rate, i) => rate / rates[baseline][i]));
   return {
     node: process.version,
     entryBytes: Buffer.byteLength(serializeLogEntry(entry)),
@@ -41,6 +46,7 @@ function measure() {
     buildSerializePerS: median(rates['build+serialize']),
     serializeVsStringify: ratio('serializeLogEntry'),
     buildSerializeVsStringify: ratio('build+serialize'),
+    noBodyBuildSerializeVsStringify: ratio('build+serialize (no body)', 'JSON.stringify (no body)'),
   };
 }
 
@@ -66,6 +72,7 @@ if (process.argv[2] === '--child') {
     'build+serialize/s': Math.round(r.buildSerializePerS),
     'serialize vs stringify': r.serializeVsStringify.toFixed(2),
     'build+serialize vs stringify': r.buildSerializeVsStringify.toFixed(2),
+    'same, body logging off': r.noBodyBuildSerializeVsStringify.toFixed(2),
   }));
   console.log(`entry benchmark: ${ROUNDS} interleaved rounds of ${ROUND_MS} ms, medians (ratios per round)\n`);
   console.log(table(rows));
@@ -75,6 +82,7 @@ if (process.argv[2] === '--child') {
     serialize_vs_stringify: Number(own.serializeVsStringify.toFixed(3)),
     build_serialize_vs_stringify: Number(own.buildSerializeVsStringify.toFixed(3)),
     build_serialize_per_s: Math.round(own.buildSerializePerS),
+    no_body_build_serialize_vs_stringify: Number(own.noBodyBuildSerializeVsStringify.toFixed(3)),
   };
   if (node24) {
     figures.node24_serialize_vs_stringify = Number(node24.serializeVsStringify.toFixed(3));
