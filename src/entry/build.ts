@@ -11,7 +11,7 @@ import { encodeBody } from './body.js';
 import { type ClientIpResolver, compileClientIpResolver } from './client-ip.js';
 import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, RawHeaders } from './exchange.js';
 import { DEFAULT_MAX_HEADERS, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
-import type { LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
+import type { HeaderMap, LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
 import type { BodyParseFailurePolicy, EntryOptions } from './options.js';
 import { DEFAULT_MAX_ARGS, parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
 
@@ -98,8 +98,9 @@ function resolveEntryOptions(options: EntryOptions): ResolvedEntryOptions {
 function buildWith(exchange: HttpExchange, options: ResolvedEntryOptions, clientIp: ClientIpResolver): LogEntry {
   const { request, response, timings } = exchange;
   const upstreamTime = timings.upstream;
+  const loggedRequest = buildRequest(exchange, options);
   const entry: LogEntry = {
-    request: buildRequest(exchange, options),
+    request: loggedRequest,
     upstream_uri: redactUri(exchange.upstream?.uri ?? '', options),
     upstream_status: upstreamStatusText(exchange.upstream?.status),
     response: buildResponse(response, options),
@@ -109,7 +110,7 @@ function buildWith(exchange: HttpExchange, options: ResolvedEntryOptions, client
       kong: wholeMs(timings.own ?? Math.max(0, timings.total - (upstreamTime ?? 0))),
       receive: wholeMs(timings.receive),
     },
-    client_ip: clientIp(exchange.remoteAddress, firstHeader(request.headers, 'x-forwarded-for')),
+    client_ip: clientIp(exchange.remoteAddress, headerOf(loggedRequest.headers, request.headers, 'x-forwarded-for', options, true)),
     started_at: Math.floor(timings.startedAt),
     source: exchange.source ?? 'upstream',
   };
@@ -128,43 +129,48 @@ function buildWith(exchange: HttpExchange, options: ResolvedEntryOptions, client
 function buildRequest(exchange: HttpExchange, options: ResolvedEntryOptions): LoggedRequest {
   const request = exchange.request;
   const uri = redactUri(request.uri, options);
+  // The header map is built once and read for Host, Content-Type and X-Forwarded-For, rather than searching the
+  // raw list (lower-casing every name) for each.
+  const headers = toHeaderMap(request.headers, headerOptions(options));
+  const authority = request.host ?? headerOf(headers, request.headers, 'host', options) ?? '';
   const logged: LoggedRequest = {
     id: exchange.requestId ?? '',
     uri,
-    url: `${request.scheme}://${hostAndPort(request)}${uri}`,
+    url: `${request.scheme}://${hostAndPort(authority, request)}${uri}`,
     querystring: queryOf(request.uri, options),
     method: request.method,
-    headers: toHeaderMap(request.headers, headerOptions(options)),
+    headers,
     size: request.size ?? requestSize(request),
   };
   if (request.tls !== undefined) {
     logged.tls = { version: request.tls.version, cipher: request.tls.cipher, client_verify: request.tls.clientVerify };
   }
   if (options.logRequestBody && request.body !== undefined) {
-    addBodyFields(logged, bodyFields(request.body, request.headers, 'request', options));
+    addBodyFields(logged, bodyFields(request.body, headerOf(headers, request.headers, 'content-type', options), 'request', options));
   }
   return logged;
 }
 
 function buildResponse(response: ExchangeResponse, options: ResolvedEntryOptions): LoggedResponse {
+  const headers = toHeaderMap(response.headers, headerOptions(options));
   const logged: LoggedResponse = {
     status: response.status,
-    headers: toHeaderMap(response.headers, headerOptions(options)),
+    headers,
     size: response.size ?? responseSize(response),
   };
   if (options.logResponseBody && response.body !== undefined) {
-    addBodyFields(logged, bodyFields(response.body, response.headers, 'response', options));
+    addBodyFields(logged, bodyFields(response.body, headerOf(headers, response.headers, 'content-type', options), 'response', options));
   }
   return logged;
 }
 
 function bodyFields(
   body: ExchangeBody,
-  headers: RawHeaders,
+  contentType: string | undefined,
   side: 'request' | 'response',
   options: ResolvedEntryOptions,
 ): LoggedBody {
-  const encoded = encodeBody(body, firstHeader(headers, 'content-type'), {
+  const encoded = encodeBody(body, contentType, {
     side,
     maxBodySize: options.maxBodySize,
     maxJsonDepth: options.maxJsonDepth,
@@ -192,6 +198,24 @@ function redactUri(uri: string, options: ResolvedEntryOptions): string {
 }
 
 /** Plain stores in a fixed order: every logged body gets the same object shape, which keeps V8's paths monomorphic. */
+/**
+ * A header's value from the logged map (its first value, or all joined with `, ` for list headers such as
+ * X-Forwarded-For), or from the raw list when the map holds it redacted.
+ */
+function headerOf(
+  map: HeaderMap,
+  raw: RawHeaders,
+  name: string,
+  options: ResolvedEntryOptions,
+  joinRepeats = false,
+): string | undefined {
+  if (options.redactHeaders.has(name)) return firstHeader(raw, name);
+  const value = map[name];
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) return undefined;
+  return joinRepeats ? value.join(', ') : value[0];
+}
+
 function addBodyFields(target: LoggedBody, fields: LoggedBody): void {
   if (fields.body !== undefined) target.body = fields.body;
   if (fields.body_args !== undefined) target.body_args = fields.body_args;
@@ -215,8 +239,7 @@ function queryOf(uri: string, options: ResolvedEntryOptions): QueryMap {
  * Kong writes `scheme://host:server_port`: the host without any port the client put in the Host header,
  * then the port the request arrived on.
  */
-function hostAndPort(request: ExchangeRequest): string {
-  const authority = request.host ?? firstHeader(request.headers, 'host') ?? '';
+function hostAndPort(authority: string, request: ExchangeRequest): string {
   let host = authority;
   let portInHost: string | undefined;
   if (authority.startsWith('[')) {
