@@ -31,6 +31,7 @@ import {
   TransportError,
   type TransportHooks,
   type TransportLogLevel,
+  socketTlsOptions,
 } from './transport.js';
 
 // Node's ESM loader sees only the named exports kafkajs' CommonJS index lets it detect; `CompressionCodecs` is not
@@ -298,15 +299,7 @@ export class KafkajsTransport implements Transport {
       },
     };
     if (config.tls) {
-      const { rejectUnauthorized, ca, cert, key, secureContext, servername } = config.tls;
-      kafkaConfig.ssl = {
-        rejectUnauthorized,
-        ...(ca === undefined ? {} : { ca }),
-        ...(cert === undefined ? {} : { cert }),
-        ...(key === undefined ? {} : { key }),
-        ...(secureContext === undefined ? {} : { secureContext }),
-        ...(servername === undefined ? {} : { servername }),
-      };
+      kafkaConfig.ssl = socketTlsOptions(config.tls);
     }
     const sasl = await saslOptions(config);
     if (sasl) kafkaConfig.sasl = sasl;

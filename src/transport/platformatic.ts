@@ -25,6 +25,7 @@ import {
   TransportError,
   type TransportHooks,
   type TransportLogLevel,
+  socketTlsOptions,
 } from './transport.js';
 
 /** The package, as this transport uses it. */
@@ -164,17 +165,9 @@ export class PlatformaticTransport implements Transport {
     const sasl = this.#sasl();
     if (sasl) options.sasl = sasl;
     if (config.tls) {
-      const { rejectUnauthorized, ca, cert, key, secureContext, servername } = config.tls;
-      options.tls = {
-        rejectUnauthorized,
-        ...(ca === undefined ? {} : { ca }),
-        ...(cert === undefined ? {} : { cert }),
-        ...(key === undefined ? {} : { key }),
-        ...(secureContext === undefined ? {} : { secureContext }),
-        ...(servername === undefined ? {} : { servername }),
-      };
+      options.tls = socketTlsOptions(config.tls);
       // SNI with each broker's host name (managed clusters route on it); never an IP address, which Node refuses.
-      if (servername === undefined) options.tlsServerName = config.brokers.every((b) => net.isIP(b.slice(0, b.lastIndexOf(':'))) === 0);
+      if (config.tls.servername === undefined) options.tlsServerName = config.brokers.every((b) => net.isIP(b.slice(0, b.lastIndexOf(':'))) === 0);
     }
     return options;
   }

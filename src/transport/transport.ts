@@ -145,6 +145,22 @@ export class TransportError extends KafkaLogError {
   }
 }
 
+/**
+ * The TLS settings as a client's socket options: only the fields that are set, so a client's own defaults apply
+ * to the rest.
+ */
+export function socketTlsOptions(tls: NonNullable<TransportConfig['tls']>): NonNullable<TransportConfig['tls']> {
+  const { rejectUnauthorized, ca, cert, key, secureContext, servername } = tls;
+  return {
+    rejectUnauthorized,
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(secureContext === undefined ? {} : { secureContext }),
+    ...(servername === undefined ? {} : { servername }),
+  };
+}
+
 /** Approximate bytes a record takes in a produce request (value, key, headers, record overhead). */
 export function recordSize(record: ProduceRecord): number {
   let size = 24 + record.value.length + (record.key?.length ?? 0);
