@@ -166,9 +166,34 @@ describe.each(TRANSPORTS)('authentication and TLS over %s', (transport) => {
     });
   });
 
+  /**
+   * A new token reaches the broker's token cache through the metadata log, a moment after the tool returns: wait
+   * (bounded) until the broker accepts it, so the test checks the client, not that propagation.
+   */
+  async function untilTokenAccepted(tokenId: string, hmac: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const probe = new KafkaLogPublisher({
+        transport,
+        brokers: sasl,
+        topic,
+        authentication: { mechanism: 'SCRAM-SHA-256', username: tokenId, password: hmac, tokenAuth: true },
+      });
+      const error = await probe.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await probe.close();
+      if (error === undefined) return;
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   describe('delegation tokens (SCRAM with tokenauth=true)', () => {
     it('authenticates with a token, and the extension is what makes the broker look the token up', async () => {
       const { tokenId, hmac } = await createDelegationToken();
+      await untilTokenAccepted(tokenId, hmac);
       const { stats, failures } = await roundTrip(
         { brokers: sasl, authentication: { mechanism: 'SCRAM-SHA-256', username: tokenId, password: hmac, tokenAuth: true } },
         6,
