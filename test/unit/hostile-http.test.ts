@@ -143,11 +143,18 @@ describe('hostile requests on a real server (http adapter, in-memory publisher)'
 
   it('10,000 headers with a raised maxHeaderSize: node keeps maxHeadersCount (2,000), the entry keeps 100', async () => {
     const h = await start({}, { maxHeaderSize: 4 * MiB });
+    const answers: string[] = [];
     for (const name of ['distinct', 'same']) {
       const headers = Array.from({ length: 10_000 }, (_, i) => `${name === 'same' ? 'X-Same' : `X-H-${i}`}: v${i}\r\n`).join('');
-      const answer = await raw(h.port, `GET /${name} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`);
-      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      answers.push(await raw(h.port, `GET /${name} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`));
     }
+    // Node 24's parser refuses 10,000 header lines whatever maxHeaderSize says (431, nothing logged, no crash);
+    // Node 20 and 22 accept them, and then the entry must keep only Kong's 100 lines.
+    if (answers.every((answer) => /^HTTP\/1\.1 431 /.test(answer))) {
+      expect(await h.entries()).toEqual([]);
+      return;
+    }
+    for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     const [distinct, same] = await h.entries();
     expect(Object.keys(distinct?.request.headers ?? {})).toHaveLength(100);
     expect(same?.request.headers['x-same']).toHaveLength(99); // Host is the first of the 100 lines

@@ -10,24 +10,50 @@ const nastyString = fc.oneof(
   fc.string({ unit: 'grapheme' }),
   fc.constantFrom('', '"', '\\', '\u0000\u001f', '\u2028\u2029', '</script>', '\ud83d\ude00', 'REDACTED'),
 );
+const keyString = nastyString;
+const jsonValue = (maxDepth: number): fc.Arbitrary<JsonValue> => fc.jsonValue({ maxDepth }) as fc.Arbitrary<JsonValue>;
+
+type Schema = { properties?: Record<string, Schema>; required?: string[] };
+
+/**
+ * The entry with its keys in the order the compiled serializer writes them: each schema object's required
+ * properties, then its other declared ones (both in schema order), then the rest in insertion order (open maps
+ * keep theirs).
+ */
+function inSerializerOrder(value: unknown, schema: Schema): unknown {
+  if (schema.properties === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const source = value as Record<string, unknown>;
+  const ordered: Record<string, unknown> = {};
+  const put = (key: string, inner: unknown) =>
+    Object.defineProperty(ordered, key, { value: inner, enumerable: true, writable: true, configurable: true });
+  const required = new Set(schema.required ?? []);
+  const declared = Object.entries(schema.properties);
+  for (const [key, inner] of [...declared.filter(([key]) => required.has(key)), ...declared.filter(([key]) => !required.has(key))]) {
+    if (Object.hasOwn(source, key)) put(key, inSerializerOrder(source[key], inner));
+  }
+  for (const key of Object.keys(source)) if (!Object.hasOwn(schema.properties, key)) put(key, source[key]);
+  return ordered;
+}
+const nativeText = (value: LogEntry) => JSON.stringify(inSerializerOrder(value, logEntrySchema as Schema));
+
 const headerMap = fc.dictionary(
-  nastyString.map((name) => name.toLowerCase()),
+  keyString.map((name) => name.toLowerCase()),
   fc.oneof(nastyString, fc.array(nastyString, { minLength: 2, maxLength: 4 })),
   { maxKeys: 12 },
 );
 const queryMap = fc.dictionary(
-  nastyString,
+  keyString,
   fc.oneof(nastyString, fc.constant(true), fc.array(fc.oneof(nastyString, fc.constant(true)), { minLength: 2, maxLength: 3 })),
   { maxKeys: 6 },
 );
-const jsonObject = fc.dictionary(nastyString, fc.jsonValue({ maxDepth: 6 }) as fc.Arbitrary<JsonValue>, { maxKeys: 5 });
+const jsonObject = fc.dictionary(keyString, jsonValue(6), { maxKeys: 5 });
 const size = fc.nat({ max: 2 ** 31 });
 const latency = fc.oneof(fc.nat({ max: 600_000 }), fc.double({ min: 0, max: 1e6, noNaN: true }));
 
 const body = fc.record(
   {
     body: nastyString,
-    body_args: fc.jsonValue({ maxDepth: 8 }) as fc.Arbitrary<JsonValue>,
+    body_args: jsonValue(8),
     body_base64: fc.constant(true),
     body_truncated: fc.constant(true),
   },
@@ -62,7 +88,7 @@ const entry: fc.Arbitrary<LogEntry> = fc
       },
       { requiredKeys: [] },
     ),
-    custom: fc.dictionary(nastyString.map((key) => `x_${key}`), fc.jsonValue({ maxDepth: 10 }), { maxKeys: 4 }),
+    custom: fc.dictionary(keyString.map((key) => `x_${key}`), jsonValue(10), { maxKeys: 4 }),
     client_ip: fc.oneof(fc.ipV4(), fc.ipV6()),
     started_at: fc.integer({ min: 0, max: 4_102_444_800_000 }),
     source: fc.constantFrom('upstream' as const, 'kong' as const),
@@ -82,11 +108,15 @@ describe('serializeLogEntry', () => {
   const ajv = new Ajv({ strict: false, allErrors: true });
   const conforms = ajv.compile(logEntrySchema);
 
+  // Compared as text, byte for byte, with what V8's JSON.stringify writes for the same entry in the serializer's key
+  // order: stronger than comparing JSON.parse results, and independent of JSON.parse, which in V8 13.6 (Node 24.21)
+  // can return a wrong key after parsing a same-length key with another escape (`{"x_\\":1}` then `{"x_\"":1}`).
   it('writes what JSON.stringify writes, and the output conforms to logEntrySchema', () => {
     fc.assert(
       fc.property(entry, (generated) => {
-        const written = JSON.parse(serializeLogEntry(generated));
-        expect(written).toStrictEqual(JSON.parse(JSON.stringify(generated)));
+        const text = serializeLogEntry(generated);
+        expect(text).toBe(nativeText(generated));
+        const written = JSON.parse(text);
         expect(conforms(written), JSON.stringify(conforms.errors)).toBe(true);
       }),
       { numRuns: 400 },
@@ -98,7 +128,7 @@ describe('serializeLogEntry', () => {
       fc.property(fc.array(entry, { maxLength: 5 }), (entries) => {
         const batch = serializeLogEntry(entries);
         expect(batch).toBe(`[${entries.map((one) => serializeLogEntry(one)).join(',')}]`);
-        expect(JSON.parse(batch)).toStrictEqual(JSON.parse(JSON.stringify(entries)));
+        expect(batch).toBe(`[${entries.map(nativeText).join(',')}]`);
       }),
       { numRuns: 100 },
     );
