@@ -153,7 +153,7 @@ async function main() {
 
   say(`\n${green(bold('done'))} in ${since(t0)}: ${entries.length} requests logged to Kafka and read back.`);
   const where = broker.started && !keepBroker ? '' : `\n  kafka-log tail: ${cyan(`node dist/cli.js tail --brokers ${broker.brokers.join(',')} --topic ${topic} --from-beginning`)}`;
-  say(`${dim('  next: examples/ (express, koa, fastify, nest, node-http, gateway), docs/quickstart.md')}${where}`);
+  say(`${dim('  next: examples/ (express, koa, fastify, nest, node-http, gateway), README.md (Quick start)')}${where}`);
   if (broker.started && !keepBroker) say(dim('  tip: KAFKA_LOG_KEEP_BROKER=1 keeps the local broker running for faster re-runs (npm run kafka:stop)'));
 }
 
