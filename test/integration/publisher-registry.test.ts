@@ -4,8 +4,7 @@
 // deserializers; a registry outage (at start and mid-stream) loses nothing and duplicates nothing; a misfit entry
 // is dropped alone as `schema_mismatch`; a refused subject is dropped as `registry`, with no secret anywhere.
 import { randomUUID } from 'node:crypto';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import avsc from 'avsc';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestRegistry } from '../../scripts/local-registry.mjs';
@@ -18,7 +17,7 @@ import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { parseProtobufSchema } from '../../src/registry/protobuf.js';
 import { decodeWireMessage, registerKongSchemas, topicSubject } from '../../src/registry/index.js';
-import { asJson, fromAvroShape, richEntry, startRegistry } from '../support/test-registry.js';
+import { asJson, fromAvroShape, richEntry, startRegistry, independentRegistryClient } from '../support/test-registry.js';
 import {
   consumeWithPython,
   createTopic,
@@ -29,14 +28,6 @@ import {
   setUpPython,
 } from '../support/test-registry-kafka.js';
 
-class JsonText extends avsc.types.LogicalType {
-  protected override _fromValue(text: string): unknown {
-    return JSON.parse(text);
-  }
-  protected override _toValue(value: unknown): string | undefined {
-    return value === null ? undefined : JSON.stringify(value);
-  }
-}
 
 const brokers = inject('kafka').brokers;
 const COUNT = 3;
@@ -114,7 +105,7 @@ describe.each(TYPES)('publisher with a $type value schema', ({ type, python: pyt
     const stats = await publishAll(publisher, entries);
     expect(stats).toMatchObject({ accepted: COUNT, sent: COUNT, dropped: { total: 0 }, buffered: 0, inFlight: 0 });
 
-    const decoder = new SchemaRegistry({ host: registry.url }, { [SchemaType.AVRO]: { logicalTypes: { json: JsonText } } });
+    const decoder = independentRegistryClient(registry.url);
     const messages = await readTopic(kafka, topic, COUNT);
     for (const [i, message] of messages.entries()) expect(await decodeValue(type, message.value, decoder)).toEqual(asJson(entries[i]));
 
@@ -153,7 +144,7 @@ it('Kong\'s schema_registry block through fromKongConfig, with an Avro key schem
   const stats = await publishAll(publisher, entries, (i) => `route-${i}`);
   expect(stats).toMatchObject({ accepted: COUNT, sent: COUNT, dropped: { total: 0 } });
 
-  const decoder = new SchemaRegistry({ host: registry.url }, { [SchemaType.AVRO]: { logicalTypes: { json: JsonText } } });
+  const decoder = independentRegistryClient(registry.url);
   const messages = await readTopic(kafka, topic, COUNT);
   expect(messages).toHaveLength(COUNT);
   for (const [i, message] of messages.entries()) {

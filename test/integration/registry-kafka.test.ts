@@ -3,15 +3,13 @@
 // entries; then Confluent's own Python client (librdkafka consumer + official deserializers) reads the same
 // topics. The publisher is not wired yet, so this test produces with kafkajs directly.
 import { randomUUID } from 'node:crypto';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import avsc from 'avsc';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestRegistry } from '../../scripts/local-registry.mjs';
 import { ErrorCodes, type SchemaMismatchError } from '../../src/errors.js';
 import { parseProtobufSchema } from '../../src/registry/protobuf.js';
 import { createRegistryEncoder, decodeWireMessage, registerKongSchemas, topicSubject, type RegistryEncoder } from '../../src/registry/index.js';
-import { asJson, fromAvroShape, richEntry, startRegistry } from '../support/test-registry.js';
+import { asJson, fromAvroShape, richEntry, startRegistry, independentRegistryClient } from '../support/test-registry.js';
 import {
   consumeWithPython,
   createTopic,
@@ -22,14 +20,6 @@ import {
   setUpPython,
 } from '../support/test-registry-kafka.js';
 
-class JsonText extends avsc.types.LogicalType {
-  protected override _fromValue(text: string): unknown {
-    return JSON.parse(text);
-  }
-  protected override _toValue(value: unknown): string | undefined {
-    return value === null ? undefined : JSON.stringify(value);
-  }
-}
 
 const TYPES = [
   { type: 'AVRO', python: 'avro' },
@@ -97,7 +87,7 @@ describe.each(TYPES)('$type value schema', ({ type, python }) => {
     }
 
     const messages = await readTopic(kafka, topic, COUNT);
-    const kafkajsRegistry = new SchemaRegistry({ host: registry.url }, { [SchemaType.AVRO]: { logicalTypes: { json: JsonText } } });
+    const kafkajsRegistry = independentRegistryClient(registry.url);
     for (const [i, message] of messages.entries()) {
       const expected = asJson(richEntry(i));
       if (type === 'AVRO') {

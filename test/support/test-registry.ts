@@ -1,7 +1,24 @@
 // Helpers of the registry tests: a started TEST registry, a Kong entry that exercises every open map, and the
 // normalisation from what a schema-aware decoder returns back to Kong's plain entry.
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avsc from 'avsc';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import type { TestRegistry, TestRegistryOptions } from '../../scripts/local-registry.mjs';
+
+/** The Avro logical type `json` of kafka-log's schema (any JSON value as JSON text), for the kafkajs client. */
+class JsonText extends avsc.types.LogicalType {
+  protected override _fromValue(text: string): unknown {
+    return JSON.parse(text);
+  }
+  protected override _toValue(value: unknown): string | undefined {
+    return value === null ? undefined : JSON.stringify(value);
+  }
+}
+
+/** Confluent's kafkajs registry client, able to read kafka-log's Avro `json` fields: the tests' independent decoder. */
+export function independentRegistryClient(url: string): SchemaRegistry {
+  return new SchemaRegistry({ host: url }, { [SchemaType.AVRO]: { logicalTypes: { json: JsonText } } });
+}
 
 /** Starts the test registry (dynamic import: the script is ESM, tests may compile as CommonJS). */
 export async function startRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {

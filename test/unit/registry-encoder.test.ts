@@ -1,27 +1,18 @@
 // The registry encoder against the TEST registry (in-process HTTP): every schema type written in the Confluent
 // wire format and read back with the kafkajs registry client's own decode, caching, refresh, errors.
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import avsc from 'avsc';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestRegistry } from '../../scripts/local-registry.mjs';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { ErrorCodes, type KafkaLogError, RegistryError, SchemaMismatchError } from '../../src/errors.js';
 import { parseProtobufSchema } from '../../src/registry/protobuf.js';
 import { createRegistryEncoder, decodeWireMessage, registerKongSchemas, type RegistryEncoder } from '../../src/registry/index.js';
-import { asJson, fromAvroShape, richEntry, startRegistry } from '../support/test-registry.js';
+import { asJson, fromAvroShape, richEntry, startRegistry, independentRegistryClient } from '../support/test-registry.js';
 
 /**
  * The JSON logical type, for the kafkajs client's Avro reader (without it, body_args and custom values stay JSON
  * text). It refuses null so that, with the client's unwrapped unions, `["null", json]` stays unambiguous.
  */
-class JsonText extends avsc.types.LogicalType {
-  protected override _fromValue(text: string): unknown {
-    return JSON.parse(text);
-  }
-  protected override _toValue(value: unknown): string | undefined {
-    return value === null ? undefined : JSON.stringify(value);
-  }
-}
 
 let registry: TestRegistry;
 let kafkajsRegistry: SchemaRegistry;
@@ -44,7 +35,7 @@ async function caught(promise: Promise<unknown>): Promise<KafkaLogError> {
 
 beforeAll(async () => {
   registry = await startRegistry();
-  kafkajsRegistry = new SchemaRegistry({ host: registry.url }, { [SchemaType.AVRO]: { logicalTypes: { json: JsonText } } });
+  kafkajsRegistry = independentRegistryClient(registry.url);
   await registerKongSchemas({ url: registry.url }, { type: 'AVRO', subject: 'avro-value' });
   await registerKongSchemas({ url: registry.url }, { type: 'JSON', subject: 'json-value' });
   await registerKongSchemas({ url: registry.url }, { type: 'PROTOBUF', subject: 'proto-value' });
