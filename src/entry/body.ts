@@ -92,8 +92,11 @@ export function encodeBody(body: ExchangeBody, contentType: string | undefined, 
   const truncated = captured > options.maxBodySize || (body.totalSize !== undefined && body.totalSize > captured);
   if (captured === 0 && !truncated) return { ok: true, fields: {} };
 
-  // A view, not a copy: the per-request path only ever reads these bytes.
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(captured, options.maxBodySize));
+  // A view, not a copy: the per-request path only ever reads these bytes. A whole Buffer is used as it is.
+  const view =
+    captured <= options.maxBodySize && Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(captured, options.maxBodySize));
   const mediaType = mediaTypeOf(contentType);
   const kind = bodyKindOf(mediaType);
   if (kind === 'binary') return { ok: true, fields: withTruncation(base64Fields(view), truncated) };
@@ -132,7 +135,7 @@ export function encodeBody(body: ExchangeBody, contentType: string | undefined, 
     return { ok: true, fields: { body: text, body_args: args } };
   }
 
-  const depth = jsonDepth(view, options.maxJsonDepth);
+  const depth = jsonDepth(view, text, options.maxJsonDepth);
   if (depth > options.maxJsonDepth) return fail(`nesting deeper than ${options.maxJsonDepth} levels`, { body: text });
   let args: JsonValue;
   try {
@@ -196,10 +199,10 @@ function cutAtCharBoundary(bytes: Buffer): Buffer {
  * The deepest nesting of `[`/`{` outside strings, stopping as soon as it exceeds `limit`. Iterative, so a
  * 100k-deep body costs one linear scan and no stack; the scan works on bytes since JSON's syntax is ASCII.
  */
-function jsonDepth(bytes: Buffer, limit: number): number {
+function jsonDepth(bytes: Buffer, text: string, limit: number): number {
   // Nesting can only exceed the limit with more than `limit` opening brackets in the body. Counting them with
-  // native byte searches is far cheaper than the scan below, and typical bodies stop well short of the limit.
-  if (openingBracketsAtMost(bytes, limit)) return 0;
+  // native string searches is far cheaper than the scan below, and typical bodies stop well short of the limit.
+  if (openingBracketsAtMost(text, limit)) return 0;
   let depth = 0;
   let deepest = 0;
   let inString = false;
@@ -222,20 +225,16 @@ function jsonDepth(bytes: Buffer, limit: number): number {
   return deepest;
 }
 
-/** Whether `bytes` holds at most `limit` `[` and `{` bytes in all (inside strings too: an upper bound). */
-function openingBracketsAtMost(bytes: Buffer, limit: number): boolean {
+/**
+ * Whether `text` holds at most `limit` `[` and `{` in all (inside strings too: an upper bound). String searches
+ * rather than `Buffer#indexOf`: each of those is a call into C++.
+ */
+function openingBracketsAtMost(text: string, limit: number): boolean {
   let count = 0;
-  for (const bracket of OPENING_BRACKETS) {
-    let at = bytes.indexOf(bracket);
-    while (at !== -1) {
-      if (++count > limit) return false;
-      at = bytes.indexOf(bracket, at + 1);
-    }
-  }
+  for (let at = text.indexOf('{'); at !== -1; at = text.indexOf('{', at + 1)) if (++count > limit) return false;
+  for (let at = text.indexOf('['); at !== -1; at = text.indexOf('[', at + 1)) if (++count > limit) return false;
   return true;
 }
-
-const OPENING_BRACKETS = [0x5b, 0x7b] as const;
 
 function checkCount(value: number, field: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidOptionError(field, 'must be a non-negative integer');

@@ -7,10 +7,11 @@
  */
 
 import { InvalidOptionError } from '../errors.js';
-import { encodeBody } from './body.js';
+import type { BodySide } from '../errors.js';
+import { type BodyEncodingOptions, encodeBody } from './body.js';
 import { type ClientIpResolver, compileClientIpResolver } from './client-ip.js';
 import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, RawHeaders } from './exchange.js';
-import { DEFAULT_MAX_HEADERS, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
+import { DEFAULT_MAX_HEADERS, HeaderNames, type HeaderMapOptions, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
 import type { HeaderMap, LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
 import type { BodyParseFailurePolicy, EntryOptions } from './options.js';
 import { DEFAULT_MAX_ARGS, parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
@@ -64,10 +65,22 @@ export interface ResolvedEntryOptions {
 /** Validates and compiles entry options once (at start-up); throws InvalidOptionError naming the field. */
 export function createLogEntryBuilder(options: EntryOptions = {}): LogEntryBuilder {
   const resolved = resolveEntryOptions(options);
-  const clientIp = compileClientIpResolver(options.trustProxy);
+  const compiled: CompiledOptions = {
+    options: resolved,
+    headerMap: {
+      redact: resolved.redactHeaders,
+      redactedValue: resolved.redactedValue,
+      maxHeaders: resolved.maxHeaders,
+      names: new HeaderNames(),
+    },
+    clientIp: compileClientIpResolver(options.trustProxy),
+    readsForwardedFor: options.trustProxy !== undefined && options.trustProxy !== false,
+    requestBody: bodyEncodingOptions('request', resolved),
+    responseBody: bodyEncodingOptions('response', resolved),
+  };
   return {
     options: resolved,
-    build: (exchange) => buildWith(exchange, resolved, clientIp),
+    build: (exchange) => buildWith(exchange, compiled),
   };
 }
 
@@ -95,22 +108,49 @@ function resolveEntryOptions(options: EntryOptions): ResolvedEntryOptions {
   };
 }
 
-function buildWith(exchange: HttpExchange, options: ResolvedEntryOptions, clientIp: ClientIpResolver): LogEntry {
+/** What a builder prepares once and every `build` reads. */
+interface CompiledOptions {
+  options: ResolvedEntryOptions;
+  /** Header map options, with the builder's memo of lower-cased names. */
+  headerMap: HeaderMapOptions;
+  clientIp: ClientIpResolver;
+  /** Whether `clientIp` looks at X-Forwarded-For (only when some proxy is trusted). */
+  readsForwardedFor: boolean;
+  /** Body encoding options of each side. */
+  requestBody: BodyEncodingOptions;
+  responseBody: BodyEncodingOptions;
+}
+
+function bodyEncodingOptions(side: BodySide, options: ResolvedEntryOptions): BodyEncodingOptions {
+  return {
+    side,
+    maxBodySize: options.maxBodySize,
+    maxJsonDepth: options.maxJsonDepth,
+    redactBodyFields: options.redactBodyFields,
+    redactedValue: options.redactedValue,
+  };
+}
+
+function buildWith(exchange: HttpExchange, compiled: CompiledOptions): LogEntry {
+  const { options, clientIp } = compiled;
   const { request, response, timings } = exchange;
   const upstreamTime = timings.upstream;
-  const loggedRequest = buildRequest(exchange, options);
+  const loggedRequest = buildRequest(exchange, compiled);
   const entry: LogEntry = {
     request: loggedRequest,
     upstream_uri: redactUri(exchange.upstream?.uri ?? '', options),
     upstream_status: upstreamStatusText(exchange.upstream?.status),
-    response: buildResponse(response, options),
+    response: buildResponse(response, compiled),
     latencies: {
       request: wholeMs(timings.total),
       proxy: upstreamTime === undefined ? -1 : wholeMs(upstreamTime),
       kong: wholeMs(timings.own ?? Math.max(0, timings.total - (upstreamTime ?? 0))),
       receive: wholeMs(timings.receive),
     },
-    client_ip: clientIp(exchange.remoteAddress, headerOf(loggedRequest.headers, request.headers, 'x-forwarded-for', options, true)),
+    client_ip: clientIp(
+      exchange.remoteAddress,
+      compiled.readsForwardedFor ? headerOf(loggedRequest.headers, request.headers, 'x-forwarded-for', options, true) : undefined,
+    ),
     started_at: Math.floor(timings.startedAt),
     source: exchange.source ?? 'upstream',
   };
@@ -126,12 +166,13 @@ function buildWith(exchange: HttpExchange, options: ResolvedEntryOptions, client
   return entry;
 }
 
-function buildRequest(exchange: HttpExchange, options: ResolvedEntryOptions): LoggedRequest {
+function buildRequest(exchange: HttpExchange, compiled: CompiledOptions): LoggedRequest {
+  const options = compiled.options;
   const request = exchange.request;
   const uri = redactUri(request.uri, options);
   // The header map is built once and read for Host, Content-Type and X-Forwarded-For, rather than searching the
   // raw list (lower-casing every name) for each.
-  const headers = toHeaderMap(request.headers, headerOptions(options));
+  const headers = toHeaderMap(request.headers, compiled.headerMap);
   const authority = request.host ?? headerOf(headers, request.headers, 'host', options) ?? '';
   const logged: LoggedRequest = {
     id: exchange.requestId ?? '',
@@ -146,20 +187,21 @@ function buildRequest(exchange: HttpExchange, options: ResolvedEntryOptions): Lo
     logged.tls = { version: request.tls.version, cipher: request.tls.cipher, client_verify: request.tls.clientVerify };
   }
   if (options.logRequestBody && request.body !== undefined) {
-    addBodyFields(logged, bodyFields(request.body, headerOf(headers, request.headers, 'content-type', options), 'request', options));
+    addBodyFields(logged, bodyFields(request.body, headerOf(headers, request.headers, 'content-type', options), compiled.requestBody, options));
   }
   return logged;
 }
 
-function buildResponse(response: ExchangeResponse, options: ResolvedEntryOptions): LoggedResponse {
-  const headers = toHeaderMap(response.headers, headerOptions(options));
+function buildResponse(response: ExchangeResponse, compiled: CompiledOptions): LoggedResponse {
+  const options = compiled.options;
+  const headers = toHeaderMap(response.headers, compiled.headerMap);
   const logged: LoggedResponse = {
     status: response.status,
     headers,
     size: response.size ?? responseSize(response),
   };
   if (options.logResponseBody && response.body !== undefined) {
-    addBodyFields(logged, bodyFields(response.body, headerOf(headers, response.headers, 'content-type', options), 'response', options));
+    addBodyFields(logged, bodyFields(response.body, headerOf(headers, response.headers, 'content-type', options), compiled.responseBody, options));
   }
   return logged;
 }
@@ -167,16 +209,10 @@ function buildResponse(response: ExchangeResponse, options: ResolvedEntryOptions
 function bodyFields(
   body: ExchangeBody,
   contentType: string | undefined,
-  side: 'request' | 'response',
+  encoding: BodyEncodingOptions,
   options: ResolvedEntryOptions,
 ): LoggedBody {
-  const encoded = encodeBody(body, contentType, {
-    side,
-    maxBodySize: options.maxBodySize,
-    maxJsonDepth: options.maxJsonDepth,
-    redactBodyFields: options.redactBodyFields,
-    redactedValue: options.redactedValue,
-  });
+  const encoded = encodeBody(body, contentType, encoding);
   if (encoded.ok) return encoded.fields;
   if (options.bodyParseFailure === 'skip-entry') throw encoded.error;
   return { ...encoded.fields, body_args_error: encoded.error.message };
@@ -197,7 +233,6 @@ function redactUri(uri: string, options: ResolvedEntryOptions): string {
   return redacted === query ? uri : `${uri.slice(0, mark + 1)}${redacted}${uri.slice(end)}`;
 }
 
-/** Plain stores in a fixed order: every logged body gets the same object shape, which keeps V8's paths monomorphic. */
 /**
  * A header's value from the logged map (its first value, or all joined with `, ` for list headers such as
  * X-Forwarded-For), or from the raw list when the map holds it redacted.
@@ -216,6 +251,7 @@ function headerOf(
   return joinRepeats ? value.join(', ') : value[0];
 }
 
+/** Plain stores in a fixed order: every logged body gets the same object shape, which keeps V8's paths monomorphic. */
 function addBodyFields(target: LoggedBody, fields: LoggedBody): void {
   if (fields.body !== undefined) target.body = fields.body;
   if (fields.body_args !== undefined) target.body_args = fields.body_args;
@@ -280,10 +316,6 @@ function bodySize(body: ExchangeBody | undefined): number {
 
 function wholeMs(ms: number): number {
   return ms > 0 ? Math.round(ms) : 0;
-}
-
-function headerOptions(options: ResolvedEntryOptions) {
-  return { redact: options.redactHeaders, redactedValue: options.redactedValue, maxHeaders: options.maxHeaders };
 }
 
 function nameList(value: unknown, field: string, lowerCase: boolean): string[] {

@@ -30,12 +30,21 @@ const KINDS: ReadonlyMap<string, BodyKind> = new Map<string, BodyKind>([
   ['application/soap+xml', 'text'],
 ]);
 
+/** The values most clients send for Kong's types, looked up whole before any parsing. */
+const COMMON_CONTENT_TYPES: ReadonlyMap<string, string> = new Map(
+  [...KINDS.keys()].flatMap((type) =>
+    ['', '; charset=utf-8', '; charset=UTF-8', ';charset=utf-8', ';charset=UTF-8'].map((parameters) => [`${type}${parameters}`, type] as const),
+  ),
+);
+
 /**
  * The media type of a `Content-Type` value: lower-cased, parameters (`; charset=...`) and surrounding
  * whitespace removed; `''` when there is none.
  */
 export function mediaTypeOf(contentType: string | undefined): string {
   if (contentType === undefined) return '';
+  const common = COMMON_CONTENT_TYPES.get(contentType);
+  if (common !== undefined) return common;
   const semicolon = contentType.indexOf(';');
   const type = semicolon === -1 ? contentType : contentType.slice(0, semicolon);
   return type.trim().toLowerCase();

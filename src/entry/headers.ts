@@ -19,6 +19,30 @@ export interface HeaderMapOptions {
   redactedValue: string;
   /** Most header lines kept (repeats of a name count); the rest are left out (bounded memory for hostile requests). */
   maxHeaders: number;
+  /** Lower-cased names already seen, reused across calls (a builder keeps one); names are lower-cased afresh without it. */
+  names?: HeaderNames;
+}
+
+/**
+ * A bounded memo of lower-cased header names. A service sees the same few dozen names on every request;
+ * reusing their lower-cased form spares a string allocation per header and lets V8 store them into the map
+ * through its property caches. Past `capacity` distinct names (a client inventing names), names are lower-cased
+ * without being remembered, so memory stays bounded.
+ */
+export class HeaderNames {
+  private readonly known = new Map<string, string>();
+
+  /** @param capacity Most names remembered. */
+  constructor(private readonly capacity = 1024) {}
+
+  /** `name` lower-cased. */
+  lowerCase(name: string): string {
+    const known = this.known.get(name);
+    if (known !== undefined) return known;
+    const lower = name.toLowerCase();
+    if (this.known.size < this.capacity) this.known.set(name, lower);
+    return lower;
+  }
 }
 
 /**
@@ -27,20 +51,25 @@ export interface HeaderMapOptions {
  */
 export function toHeaderMap(raw: RawHeaders, options: HeaderMapOptions): HeaderMap {
   const map: HeaderMap = {};
+  const names = options.names;
   // Every header line counts, repeats of a name included, as in Kong (ngx.req.get_headers): 10,000 lines of one
   // name must not become one name with 10,000 values.
   if (isFlatList(raw)) {
     const end = Math.min(raw.length - (raw.length % 2), options.maxHeaders * 2);
-    for (let i = 0; i < end; i += 2) addHeader(map, raw[i] as string, raw[i + 1] as string);
+    for (let i = 0; i < end; i += 2) {
+      const name = raw[i] as string;
+      addHeader(map, names === undefined ? name.toLowerCase() : names.lowerCase(name), raw[i + 1] as string);
+    }
   } else {
     let kept = 0;
     for (const name of Object.keys(raw)) {
       const value = raw[name];
       if (value === undefined) continue;
+      const key = names === undefined ? name.toLowerCase() : names.lowerCase(name);
       if (typeof value === 'object') {
-        for (const item of value) if (kept++ < options.maxHeaders) addHeader(map, name, item);
+        for (const item of value) if (kept++ < options.maxHeaders) addHeader(map, key, item);
       } else if (kept++ < options.maxHeaders) {
-        addHeader(map, name, String(value));
+        addHeader(map, key, String(value));
       }
     }
   }
@@ -51,9 +80,8 @@ export function toHeaderMap(raw: RawHeaders, options: HeaderMapOptions): HeaderM
   return map;
 }
 
-
-function addHeader(map: HeaderMap, name: string, value: string): void {
-  const key = name.toLowerCase();
+/** Adds one line under its lower-cased name `key`. */
+function addHeader(map: HeaderMap, key: string, value: string): void {
   // Only a string or an array is a value of ours: names like `constructor` or `__proto__` find Object.prototype's
   // members, which count as absent (and defineField writes `__proto__` as an own field).
   const found = map[key];
