@@ -2,9 +2,9 @@
  * `logEntrySchema`: the JSON Schema (draft 7) of a {@link LogEntry}. The serializer is compiled from it once,
  * and `validateLogEntry` in the testing kit checks entries against it.
  *
- * Open-ended maps (headers, querystring, body_args, route/service/consumer, custom fields) are left to an
- * empty schema on purpose: fast-json-stringify then hands them to V8's native `JSON.stringify`, which measured
- * faster than typing each value.
+ * Header and query maps are typed (string values, string lists, `true` for a bare query key); body_args,
+ * route, service, consumer and custom fields are open. The serializer compiles a loosened copy of this schema
+ * (see `serialize.ts`) and falls back to this one for entries that do not fit the loosened copy.
  *
  * @module
  */
