@@ -7,59 +7,81 @@
 
 import fastJson from 'fast-json-stringify';
 import { SerializeError, describeError } from '../errors.js';
-import type { LogEntry } from './log-entry.js';
+import type { LogEntry, LoggedBody, LoggedRequest, LoggedResponse, TlsInfo } from './log-entry.js';
 import { logEntrySchema } from './schema.js';
 
 /**
- * The schema the serializer is compiled from: {@link logEntrySchema} with the open-ended parts left to an empty
- * schema. fast-json-stringify hands empty-schema values to V8's native `JSON.stringify` in one call; typing them
- * made it walk them in JavaScript (header and query maps) or key by key (route, service, consumer), and check
- * the long `body` strings with a regular expression before escaping them anyway, all measured slower (see
- * `bench/entry.mjs`). The builder only puts strings (and string lists) in the header maps and the query map,
- * and {@link fitsLooseSchema} sends an entry whose loosened fields hold anything else to the strict serializer.
+ * Two serializers, both compiled once from {@link logEntrySchema}:
+ *
+ * - the loose one, for every entry whose `request`, `response`, `route`, `service` and `consumer` hold what the
+ *   schema says (checked field by field by {@link fitsLooseSchema}, a few dozen `typeof`s): those objects are
+ *   left to an empty schema, so fast-json-stringify hands each to V8's native `JSON.stringify` in one call.
+ *   Typing them made it walk header and query maps in JavaScript, write route/service/consumer key by key and
+ *   test the long `body` strings with a regular expression before escaping them anyway, all measured slower
+ *   (see `bench/entry.mjs`). Their keys keep the order they were set in (the builder sets them in schema order);
+ * - the strict one, compiled from the schema as it is, for any other entry: it coerces or rejects what does not
+ *   fit, so the output conforms either way.
+ *
+ * Header and query map values are not checked on either path: the builder only puts strings, string lists and
+ * (query) `true` in them.
  */
 function looseSchema(): object {
-  const schema = structuredClone(logEntrySchema) as unknown as {
-    properties: Record<string, object> & {
-      request: { properties: Record<string, object> };
-      response: { properties: Record<string, object> };
-    };
-  };
-  const { request, response } = schema.properties;
-  request.properties.headers = {};
-  request.properties.querystring = {};
-  request.properties.body = {};
-  response.properties.headers = {};
-  response.properties.body = {};
-  for (const field of OPEN_OBJECTS) schema.properties[field] = {};
+  const schema = structuredClone(logEntrySchema) as unknown as { properties: Record<string, object> };
+  for (const field of LOOSE_FIELDS) schema.properties[field] = {};
   return schema;
 }
 
-const OPEN_OBJECTS = ['route', 'service', 'consumer'] as const;
+const LOOSE_FIELDS = ['request', 'response', 'route', 'service', 'consumer'] as const;
 
 const stringifyLoose = fastJson(looseSchema()) as (entry: LogEntry) => string;
-/** The serializer compiled from the schema as it is, for entries the loose one cannot take. */
 const stringifyStrict = fastJson(logEntrySchema) as (entry: LogEntry) => string;
 
-/** Whether the fields the loose schema leaves untyped hold what the strict schema expects. */
+/** Whether the fields the loose schema leaves untyped hold what the strict schema expects of them. */
 function fitsLooseSchema(entry: LogEntry): boolean {
-  const request = entry.request as LogEntry['request'] | undefined;
-  const response = entry.response as LogEntry['response'] | undefined;
+  const request = entry.request as Partial<LoggedRequest> | null | undefined;
+  const response = entry.response as Partial<LoggedResponse> | null | undefined;
+  if (!isRecord(request) || !isRecord(response)) return false;
+  const tls = request.tls as Partial<TlsInfo> | null | undefined;
   return (
-    isStringOrAbsent(request?.body) &&
-    isStringOrAbsent(response?.body) &&
-    isObjectOrAbsent(entry.route) &&
-    isObjectOrAbsent(entry.service) &&
-    isObjectOrAbsent(entry.consumer)
+    typeof request.id === 'string' &&
+    typeof request.uri === 'string' &&
+    typeof request.url === 'string' &&
+    typeof request.method === 'string' &&
+    isRecord(request.querystring) &&
+    isRecord(request.headers) &&
+    isSize(request.size) &&
+    (tls === undefined ||
+      (isRecord(tls) && typeof tls.version === 'string' && typeof tls.cipher === 'string' && typeof tls.client_verify === 'string')) &&
+    fitsBody(request) &&
+    Number.isInteger(response.status) &&
+    isRecord(response.headers) &&
+    isSize(response.size) &&
+    fitsBody(response) &&
+    isRecordOrAbsent(entry.route) &&
+    isRecordOrAbsent(entry.service) &&
+    isRecordOrAbsent(entry.consumer)
   );
 }
 
-function isStringOrAbsent(value: unknown): boolean {
-  return value === undefined || typeof value === 'string';
+function fitsBody(side: Partial<LoggedBody>): boolean {
+  return (
+    (side.body === undefined || typeof side.body === 'string') &&
+    (side.body_base64 === undefined || typeof side.body_base64 === 'boolean') &&
+    (side.body_truncated === undefined || typeof side.body_truncated === 'boolean') &&
+    (side.body_args_error === undefined || typeof side.body_args_error === 'string')
+  );
 }
 
-function isObjectOrAbsent(value: unknown): boolean {
-  return value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value));
+function isSize(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) >= 0;
+}
+
+function isRecord(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isRecordOrAbsent(value: unknown): boolean {
+  return value === undefined || isRecord(value);
 }
 
 function stringifyEntry(entry: LogEntry): string {

@@ -1,7 +1,8 @@
 import Ajv from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type JsonValue, type LogEntry, SerializeError, logEntrySchema, serializeLogEntry } from '../../src/index.js';
+import { type JsonValue, type LogEntry, SerializeError, buildLogEntry, logEntrySchema, serializeLogEntry } from '../../src/index.js';
+import { exchangeFixture } from '../../src/testing/index.js';
 
 // Strings mixing every kind of character a client can send: unicode beyond the BMP, control characters,
 // quotes, backslashes and the JavaScript line separators.
@@ -18,7 +19,8 @@ type Schema = { properties?: Record<string, Schema>; required?: string[] };
 /**
  * The entry with its keys in the order the compiled serializer writes them: each schema object's required
  * properties, then its other declared ones (both in schema order), then the rest in insertion order (open maps
- * keep theirs).
+ * keep theirs). Entries that fit the schema are written with `request`, `response`, `route`, `service` and
+ * `consumer` in their own insertion order (see `serializerOrder` below).
  */
 function inSerializerOrder(value: unknown, schema: Schema): unknown {
   if (schema.properties === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
@@ -34,7 +36,16 @@ function inSerializerOrder(value: unknown, schema: Schema): unknown {
   for (const key of Object.keys(source)) if (!Object.hasOwn(schema.properties, key)) put(key, source[key]);
   return ordered;
 }
-const nativeText = (value: LogEntry) => JSON.stringify(inSerializerOrder(value, logEntrySchema as Schema));
+const serializerOrder: Schema = {
+  ...(logEntrySchema as Schema),
+  properties: Object.fromEntries(
+    Object.entries((logEntrySchema as Schema).properties ?? {}).map(([key, inner]) => [
+      key,
+      ['request', 'response', 'route', 'service', 'consumer'].includes(key) ? {} : inner,
+    ]),
+  ),
+};
+const nativeText = (value: LogEntry) => JSON.stringify(inSerializerOrder(value, serializerOrder));
 
 const headerMap = fc.dictionary(
   keyString.map((name) => name.toLowerCase()),
@@ -153,6 +164,29 @@ describe('serializeLogEntry', () => {
     const numberBody = structuredClone(fc.sample(entry, { numRuns: 1, seed: 7 })[0]) as LogEntry;
     Object.assign(numberBody.request, { body: 42 });
     expect(JSON.parse(serializeLogEntry(numberBody)).request.body).toBe('42');
+  });
+
+  // The loose path writes request and response in the order their keys were set; the builder sets them in schema
+  // order, so what it builds comes out exactly as the strictly typed serializer would write it.
+  it('writes entries the builder made with every object in schema order', () => {
+    const exchanges = [
+      exchangeFixture(),
+      exchangeFixture({
+        request: {
+          headers: ['Content-Type', 'application/json', 'X-Forwarded-For', '10.0.0.1'],
+          body: { bytes: Buffer.from('{"a":[1,2],"b":"x"}') },
+          tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientVerify: 'SUCCESS' },
+        },
+        response: { body: { bytes: Buffer.from('\u00ff binary'), totalSize: 20 } },
+        route: { path: '/a/:id' },
+        service: { name: 'orders' },
+        consumer: { id: 'c-1' },
+      }),
+    ];
+    for (const exchange of exchanges) {
+      const built = buildLogEntry(exchange, { logRequestBody: true, logResponseBody: true });
+      expect(serializeLogEntry(built)).toBe(JSON.stringify(inSerializerOrder(built, logEntrySchema as Schema)));
+    }
   });
 
   it('gives a typed SerializeError when a known field cannot take its type', () => {
