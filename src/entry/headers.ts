@@ -87,6 +87,7 @@ function addHeader(map: HeaderMap, key: string, value: string): void {
   const found = map[key];
   if (typeof found === 'string') map[key] = [found, value];
   else if (Array.isArray(found)) found.push(value);
+  else if (key !== '__proto__') map[key] = value;
   else defineField<string | string[]>(map, key, value);
 }
 
