@@ -11,6 +11,8 @@
 //                             entries, so far fewer records to encode and send per entry
 //   pino-http                 pino-http writing one JSON line per request to a file (asynchronously)
 //   kafka-log-nosend          (informative) kafka-log/express building and serializing entries, sending none
+//   noop-middleware           (informative) an empty middleware (`(req, res, next) => next()`): what one more
+//                             middleware layer costs in Express itself, before it does any work
 // Same duration and connections for each; rounds are interleaved (the order rotates every round) so drift of
 // the machine hits all variants alike. Prints a table, then as its LAST line one JSON object:
 //   {"bench":"http","vs_nolog":R,"vs_pino":R,"p99_ms":N,
@@ -38,7 +40,7 @@ const PUBLISHING = {
   'kafka-log (platformatic)': { options: { transport: 'platformatic' }, key: 'platformatic_' },
   'kafka-log (kafkajs, maxBatchSize 50)': { options: { transport: 'kafkajs', maxBatchSize: 50 }, key: 'batched_' },
 };
-const VARIANTS = ['nolog', ...Object.keys(PUBLISHING), 'pino-http', 'kafka-log-nosend'];
+const VARIANTS = ['nolog', ...Object.keys(PUBLISHING), 'pino-http', 'kafka-log-nosend', 'noop-middleware'];
 const SELF = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--server') {
@@ -66,6 +68,8 @@ async function runServer({ variant, brokers, topic, logFile }) {
     const { serializeLogEntry } = await import('kafka-log');
     const { kafkaLog } = await import('kafka-log/express');
     app.use(kafkaLog({ sink: { publish: (entry) => serializeLogEntry(entry) } }));
+  } else if (variant === 'noop-middleware') {
+    app.use((_request, _response, next) => next());
   } else if (variant === 'pino-http') {
     const { default: pino } = await import('pino');
     const { default: pinoHttp } = await import('pino-http');

@@ -22,7 +22,7 @@
  * @module
  */
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ExchangeBody, ExchangeTls, ExchangeUpstream, HttpExchange, RawHeaders } from '../entry/exchange.js';
 import { headerBlockSize } from '../entry/headers.js';
@@ -187,6 +187,7 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     // A request whose body the parser already delivered (a capture started late) has nothing left to observe.
     if (request.complete) this.requestEndTime = this.startTime;
 
+    lastStarted = this as ExchangeCapture<unknown>;
     this.registered = prototypesTapped && socket !== undefined && socket !== null;
     if (this.registered) register(socket as LiveHolder, this as ExchangeCapture<unknown>);
     if (!prototypesTapped) {
@@ -346,6 +347,7 @@ export class ExchangeCapture<TContext = IncomingMessage> {
     } finally {
       // After completion: hooks that run there may still read through the capture (Express's `req.route`).
       if (this.registered) unregister(this.request.socket as LiveHolder, this as ExchangeCapture<unknown>);
+      if (lastStarted === (this as ExchangeCapture<unknown>)) lastStarted = undefined;
     }
   }
 }
@@ -375,17 +377,30 @@ export function captureOf<TContext = unknown>(
   return lookUp(message) as ExchangeCapture<TContext> | undefined;
 }
 
-/** The live capture of a request or of a response (found through the connection's socket). */
+/** The capture started last, until it settles: found without reading the request or response at all. */
+let lastStarted: ExchangeCapture<unknown> | undefined;
+
+/**
+ * The live capture of a request or of a response. Captures of re-parented objects (prototype taps) are found
+ * through the connection's socket first: on those objects a property that is not their own (`kCapture`, or
+ * `req` on a request) is a miss that walks the whole prototype chain at run time, about a microsecond each.
+ */
 function lookUp(message: object): ExchangeCapture<unknown> | undefined {
-  const own = (message as Tapped)[kCapture];
-  if (own !== undefined) return own;
+  // Most look-ups come in a burst for the capture started last (routing, then the handler's response).
+  const last = lastStarted;
+  if (last !== undefined && (last.request === message || last.response === message)) return last;
   // node links every response to its request (`res.req`); the request keeps its socket for good.
-  const request = ((message as { req?: IncomingMessage }).req ?? message) as IncomingMessage;
-  const live = (request.socket as (LiveHolder & object) | null | undefined)?.[kLive];
-  if (live === undefined) return undefined;
-  if (!Array.isArray(live)) return live.request === message || live.response === message ? live : undefined;
-  for (const capture of live) if (capture.request === message || capture.response === message) return capture;
-  return undefined;
+  const isResponse = message instanceof ServerResponse;
+  const request = (isResponse ? (message as ServerResponse).req : message) as IncomingMessage | undefined;
+  const live = (request?.socket as (LiveHolder & object) | null | undefined)?.[kLive];
+  if (live !== undefined) {
+    if (!Array.isArray(live)) {
+      if (live.request === message || live.response === message) return live;
+    } else {
+      for (const capture of live) if (capture.request === message || capture.response === message) return capture;
+    }
+  }
+  return (message as Tapped)[kCapture];
 }
 
 function register(socket: LiveHolder, capture: ExchangeCapture<unknown>): void {
