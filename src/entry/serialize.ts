@@ -92,6 +92,11 @@ function stringifyEntry(entry: LogEntry): string {
  * Serializes one entry to JSON, or several (Kong's `max_batch_size` > 1) to a JSON array. The array form is
  * exactly `[` + each entry's own serialization joined by `,` + `]`, so a caller may serialize entries one by one
  * and join them later. Throws {@link SerializeError} when a field cannot take its schema type.
+ *
+ * The output always conforms to {@link logEntrySchema}. Top-level fields come in the schema's order, then any
+ * custom ones; `request` and `response` keep the order their keys were set in (the builder sets them in the
+ * schema's order), unless one of their fields holds a value of the wrong kind, in which case they too are
+ * written in the schema's order with the value coerced to its type.
  */
 export function serializeLogEntry(entry: LogEntry | readonly LogEntry[]): string {
   try {
