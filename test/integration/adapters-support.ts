@@ -1,6 +1,7 @@
 // Adapter end-to-end helpers: one KafkaLogPublisher per topic on the real local broker, over the transport under
 // test, and one kafkajs consumer per harness that reads every topic back (one group join instead of one per test).
 import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
 import kafkajs from 'kafkajs';
 import type { KafkaInfo } from '../../scripts/local-kafka.mjs';
 import type { LogEntry } from '../../src/entry/log-entry.js';
@@ -99,4 +100,72 @@ export async function brokerHarness(
       await admin.disconnect();
     },
   };
+}
+
+/** The W3C trace context every adapter suite sends, and the trace id the entry must carry. */
+export const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+
+/** Facts every entry of a local exchange must hold, whatever the framework. */
+export function expectPlausible(entry: LogEntry, port: number): void {
+  expect(entry.client_ip).toBe('127.0.0.1');
+  expect(entry.request.url.startsWith(`http://127.0.0.1:${port}/`)).toBe(true);
+  for (const value of Object.values(entry.latencies)) expect(value).toBeGreaterThanOrEqual(-1);
+  expect(entry.latencies.request).toBeGreaterThanOrEqual(0);
+  expect(entry.latencies.kong).toBeGreaterThanOrEqual(0);
+  expect(entry.latencies.receive).toBeGreaterThanOrEqual(0);
+  expect(entry.latencies.receive).toBeLessThanOrEqual(entry.latencies.request + 1);
+  expect(entry.request.size).toBeGreaterThan(entry.request.uri.length);
+  expect(entry.response.size).toBeGreaterThan(0);
+  expect(Math.abs(entry.started_at - Date.now())).toBeLessThan(60_000);
+}
+
+/** The JSON body of the exchange every adapter suite sends first ({@link sendJsonExchange}). */
+const JSON_EXCHANGE_BODY = { name: 'Ada', roles: ['admin', 'dev'], nested: { n: 1 } };
+
+/**
+ * Sends `POST /api/users/42?debug&tag=a&tag=b` with a JSON body, a custom header, a traceparent and, when given,
+ * a request id; the app must answer 201 with `{ id, received }`.
+ */
+export async function sendJsonExchange(port: number, requestId?: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}/api/users/42?debug&tag=a&tag=b`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-custom': 'yes',
+      ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
+      traceparent: TRACEPARENT,
+    },
+    body: JSON.stringify(JSON_EXCHANGE_BODY),
+  });
+  expect(response.status).toBe(201);
+  expect(await response.json()).toEqual({ id: '42', received: JSON_EXCHANGE_BODY });
+}
+
+/** Field by field, the entry of {@link sendJsonExchange} (route `/api/users/:id`, consumer `{ id: '42' }`). */
+export function expectJsonExchangeEntry(
+  entry: LogEntry,
+  port: number,
+  expected: { requestId?: string; responseBodyLogged: boolean },
+): void {
+  expectPlausible(entry, port);
+  if (expected.requestId !== undefined) expect(entry.request.id).toBe(expected.requestId);
+  expect(entry.request.method).toBe('POST');
+  expect(entry.request.uri).toBe('/api/users/42?debug&tag=a&tag=b');
+  expect(entry.request.url).toBe(`http://127.0.0.1:${port}/api/users/42?debug&tag=a&tag=b`);
+  expect(entry.request.querystring).toEqual({ debug: true, tag: ['a', 'b'] });
+  expect(entry.request.headers['content-type']).toBe('application/json');
+  expect(entry.request.headers['x-custom']).toBe('yes');
+  expect(entry.request.body).toBe(JSON.stringify(JSON_EXCHANGE_BODY));
+  expect(entry.request.body_args).toEqual(JSON_EXCHANGE_BODY);
+  expect(entry.response.status).toBe(201);
+  expect(entry.response.headers['content-type']).toBe('application/json; charset=utf-8');
+  if (expected.responseBodyLogged) {
+    expect(JSON.parse(entry.response.body as string)).toEqual({ id: '42', received: JSON_EXCHANGE_BODY });
+  }
+  expect(entry.route).toEqual({ path: '/api/users/:id' });
+  expect(entry.consumer).toEqual({ id: '42' });
+  expect(entry.source).toBe('upstream');
+  expect(entry.latencies.proxy).toBeGreaterThanOrEqual(0);
+  expect(entry.trace_id).toBe(TRACE_ID);
 }
