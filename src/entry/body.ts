@@ -135,7 +135,7 @@ export function encodeBody(body: ExchangeBody, contentType: string | undefined, 
     return { ok: true, fields: { body: text, body_args: args } };
   }
 
-  const depth = jsonDepth(view, text, options.maxJsonDepth);
+  const depth = jsonDepth(text, options.maxJsonDepth);
   if (depth > options.maxJsonDepth) return fail(`nesting deeper than ${options.maxJsonDepth} levels`, { body: text });
   let args: JsonValue;
   try {
@@ -197,28 +197,29 @@ function cutAtCharBoundary(bytes: Buffer): Buffer {
 
 /**
  * The deepest nesting of `[`/`{` outside strings, stopping as soon as it exceeds `limit`. Iterative, so a
- * 100k-deep body costs one linear scan and no stack; the scan works on bytes since JSON's syntax is ASCII.
+ * 100k-deep body costs one linear scan and no stack. JSON's syntax is ASCII, so the decoded text is scanned
+ * as it is: no other character can be taken for a bracket, a quote or a backslash.
  */
-function jsonDepth(bytes: Buffer, text: string, limit: number): number {
+function jsonDepth(text: string, limit: number): number {
   // Nesting can only exceed the limit with more than `limit` opening brackets in the body. Counting them with
   // native string searches is far cheaper than the scan below, and typical bodies stop well short of the limit.
   if (openingBracketsAtMost(text, limit)) return 0;
   let depth = 0;
   let deepest = 0;
   let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] as number;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
     if (inString) {
-      if (byte === 0x5c) i++;
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) {
+      if (code === 0x5c) i++;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
       inString = true;
-    } else if (byte === 0x5b || byte === 0x7b) {
+    } else if (code === 0x5b || code === 0x7b) {
       if (++depth > deepest) {
         deepest = depth;
         if (deepest > limit) return deepest;
       }
-    } else if (byte === 0x5d || byte === 0x7d) {
+    } else if (code === 0x5d || code === 0x7d) {
       depth--;
     }
   }
