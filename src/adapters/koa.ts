@@ -99,7 +99,7 @@ export function kafkaLog(options: KafkaLogKoaOptions): KafkaLogKoaMiddleware {
       markError(ctx);
       throw error;
     }
-    if (capture !== undefined && !answered(ctx)) {
+    if (capture !== undefined && !answered(ctx, pipeline.report)) {
       // Koa answers 404 itself: no upstream was reached, as for a request no Kong route matched.
       capture.clearUpstream();
       capture.source = 'kong';
@@ -144,12 +144,19 @@ function marksItsUpstream(app: unknown): boolean {
 
 /**
  * Whether a middleware answered: a body, a status of its own (Koa's `_explicitStatus` also covers a body-less
- * `ctx.status = 404`), `ctx.respond = false`, or bytes already written. Otherwise Koa sends its own 404.
+ * `ctx.status = 404`), `ctx.respond = false`, or bytes already written. Otherwise Koa sends its own 404. Never
+ * throws.
  */
-function answered(ctx: Context): boolean {
-  if (ctx.body !== undefined && ctx.body !== null) return true;
-  if (ctx.status !== 404 || ctx.respond === false || ctx.res.headersSent) return true;
-  return (ctx.response as { _explicitStatus?: unknown })._explicitStatus === true;
+function answered(ctx: Context, report: (error: unknown) => void): boolean {
+  try {
+    if (ctx.body !== undefined && ctx.body !== null) return true;
+    if (ctx.status !== 404 || ctx.respond === false || ctx.res.headersSent) return true;
+    return (ctx.response as { _explicitStatus?: unknown })._explicitStatus === true;
+  } catch (error) {
+    // A context whose accessors an app replaced: leave the entry as it is rather than throw into the app.
+    report(error);
+    return true;
+  }
 }
 
 function markError(ctx: Context): void {

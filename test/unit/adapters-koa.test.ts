@@ -108,6 +108,34 @@ describe('kafka-log/koa without @koa/router: the app middleware is the upstream'
     expect(failed.source).toBe('kong');
   });
 
+  it('never throws into the app when a context accessor it reads after the chain throws: the failure is reported', async () => {
+    const sink = recordingSink();
+    const app = new Koa();
+    app.use(kafkaLog({ sink }));
+    app.use(async (ctx) => {
+      // Koa's own ctx.status = 404 path would answer; a hostile accessor that throws on its first read only.
+      let reads = 0;
+      const status = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Object.getPrototypeOf(ctx)), 'status');
+      Object.defineProperty(ctx, 'status', {
+        configurable: true,
+        get() {
+          reads += 1;
+          if (reads === 1) throw new Error('hostile status getter');
+          return status?.get?.call(ctx);
+        },
+        set(value) {
+          status?.set?.call(ctx, value);
+        },
+      });
+    });
+    const port = await serve(app);
+    const response = await fetch(`http://127.0.0.1:${port}/hostile`);
+    expect(response.status).toBe(404);
+    const entry = await sink.next();
+    expect(entry.response.status).toBe(404);
+    expect(sink.errors.map((error) => error.message).join()).toContain('hostile status getter');
+  });
+
   it('with log.upstreamBoundary, middleware answering above it is kong and the proxy latency starts there', async () => {
     const sink = recordingSink();
     const app = new Koa();
