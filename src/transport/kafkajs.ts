@@ -256,6 +256,11 @@ export class KafkajsTransport implements Transport {
     this.#compression = COMPRESSION_TYPES[config.compression];
   }
 
+  /** The client's error with the publisher's secrets removed (a broker may quote the credentials it was sent). */
+  #clean(error: unknown): unknown {
+    return this.#config.secrets ? this.#config.secrets.cleanError(error) : error;
+  }
+
   /** Connects once; a failed attempt is forgotten so the next call tries again. */
   connect(): Promise<void> {
     this.#connecting ??= this.#connect().catch((error: unknown) => {
@@ -266,7 +271,7 @@ export class KafkajsTransport implements Transport {
         ?.disconnect()
         .catch(() => undefined)
         .then(() => {
-          throw classifyKafkajsError(error);
+          throw classifyKafkajsError(this.#clean(error));
         });
     });
     return this.#connecting;
@@ -358,7 +363,7 @@ export class KafkajsTransport implements Transport {
         compression: this.#compression,
       });
     } catch (error) {
-      throw classifyKafkajsError(error);
+      throw classifyKafkajsError(this.#clean(error));
     }
   }
 

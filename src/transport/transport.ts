@@ -6,6 +6,7 @@
  */
 import type { SecureContext } from 'node:tls';
 import { ErrorCodes, KafkaLogError } from '../errors.js';
+import type { Redactor } from '../secrets.js';
 
 /** One Kafka record. */
 export interface ProduceRecord {
@@ -78,6 +79,12 @@ export interface TransportSasl {
 export interface TransportConfig {
   /** `host:port` bootstrap brokers. */
   brokers: readonly string[];
+  /**
+   * The publisher's secrets. A transport passes the client's errors through {@link Redactor.cleanError} before
+   * it builds its own from them, so no {@link TransportError} ever holds a password or token (a broker or client
+   * may quote the credentials it was sent). Absent: nothing to remove.
+   */
+  secrets?: Redactor;
   /** Client id. */
   clientId: string;
   /** Connect/authentication timeout, ms. */
