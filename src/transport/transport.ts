@@ -153,6 +153,18 @@ export class TransportError extends KafkaLogError {
 }
 
 /**
+ * kafka-log's own error met inside a client's error (a token provider's failure the client passed on) as a
+ * {@link TransportError} of the same meaning: an OAuth refusal stays an authentication failure.
+ */
+export function transportErrorOf(error: KafkaLogError): TransportError {
+  if (error instanceof TransportError) return error;
+  if (error.code === ErrorCodes.AUTHENTICATION) return new TransportError('authentication', error.message, error.retriable);
+  if (error.code === ErrorCodes.MISSING_DEPENDENCY) return new TransportError('missing_dependency', error.message, false);
+  if (error.code === ErrorCodes.TIMEOUT) return new TransportError('timeout', error.message, error.retriable);
+  return new TransportError('broker', error.message, error.retriable);
+}
+
+/**
  * The TLS settings as a client's socket options: only the fields that are set, so a client's own defaults apply
  * to the rest.
  */
