@@ -73,6 +73,14 @@ interface CurrentToken {
 /** An OAuth error code as RFC 6749 section 5.2 defines them; anything else in `error` is not quoted. */
 const OAUTH_ERROR_CODE = /^[a-z0-9_.-]{1,64}$/i;
 
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function lifetimeOf(expiresIn: unknown): number {
   const seconds = typeof expiresIn === 'string' && expiresIn.trim() !== '' ? Number(expiresIn) : expiresIn;
   return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_TOKEN_LIFETIME_MS;
@@ -91,6 +99,9 @@ export class OAuthTokenSource {
     this.#now = options.now ?? Date.now;
     const { grant, secrets } = options;
     secrets.add(grant.clientSecret).add(grant.password, grant.username);
+    // Credentials written into the endpoint URL are sent as basic auth: secrets too.
+    const url = new URL(grant.tokenEndpoint);
+    if (url.password) secrets.add(url.password).add(decoded(url.password), decoded(url.username));
     // Tokens are fetched a few times an hour: no connection is kept open between fetches.
     this.#http = new HttpClient({
       target: 'OAuth token endpoint',

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCheckConfig } from '../../src/cli/check-config.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { MASK, isSecretKey, maskSecrets, maskText } from '../../src/cli/mask.js';
 import { formatEntryLine } from '../../src/cli/tail-format.js';
 import { escapeControls, printableError, terminalJson } from '../../src/cli/terminal-text.js';
 import { SecretSet } from '../../src/secrets.js';
+import { captureIo } from '../support/cli-io.js';
 
 // Every character a terminal may act on: C0 (ESC, CR, LF, BEL, NUL, TAB, ...), DEL, C1 (CSI is U+009B).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the test.
@@ -20,27 +20,6 @@ const EVERY_CONTROL = [...Array.from({ length: 0x20 }, (_, i) => i), 0x7f, ...Ar
   .map((c) => String.fromCharCode(c))
   .join('');
 
-function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: {
-      write: (t: string) => {
-        out += t;
-        return true;
-      },
-    },
-    stderr: {
-      write: (t: string) => {
-        err += t;
-        return true;
-      },
-    },
-    env: {},
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('control characters', () => {
   it('escapeControls shows every C0, DEL and C1 character as \\xNN and keeps valid Unicode and backslashes as they are', () => {
@@ -113,7 +92,7 @@ describe('masking by pattern', () => {
   });
 
   it('masks secret values, header maps, SASL extensions, URL userinfo, credential values; keeps booleans and names', () => {
-    const masked = maskSecrets({
+    const options = {
       keyQueryArg: 'tenant',
       key_query_arg: 'tenant',
       keySchema: { subject: 'kong-key', version: 'latest' },
@@ -138,33 +117,29 @@ describe('masking by pattern', () => {
       ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
       tls: { key: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n', verify: false },
       selectTopic: () => 't',
-    });
-    expect(masked).toEqual({
-      keyQueryArg: 'tenant',
-      key_query_arg: 'tenant',
-      keySchema: { subject: 'kong-key', version: 'latest' },
-      authentication: {
-        mechanism: 'OAUTHBEARER',
-        username: 'svc',
-        password: MASK,
-        tokenAuth: true,
-        oauthBearer: {
-          tokenEndpointUrl: 'https://client:***@idp.test/token?client_secret=***&scope=x',
-          clientId: 'c',
-          clientSecret: MASK,
-          extensions: { logicalCluster: MASK, identityPoolId: MASK },
-        },
-      },
+    };
+    const masked = maskSecrets(options);
+    const at = (value: unknown, path: string) => path.split('.').reduce((v, name) => (v as Record<string, unknown>)[name], value);
+    const expected: Record<string, unknown> = {
+      'authentication.password': MASK,
+      'authentication.oauthBearer.clientSecret': MASK,
+      'authentication.oauthBearer.extensions': { logicalCluster: MASK, identityPoolId: MASK },
+      'authentication.oauthBearer.tokenEndpointUrl': 'https://client:***@idp.test/token?client_secret=***&scope=x',
       messageHeaders: { 'x-api-key': MASK, 'x-trace': MASK },
       message_headers: { authorization: MASK },
-      schemaRegistry: { url: 'http://sr-user:***@sr.test:8081', auth: { mode: 'basic', username: 'u', password: MASK } },
+      'schemaRegistry.url': 'http://sr-user:***@sr.test:8081',
+      'schemaRegistry.auth.password': MASK,
       upstreamAuth: 'Basic ***',
-      redactHeaders: ['authorization', 'x-api-key'],
       credentials: { user: MASK, pass: MASK },
       ca: '<PEM, 59 characters>',
-      tls: { key: MASK, verify: false },
+      'tls.key': MASK,
       selectTopic: '<function>',
-    });
+    };
+    for (const [path, value] of Object.entries(expected)) expect([path, at(masked, path)]).toEqual([path, value]);
+    // Everything else prints as given: names, ids, switches, the query argument naming the key, the key schema.
+    const kept = ['keyQueryArg', 'key_query_arg', 'keySchema', 'authentication.mechanism', 'authentication.username', 'authentication.tokenAuth'];
+    kept.push('authentication.oauthBearer.clientId', 'schemaRegistry.auth.mode', 'schemaRegistry.auth.username', 'redactHeaders', 'tls.verify');
+    for (const path of kept) expect([path, at(masked, path)]).toEqual([path, at(options, path)]);
   });
 
   it('maskText masks credentials inside messages and keeps ordinary text', () => {
@@ -182,71 +157,66 @@ describe('check-config output', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kafka-log-mask-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints no secret of an OAUTHBEARER plugin (client secret, extensions, URL userinfo) in text or JSON, and escapes controls', async () => {
-    const file = join(dir, 'kong.yaml');
-    writeFileSync(
-      file,
-      [
-        '_format_version: "3.0"',
-        'plugins:',
-        '  - name: kafka-log',
-        '    config:',
-        '      bootstrap_servers: [{ host: kafka.test, port: 9092 }]',
-        '      topic: "logs\\e[2J"',
-        '      key_query_arg: tenant',
-        '      authentication:',
-        '        strategy: sasl',
-        '        mechanism: OAUTHBEARER',
-        '        oauthbearer:',
-        '          token_endpoint_url: "https://idp-user:IDP-URL-SECRET@idp.test/token"',
-        '          client_id: kafka-log',
-        '          client_secret: CLIENT-SECRET-1',
-        '          extensions: { logicalCluster: EXT-SECRET-1 }',
-        '      schema_registry:',
-        '        confluent:',
-        '          url: http://sr.test:8081',
-        '          authentication: { mode: basic, basic: { username: sr-user, password: SR-SECRET-1 } }',
-        '          value_schema: { subject_name: kong-value }',
-      ].join('\n'),
-    );
-    for (const flags of [[], ['--json']]) {
+  const PLUGIN_HEAD = ['plugins:', '  - name: kafka-log', '    config:', '      bootstrap_servers: [{ host: kafka.test, port: 9092 }]'];
+
+  /** Writes `lines` as a config file and runs check-config on it in text and in JSON; each output holds no control character. */
+  async function checkBothWays(name: string, lines: string[]): Promise<Array<{ json: boolean; code: number; out: string }>> {
+    const file = join(dir, name);
+    writeFileSync(file, lines.join('\n'));
+    const runs = [];
+    for (const json of [false, true]) {
       const io = captureIo();
-      const code = await runCheckConfig([...flags, file], io);
+      const code = await runCheckConfig(json ? ['--json', file] : [file], io);
       const out = io.out() + io.err();
+      expect(CONTROL.test(out.replace(/\n/g, ''))).toBe(false);
+      runs.push({ json, code, out });
+    }
+    return runs;
+  }
+
+  it('prints no secret of an OAUTHBEARER plugin (client secret, extensions, URL userinfo) in text or JSON, and escapes controls', async () => {
+    const runs = await checkBothWays('kong.yaml', [
+      ...PLUGIN_HEAD,
+      '      topic: "logs\\e[2J"',
+      '      key_query_arg: tenant',
+      '      authentication:',
+      '        strategy: sasl',
+      '        mechanism: OAUTHBEARER',
+      '        oauthbearer:',
+      '          token_endpoint_url: "https://idp-user:IDP-URL-SECRET@idp.test/token"',
+      '          client_id: kafka-log',
+      '          client_secret: CLIENT-SECRET-1',
+      '          extensions: { logicalCluster: EXT-SECRET-1 }',
+      '      schema_registry:',
+      '        confluent:',
+      '          url: http://sr.test:8081',
+      '          authentication: { mode: basic, basic: { username: sr-user, password: SR-SECRET-1 } }',
+      '          value_schema: { subject_name: kong-value }',
+    ]);
+    for (const { code, out } of runs) {
       expect(code).toBe(0);
       for (const secret of ['IDP-URL-SECRET', 'CLIENT-SECRET-1', 'EXT-SECRET-1', 'SR-SECRET-1']) expect(out).not.toContain(secret);
       expect(out).toContain('tenant');
       expect(out).toContain('idp-user:***@idp.test');
-      expect(CONTROL.test(out.replace(/\n/g, ''))).toBe(false);
       expect(out).toContain('"topic": "logs\\u001b[2J"');
     }
   });
 
   it('an invalid plugin: the error printed with its controls escaped, the password not echoed', async () => {
-    const file = join(dir, 'bad.yaml');
-    writeFileSync(
-      file,
-      [
-        'plugins:',
-        '  - name: kafka-log',
-        '    config:',
-        '      bootstrap_servers: [{ host: kafka.test, port: 9092 }]',
-        '      topic: logs',
-        '      compression_type: "zip\\e[2J"',
-        '      authentication: { strategy: sasl, mechanism: PLAIN, user: u, password: PLAIN-SECRET-1 }',
-        'services:',
-        '  - name: "orders\\e]0;owned\\a"',
-        '    plugins: [{ name: kafka-log, config: { topic: t } }]',
-      ].join('\n'),
-    );
-    for (const flags of [[], ['--json']]) {
-      const io = captureIo();
-      expect(await runCheckConfig([...flags, file], io)).toBe(1);
-      const out = io.out() + io.err();
+    const runs = await checkBothWays('bad.yaml', [
+      ...PLUGIN_HEAD,
+      '      topic: logs',
+      '      compression_type: "zip\\e[2J"',
+      '      authentication: { strategy: sasl, mechanism: PLAIN, user: u, password: PLAIN-SECRET-1 }',
+      'services:',
+      '  - name: "orders\\e]0;owned\\a"',
+      '    plugins: [{ name: kafka-log, config: { topic: t } }]',
+    ]);
+    for (const { json, code, out } of runs) {
+      expect(code).toBe(1);
       expect(out).toContain('config.compression_type');
-      expect(out).toContain(flags.length === 0 ? 'service "orders\\x1b]0;owned\\x07"' : 'service \\"orders\\u001b]0;owned\\u0007\\"');
+      expect(out).toContain(json ? 'service \\"orders\\u001b]0;owned\\u0007\\"' : 'service "orders\\x1b]0;owned\\x07"');
       expect(out).not.toContain('PLAIN-SECRET-1');
-      expect(CONTROL.test(out.replace(/\n/g, ''))).toBe(false);
     }
   });
 });

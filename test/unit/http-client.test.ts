@@ -12,6 +12,7 @@ import { ErrorCodes, KafkaLogError, RegistryError, ResponseTooLargeError } from 
 import { OAuthTokenSource, TOKEN_RENEWAL_MARGIN_MS, renewalMargin } from '../../src/http-client/oauth-token-source.js';
 import { HttpClient, type HttpClientOptions } from '../../src/http-client/request.js';
 import { REDACTED, SecretSet } from '../../src/secrets.js';
+import { caught } from '../support/caught.js';
 import { makeTlsMaterial } from './adapters-support.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
@@ -68,14 +69,6 @@ function client(overrides: Partial<HttpClientOptions> = {}): HttpClient {
   return c;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<KafkaLogError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as KafkaLogError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('HttpClient', () => {
   it('answers any status with its body', async () => {
@@ -89,7 +82,7 @@ describe('HttpClient', () => {
       const timer = setInterval(() => res.write('.'), 20);
       res.on('close', () => clearInterval(timer));
     });
-    const error = await rejection(client({ deadlineMs: 300 }).send({ method: 'GET', url: `${server.url}/slow?x=1` }));
+    const error = await caught(client({ deadlineMs: 300 }).send({ method: 'GET', url: `${server.url}/slow?x=1` }));
     expect(error).toBeInstanceOf(RegistryError);
     expect(error.retriable).toBe(true);
     expect(error.message).toBe(`test server at ${server.url}/slow gave no complete answer within 300 ms`);
@@ -107,14 +100,14 @@ describe('HttpClient', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     servers.push({ close: () => new Promise<void>((r) => silent.close(() => r())) });
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
-    const error = await rejection(client({ deadlineMs: 200 }).send({ method: 'POST', url, body: 'x' }));
+    const error = await caught(client({ deadlineMs: 200 }).send({ method: 'POST', url, body: 'x' }));
     expect(error.message).toContain('gave no complete answer within 200 ms');
     await expect.poll(() => closed).toBe(1);
   });
 
   it('refuses a body announced larger than the cap, and cuts a streamed one at the cap', async () => {
     const announced = await serve((_req, res) => res.writeHead(200, { 'content-length': '5000' }).end('x'.repeat(5000)));
-    const tooLarge = await rejection(client().send({ method: 'GET', url: announced.url }));
+    const tooLarge = await caught(client().send({ method: 'GET', url: announced.url }));
     expect(tooLarge).toBeInstanceOf(ResponseTooLargeError);
     expect(tooLarge.code).toBe(ErrorCodes.RESPONSE_TOO_LARGE);
     expect(tooLarge.retriable).toBe(false);
@@ -131,7 +124,7 @@ describe('HttpClient', () => {
       };
       pump();
     });
-    const streamed = await rejection(client().send({ method: 'GET', url: endless.url }));
+    const streamed = await caught(client().send({ method: 'GET', url: endless.url }));
     expect(streamed.code).toBe(ErrorCodes.RESPONSE_TOO_LARGE);
     await expect.poll(() => endless.closed).toBe(1);
     expect(written).toBeLessThan(50_000_000);
@@ -147,7 +140,7 @@ describe('HttpClient', () => {
     });
     // A "secret" the socket error's own message contains, to see it removed from the cause too.
     const secrets = new SecretSet().add(`127.0.0.1:${port}`);
-    const error = await rejection(client({ secrets }).send({ method: 'GET', url: `http://127.0.0.1:${port}/subjects` }));
+    const error = await caught(client({ secrets }).send({ method: 'GET', url: `http://127.0.0.1:${port}/subjects` }));
     expect(error.retriable).toBe(true);
     expect(error.message).toContain('could not be reached: ECONNREFUSED');
     const cause = error.cause as NodeJS.ErrnoException;
@@ -159,7 +152,7 @@ describe('HttpClient', () => {
   it('verifies TLS certificates unless told not to', async () => {
     const tls = await makeTlsMaterial(); // a CA the client does not trust
     const server = await serve((_req, res) => res.end('{}'), { key: tls.serverKey, cert: tls.serverCert });
-    const refused = await rejection(client({ tlsVerify: true }).send({ method: 'GET', url: server.url }));
+    const refused = await caught(client({ tlsVerify: true }).send({ method: 'GET', url: server.url }));
     expect(refused.message).toMatch(/could not be reached: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|DEPTH_ZERO)/);
     await expect(client({ tlsVerify: false }).send({ method: 'GET', url: server.url })).resolves.toEqual({ status: 200, text: '{}' });
   });
@@ -254,7 +247,7 @@ describe('OAuthTokenSource', () => {
     now = 90_000; // within the margin (20 s), not expired
     await expect(source.token()).resolves.toBe('token-1');
     now = 100_000; // expired
-    const error = await rejection(source.token());
+    const error = await caught(source.token());
     expect(error.retriable).toBe(true);
     expect(error.message).toBe(`OAuth token endpoint at ${endpoint.url}/token answered 503 (temporarily_unavailable)`);
   });
@@ -271,7 +264,7 @@ describe('OAuthTokenSource', () => {
     ];
     for (const [status, body, retriable, text] of cases) {
       endpoint.failWith = { status, body };
-      const error = await rejection(tokenSource(endpoint.url).token());
+      const error = await caught(tokenSource(endpoint.url).token());
       expect(error.code).toBe(ErrorCodes.AUTHENTICATION);
       expect([error.retriable, error.message.slice(error.message.indexOf('answered'))]).toEqual([retriable, text]);
     }
@@ -293,7 +286,7 @@ describe('OAuthTokenSource', () => {
         secrets,
         fail: (message, options) => new RegistryError(message, options),
       });
-      const error = await rejection(source.token());
+      const error = await caught(source.token());
       const text = `${inspect(error, { showHidden: true, depth: 10 })} ${error.stack}`;
       expect(text).not.toContain(codeLikeSecret);
       expect(text).not.toContain(SECRET);

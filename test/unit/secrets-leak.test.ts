@@ -290,17 +290,18 @@ describe('errors are built clean: no secret in a stack read as early as code out
     await broker.close();
   });
 
-  it.each(TRANSPORT_NAMES)('%s: a broker quoting the SASL PLAIN bytes (the password) back in its refusal', async (name) => {
+  /** Runs a publisher against the echoing broker through a spied transport; everything captured. */
+  async function throughEchoingBroker(name: TransportName, authentication: KafkaLogPublisherOptions['authentication']): Promise<Capture> {
     const capture = new Capture();
-    const before = broker.echoed;
     await capturingOutput(capture, () =>
-      exercisePublisher(capture, {
-        brokers: [broker.address],
-        topic: 't',
-        transport: spying(name, capture),
-        authentication: { mechanism: 'PLAIN', username: 'svc-user', password: SASL_PASSWORD },
-      }),
+      exercisePublisher(capture, { brokers: [broker.address], topic: 't', transport: spying(name, capture), ...(authentication ? { authentication } : {}) }),
     );
+    return capture;
+  }
+
+  it.each(TRANSPORT_NAMES)('%s: a broker quoting the SASL PLAIN bytes (the password) back in its refusal', async (name) => {
+    const before = broker.echoed;
+    const capture = await throughEchoingBroker(name, { mechanism: 'PLAIN', username: 'svc-user', password: SASL_PASSWORD });
     expect(broker.echoed).toBeGreaterThan(before); // the password was sent and quoted back
     expect(capture.texts.some((t) => t.startsWith('transport connect rejected stack:'))).toBe(true);
     expect(capture.texts.join('\n')).toContain('KAFKA_LOG_ERR_AUTHENTICATION');
@@ -325,28 +326,12 @@ describe('errors are built clean: no secret in a stack read as early as code out
     await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
     const tokenEndpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`;
     try {
-      const capture = new Capture();
-      await capturingOutput(capture, () =>
-        exercisePublisher(capture, {
-          brokers: [broker.address],
-          topic: 't',
-          transport: spying(name, capture),
-          authentication: { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret: OAUTH_SECRET } },
-        }),
-      );
+      const capture = await throughEchoingBroker(name, { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret: OAUTH_SECRET } });
       expect(capture.texts.some((t) => t.startsWith('transport connect rejected stack:'))).toBe(true);
       expect(capture.leaks({ token: forms(token), clientSecret: forms(OAUTH_SECRET) })).toEqual([]);
 
       refuse = true;
-      const refused = new Capture();
-      await capturingOutput(refused, () =>
-        exercisePublisher(refused, {
-          brokers: [broker.address],
-          topic: 't',
-          transport: spying(name, refused),
-          authentication: { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret: codeLikeSecret } },
-        }),
-      );
+      const refused = await throughEchoingBroker(name, { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret: codeLikeSecret } });
       expect(refused.texts.some((t) => t.startsWith('token provider rejected stack:') && t.includes('answered 401'))).toBe(true);
       expect(refused.texts.join('\n')).toContain('KAFKA_LOG_ERR_AUTHENTICATION'); // an OAuth refusal stays an authentication failure
       expect(refused.leaks({ clientSecret: forms(codeLikeSecret) })).toEqual([]);
