@@ -85,14 +85,6 @@ export class SecretSet implements Redactor {
     return forms.size;
   }
 
-  /** Whether `text` holds a secret in any of its forms. */
-  contains(text: string): boolean {
-    const pattern = this.#compiled();
-    if (pattern === null) return false;
-    pattern.lastIndex = 0;
-    return pattern.test(text);
-  }
-
   /** `text` with every secret, in every form, replaced by `[REDACTED]`. */
   scrub(text: string): string {
     const pattern = this.#compiled();

@@ -19,9 +19,9 @@ import { HttpClient, type HttpFailure, describeUrl, isRetriableStatus } from './
 /** Renew this long before expiry at most. */
 export const TOKEN_RENEWAL_MARGIN_MS = 30_000;
 /** Lifetime assumed when the endpoint does not say (`expires_in` absent). */
-export const DEFAULT_TOKEN_LIFETIME_MS = 300_000;
+const DEFAULT_TOKEN_LIFETIME_MS = 300_000;
 /** Longest token endpoint answer read, bytes: a token answer is a few kilobytes even with a large JWT. */
-export const TOKEN_RESPONSE_MAX_BYTES = 64 * 1024;
+const TOKEN_RESPONSE_MAX_BYTES = 64 * 1024;
 
 /** How long before expiry a token of `lifetimeMs` is renewed: 30 s, or a fifth of its lifetime when shorter. */
 export function renewalMargin(lifetimeMs: number): number {

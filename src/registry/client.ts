@@ -51,7 +51,7 @@ const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
  * Longest registry answer read, bytes. A schema answer carries the schema text (Kong's entry schemas are a few
  * kilobytes; large Protobuf or JSON schemas stay well below this).
  */
-export const REGISTRY_RESPONSE_MAX_BYTES = 4 * 1024 * 1024;
+const REGISTRY_RESPONSE_MAX_BYTES = 4 * 1024 * 1024;
 
 const QUOTED_MAX_LENGTH = 500;
 

@@ -20,7 +20,6 @@ describe('scrub', () => {
       Buffer.from(`\0svc\0${SECRET}`).toString('base64'),
     ];
     for (const form of forms) {
-      expect(secrets.contains(`before ${form} after`)).toBe(true);
       expect(secrets.scrub(`before ${form} after`)).toBe(`before ${REDACTED} after`);
     }
     expect(secrets.scrub('nothing here')).toBe('nothing here');
