@@ -1,28 +1,17 @@
 // The token and registry HTTP client against misbehaving servers, in a child process with Node's default
 // unhandled-rejection mode and the built package: every call ends with a typed error within its deadline, nothing
 // crashes the process, and nothing keeps it alive afterwards (it exits by itself).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runNode } from './cli-support.js';
 
 const ROOT = join(__dirname, '..', '..');
 
 describe('HTTP client against hostile servers (child process)', () => {
   it('every call ends with a typed error, the process neither crashes nor stays alive', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'test/fixtures/hostile/http-client-child.cjs'), join(ROOT, 'dist/index.js')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stdout, stderr } = await runNode([join(ROOT, 'test/fixtures/hostile/http-client-child.cjs'), join(ROOT, 'dist/index.js')], {
+      timeoutMs: 60_000,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const outcomes = JSON.parse(stdout) as Record<string, string>;
     const REGISTRY = 'KAFKA_LOG_ERR_REGISTRY';
