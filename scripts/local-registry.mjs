@@ -366,8 +366,24 @@ function protoToFileDescriptor(schemaText, referencedTexts) {
   const file = files.find((f) => (f.package ?? '') === (parsed.package ?? '')) ?? files[0];
   file.name = 'schema.proto';
   file.dependency = parsed.imports ?? [];
-  for (const message of file.messageType ?? []) markProto3Optional(message);
+  for (const message of file.messageType ?? []) {
+    markProto3Optional(message);
+    exclusiveReservedEnds(message, root.lookupType(parsed.package ? `${parsed.package}.${message.name}` : message.name));
+  }
   return Buffer.from(descriptor.FileDescriptorProto.encode(file).finish()).toString('base64');
+}
+
+// A message's reserved ranges end exclusively in a descriptor (descriptor.proto's ReservedRange), inclusively in
+// .proto text and in protobufjs; protobufjs 7 copies its inclusive ends into descriptors (fixed in protobufjs 8), which
+// Python's protobuf refuses ("Reserved range (16, 16) is invalid"). Written here from the parsed type's own ranges.
+function exclusiveReservedEnds(message, type) {
+  const ranges = (type.reserved ?? []).filter((range) => Array.isArray(range));
+  message.reservedRange = ranges.map(([start, end]) => ({ start, end: end + 1 }));
+  for (const nested of message.nestedType ?? []) {
+    // Map entries are descriptor-only types, without a protobufjs type (and without reserved ranges).
+    const inner = type.get(nested.name);
+    if (inner !== null && Array.isArray(inner.fieldsArray)) exclusiveReservedEnds(nested, inner);
+  }
 }
 
 // protobufjs writes proto3 `optional` as a one-field oneof named `_field` without the proto3_optional flag.
