@@ -65,6 +65,7 @@ export function createExchangePipeline<TRequest>(
     requestIdHeader: resolved.requestIdHeader,
     generateRequestId: resolved.generateRequestId,
     correlationIdHeader: resolved.correlationIdHeader,
+    readTraceHeaders: resolved.traceparent,
   };
   const sink = resolved.sink;
 
@@ -91,7 +92,7 @@ export function createExchangePipeline<TRequest>(
     const exchange = capture.toExchange();
     const ids = readRequestIds(capture.request.rawHeaders, idSettings);
     if (ids.requestId !== undefined) exchange.requestId = ids.requestId;
-    if (ids.traceId !== undefined && resolved.traceparent) exchange.traceId = ids.traceId;
+    if (ids.traceIds !== undefined) exchange.traceIds = ids.traceIds;
     if (ids.correlationId !== undefined) exchange.correlationId = ids.correlationId;
     if (resolved.workspace !== undefined) exchange.workspace = resolved.workspace;
     if (resolved.workspaceName !== undefined) exchange.workspaceName = resolved.workspaceName;

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { TRACE_ID_FORMATS } from './trace-ids.js';
+
 /**
  * What a field holds. Each kind has one form per schema language:
  *
@@ -23,6 +25,9 @@
  * | `json` | any JSON value | JSON text (logicalType `json`) | Value |
  * | `object` | open object | map of JSON scalars, lists and one nested level | Struct |
  * | `objects` | list of open objects | list of maps of JSON scalars | repeated Struct |
+ *
+ * and a {@link StringMapDefinition} is an object of strings in JSON Schema, a map of strings in Avro and a
+ * `map<string, string>` in Protobuf.
  */
 export type ValueKind = 'string' | 'boolean' | 'status' | 'size' | 'milliseconds' | 'headers' | 'query' | 'json' | 'object' | 'objects';
 
@@ -152,8 +157,16 @@ export const LOG_ENTRY = {
     { name: 'source', tag: 13, type: { kind: 'enum', name: 'Source', symbols: ['upstream', 'kong'] } },
     { name: 'workspace', tag: 14, type: 'string', optional: true },
     { name: 'workspace_name', tag: 15, type: 'string', optional: true },
-    { name: 'trace_id', tag: 16, type: 'string', optional: true },
+    {
+      name: 'trace_id',
+      tag: 19,
+      type: { kind: 'stringMap', keys: TRACE_ID_FORMATS },
+      optional: true,
+      doc: 'Trace ids by tracing format as Kong 3.5+ writes them (w3c, b3, jaeger, ot, datadog, aws, gcp, instana); only the formats found.',
+    },
     { name: 'correlation_id', tag: 17, type: 'string', optional: true },
   ],
   extraKeysField: { name: 'custom', tag: 18, doc: 'Custom fields (top-level keys this schema does not declare)' },
+  // 16: trace_id as a string (a W3C trace id), before it took Kong's object shape.
+  reservedTags: [16],
 } as const satisfies RecordDefinition;

@@ -3,7 +3,8 @@
 // usable (checked at run time).
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type FieldDefinition, LOG_ENTRY, type RecordDefinition } from '../../src/entry/definition.js';
-import type { AuthenticatedEntity, Latencies, LogEntry, LoggedRequest, LoggedResponse, TlsInfo } from '../../src/entry/log-entry.js';
+import type { AuthenticatedEntity, Latencies, LogEntry, LoggedRequest, LoggedResponse, TlsInfo, TraceIds } from '../../src/entry/log-entry.js';
+import { TRACE_ID_FORMATS } from '../../src/entry/trace-ids.js';
 
 type Field<R> = R extends { readonly fields: readonly (infer F)[] } ? F : never;
 type Names<R> = Field<R> extends { readonly name: infer N } ? N : never;
@@ -29,6 +30,12 @@ describe('the entry definition', () => {
     expectTypeOf<Names<Entity>>().toEqualTypeOf<KnownKeys<AuthenticatedEntity>>();
     expectTypeOf<OptionalNames<Entity>>().toEqualTypeOf<OptionalKeys<AuthenticatedEntity>>();
     expect(Request.name).toBe('Request');
+  });
+
+  it('lists every trace id format of the TypeScript type, in the schemas too', () => {
+    expectTypeOf<(typeof TRACE_ID_FORMATS)[number]>().toEqualTypeOf<keyof TraceIds>();
+    const traceId = LOG_ENTRY.fields.find((field) => field.name === 'trace_id');
+    expect(traceId?.type).toEqual({ kind: 'stringMap', keys: TRACE_ID_FORMATS });
   });
 
   const records: RecordDefinition[] = [];
