@@ -1,40 +1,50 @@
 // trace_id in Kong's shape end to end: an Express app logs through a real KafkaLogPublisher to the local broker,
 // the entries are read back with kafkajs and checked against the shipped JSON Schema: tracing headers of several
-// formats.
+// formats, and the active OpenTelemetry span of an app traced with the real SDK.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import Ajv from 'ajv';
 import express from 'express';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { loadOpenTelemetry } from '../../src/adapters/active-span.js';
 import { kafkaLog } from '../../src/adapters/express.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { close, listen } from '../unit/adapters-support.js';
 import { type BrokerHarness, brokerHarness, expectPlausible } from './adapters-support.js';
 
-const TOPICS = ['headers'] as const;
+const TOPICS = ['headers', 'span'] as const;
 const shipped = JSON.parse(readFileSync(join(__dirname, '..', '..', 'schemas', 'kong-log-entry.schema.json'), 'utf8'));
 const conforms = new Ajv({ strict: false, allErrors: true }).compile(shipped);
 
 let harness: BrokerHarness;
 const servers: http.Server[] = [];
+const manager = new AsyncLocalStorageContextManager();
 
 beforeAll(async () => {
   harness = await brokerHarness(inject('kafka'), TOPICS);
+  context.setGlobalContextManager(manager.enable());
+  trace.setGlobalTracerProvider(new BasicTracerProvider());
+  await loadOpenTelemetry(() => undefined);
 });
 afterAll(async () => {
   await Promise.all(servers.map(close));
   await harness?.close();
+  trace.disable();
+  context.disable();
 });
 
-async function serve(topic: (typeof TOPICS)[number]) {
+async function serve(topic: (typeof TOPICS)[number], wrap: (app: express.Express) => http.RequestListener = (app) => app) {
   const sink = harness.sink(topic);
   const app = express();
   app.use(kafkaLog({ sink }));
   app.get('/orders/:id', (_req, res) => {
     res.json({ ok: true });
   });
-  const server = http.createServer(app);
+  const server = http.createServer(wrap(app));
   servers.push(server);
   return { port: await listen(server), sink };
 }
@@ -66,5 +76,23 @@ it('writes one trace id per tracing format the request carries, each as Kong wri
     expectPlausible(entry, port);
     expectShipped(entry);
   }
+  expect(sink.errors).toEqual([]);
+});
+
+it('fills w3c from the active OpenTelemetry span of a traced app, read back from Kafka', async () => {
+  const traceIds: string[] = [];
+  const { port, sink } = await serve('span', (app) => (req, res) =>
+    trace.getTracer('kafka-log-test').startActiveSpan('GET', (span) => {
+      traceIds.push(span.spanContext().traceId);
+      res.on('close', () => span.end());
+      app(req, res);
+    }),
+  );
+  await fetch(`http://127.0.0.1:${port}/orders/3`);
+  const [entry] = (await harness.entries('span', 1)) as [LogEntry];
+  expect(traceIds[0]).toMatch(/^[0-9a-f]{32}$/);
+  expect(entry.trace_id).toEqual({ w3c: traceIds[0] });
+  expectPlausible(entry, port);
+  expectShipped(entry);
   expect(sink.errors).toEqual([]);
 });
