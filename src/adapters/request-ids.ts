@@ -43,7 +43,7 @@ export function readRequestIds(raw: readonly string[], settings: RequestIdSettin
     const name = raw[i] as string;
     // Compare lengths first: most headers are none of these, and lower-casing allocates.
     const length = name.length;
-    const maybeTrace = readTrace && mayBeTraceHeader(length);
+    const maybeTrace = readTrace && mayBeTraceHeader(name);
     if (!maybeTrace && length !== wanted?.length && length !== correlation?.length) continue;
     const lower = name.toLowerCase();
     if (lower === wanted) requestId ??= raw[i + 1];

@@ -41,13 +41,17 @@ export type TraceHeaderName = (typeof TRACE_HEADERS)[number];
 export type TraceHeaders = { [Name in TraceHeaderName]?: string | string[] };
 
 const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
-// Bit n set: some tracing header name has n characters (all are shorter than 32). Lets a scan over raw headers skip
-// most names without lower-casing them.
-const TRACE_HEADER_LENGTHS = TRACE_HEADERS.reduce((bits, name) => bits | (1 << name.length), 0);
+// For each name length (all are below 32), a bit per first letter (bit 1 for `a`...) of the tracing headers of that
+// length: lets a scan over raw headers pass over nearly every other name without lower-casing it.
+const INITIALS_BY_LENGTH = new Uint32Array(32);
+for (const name of TRACE_HEADERS) INITIALS_BY_LENGTH[name.length] = (INITIALS_BY_LENGTH[name.length] as number) | (1 << (name.charCodeAt(0) - 96));
 
-/** Whether a header name of this length may be a tracing header (a cheap test before lower-casing the name). */
-export function mayBeTraceHeader(nameLength: number): boolean {
-  return nameLength < 32 && (TRACE_HEADER_LENGTHS & (1 << nameLength)) !== 0;
+/** Whether a header name may be a tracing header, by its length and first letter (a cheap test before lower-casing it). */
+export function mayBeTraceHeader(name: string): boolean {
+  const initials = name.length < 32 ? (INITIALS_BY_LENGTH[name.length] as number) : 0;
+  // `| 0x20` lower-cases an ASCII letter; other characters fall outside 1..26 or match no initial.
+  const letter = (name.charCodeAt(0) | 0x20) - 96;
+  return initials !== 0 && letter > 0 && letter < 27 && (initials & (1 << letter)) !== 0;
 }
 
 /** Whether a lower-cased header name is one trace ids are read from. */
@@ -71,7 +75,7 @@ export function readTraceIds(headers: RawHeaders): TraceIds | undefined {
   const found: TraceHeaders = {};
   let any = false;
   const add = (name: string, value: string) => {
-    if (!mayBeTraceHeader(name.length)) return;
+    if (!mayBeTraceHeader(name)) return;
     const lower = name.toLowerCase();
     if (!isTraceHeader(lower)) return;
     addTraceHeader(found, lower, value);
@@ -93,19 +97,12 @@ export function readTraceIds(headers: RawHeaders): TraceIds | undefined {
 /** The trace ids the tracing headers of one request carry, formats in {@link TRACE_ID_FORMATS} order. */
 export function traceIdsOf(headers: TraceHeaders): TraceIds | undefined {
   let ids: TraceIds | undefined;
-  const put = (format: TraceIdFormat, id: string | undefined) => {
-    if (id === undefined) return;
-    ids ??= {};
-    ids[format] = id;
-  };
-  put('w3c', w3c(headers.traceparent));
-  put('b3', b3(headers));
-  put('jaeger', jaeger(headers['uber-trace-id']));
-  put('ot', ot(headers));
-  put('datadog', datadog(headers));
-  put('aws', aws(headers['x-amzn-trace-id']));
-  put('gcp', gcp(headers['x-cloud-trace-context']));
-  put('instana', instana(headers));
+  for (let i = 0; i < READERS.length; i++) {
+    const id = (READERS[i] as Reader)(headers);
+    if (id === undefined) continue;
+    if (ids === undefined) ids = {};
+    ids[TRACE_ID_FORMATS[i] as TraceIdFormat] = id;
+  }
   return ids;
 }
 
@@ -144,22 +141,20 @@ function sized(hex: string, allowedBytes: readonly number[]): string {
 const SIXTEEN_OR_EIGHT = [16, 8] as const;
 const EIGHT_OR_SIXTEEN = [8, 16] as const;
 
-/** The header's single value; a repeated header is a list to Kong, never a trace id. */
-function single(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
 // ---- one reader per format (extractors/<format>.lua) ----
 
-const TRACEPARENT = /^([0-9a-f]+)-([0-9a-f]+)-([0-9a-f]+)-([0-9a-f]+)$/i;
+// Kong reads four hex fields, then wants version 00, a 16-byte trace id, an 8-byte parent id and one flags byte:
+// exactly this layout.
+const TRACEPARENT = /^00-[0-9a-fA-F]{32}-[0-9a-fA-F]{16}-[0-9a-fA-F]{2}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 
-function w3c(header: string | string[] | undefined): string | undefined {
-  const match = TRACEPARENT.exec(single(header) ?? '');
-  if (match === null) return undefined;
-  const [, version, traceId, parentId, flags] = match as unknown as [string, string, string, string, string];
-  // Version 00 only; a 16-byte non-zero trace id, an 8-byte non-zero parent id, one flags byte.
-  if (version !== '00' || traceId.length !== 32 || ZEROS.test(traceId) || parentId.length !== 16 || ZEROS.test(parentId) || flags.length !== 2)
-    return undefined;
+function w3c(headers: TraceHeaders): string | undefined {
+  const header = headers.traceparent;
+  if (typeof header !== 'string' || header.length !== 55 || !TRACEPARENT.test(header)) return undefined;
+  const traceId = header.slice(3, 35);
+  // Neither id may be zero.
+  if (traceId === ZERO_TRACE_ID || header.slice(36, 52) === ZERO_SPAN_ID) return undefined;
   return traceId.toLowerCase();
 }
 
@@ -173,16 +168,25 @@ function b3(headers: TraceHeaders): string | undefined {
   if (fromSingle !== undefined) return sized(fromHex(fromSingle), SIXTEEN_OR_EIGHT);
   const traceId = headers['x-b3-traceid'];
   if (traceId === undefined) return undefined;
-  const valid = (value: string | string[] | undefined, lengths: readonly number[]) =>
-    value === undefined || (typeof value === 'string' && lengths.includes(value.length) && HEX.test(value));
   // One invalid id among the multi headers voids them all.
-  if (!valid(traceId, [16, 32]) || !valid(headers['x-b3-spanid'], [16]) || !valid(headers['x-b3-parentspanid'], [16])) return undefined;
+  if (!isHexId(traceId, 16, 32) || !absentOrHexId(headers['x-b3-spanid']) || !absentOrHexId(headers['x-b3-parentspanid'])) return undefined;
   return sized(fromHex(traceId as string), SIXTEEN_OR_EIGHT);
+}
+
+/** A single header value of `length` (or `otherLength`) hex digits. */
+function isHexId(value: string | string[] | undefined, length: number, otherLength = length): boolean {
+  return typeof value === 'string' && (value.length === length || value.length === otherLength) && HEX.test(value);
+}
+
+/** Absent, or 16 hex digits (a span id). */
+function absentOrHexId(value: string | string[] | undefined): boolean {
+  return value === undefined || isHexId(value, 16);
 }
 
 function b3Single(headers: TraceHeaders): string | undefined {
   let value = headers.b3;
   if (value === undefined) {
+    if (headers.tracestate === undefined) return undefined;
     const tracestate = headers.tracestate;
     const entries = typeof tracestate === 'string' ? [tracestate] : (tracestate ?? []);
     for (const entry of entries) {
@@ -201,8 +205,10 @@ function b3Single(headers: TraceHeaders): string | undefined {
 
 const UBER_TRACE_ID = /^([0-9a-f]+):([0-9a-f]+):([0-9a-f]+):([0-9a-f]+)$/i;
 
-function jaeger(header: string | string[] | undefined): string | undefined {
-  const match = UBER_TRACE_ID.exec(single(header) ?? '');
+function jaeger(headers: TraceHeaders): string | undefined {
+  const header = headers['uber-trace-id'];
+  if (typeof header !== 'string') return undefined;
+  const match = UBER_TRACE_ID.exec(header);
   if (match === null) return undefined;
   const [, traceId, spanId, , flags] = match as unknown as [string, string, string, string, string];
   // An invalid parent id only earns a warning in Kong.
@@ -212,10 +218,8 @@ function jaeger(header: string | string[] | undefined): string | undefined {
 
 function ot(headers: TraceHeaders): string | undefined {
   const traceId = headers['ot-tracer-traceid'];
-  const spanId = headers['ot-tracer-spanid'];
-  if (typeof traceId !== 'string' || (traceId.length !== 16 && traceId.length !== 32) || !HEX.test(traceId)) return undefined;
-  if (spanId !== undefined && (typeof spanId !== 'string' || spanId.length !== 16 || !HEX.test(spanId))) return undefined;
-  return sized(fromHex(traceId), EIGHT_OR_SIXTEEN);
+  if (traceId === undefined || !isHexId(traceId, 16, 32) || !absentOrHexId(headers['ot-tracer-spanid'])) return undefined;
+  return sized(fromHex(traceId as string), EIGHT_OR_SIXTEEN);
 }
 
 // Lua's %s: space, \t, \n, \v, \f, \r; %d: ASCII digits.
@@ -224,10 +228,12 @@ const DATADOG_PRIORITIES: ReadonlySet<string> = new Set(['1', '2', '0', '-1']);
 
 /** Datadog: a decimal id; Kong writes the decimal of its low 64 bits (its injector takes 8 bytes). */
 function datadog(headers: TraceHeaders): string | undefined {
+  const header = headers['x-datadog-trace-id'];
+  if (typeof header !== 'string') return undefined;
   const priority = headers['x-datadog-sampling-priority'];
   // An invalid sampling priority voids the whole Datadog context.
   if (priority !== undefined && (typeof priority !== 'string' || !DATADOG_PRIORITIES.has(priority))) return undefined;
-  const digits = DATADOG_ID.exec(single(headers['x-datadog-trace-id']) ?? '')?.[1];
+  const digits = DATADOG_ID.exec(header)?.[1];
   return digits === undefined ? undefined : BigInt.asUintN(64, BigInt(digits)).toString();
 }
 
@@ -236,9 +242,9 @@ const AWS_ROOT = /^1-([0-9a-f]{8})-([0-9a-f]{24})$/i;
 const AWS_SPACE = /^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g;
 
 /** AWS X-Ray: `Root=1-<8 hex>-<24 hex>`; an invalid Root, Parent or Sampled voids the header. */
-function aws(header: string | string[] | undefined): string | undefined {
-  const value = single(header);
-  if (value === undefined) return undefined;
+function aws(headers: TraceHeaders): string | undefined {
+  const value = headers['x-amzn-trace-id'];
+  if (typeof value !== 'string') return undefined;
   let traceId: string | undefined;
   for (const pair of value.split(';')) {
     const equals = pair.indexOf('=');
@@ -259,8 +265,9 @@ function aws(header: string | string[] | undefined): string | undefined {
 
 const CLOUD_TRACE_CONTEXT = /^([0-9a-f]{32})\/[0-9]{1,20}(?:;o=[0-9])?$/;
 
-function gcp(header: string | string[] | undefined): string | undefined {
-  return CLOUD_TRACE_CONTEXT.exec(single(header) ?? '')?.[1];
+function gcp(headers: TraceHeaders): string | undefined {
+  const header = headers['x-cloud-trace-context'];
+  return typeof header === 'string' ? CLOUD_TRACE_CONTEXT.exec(header)?.[1] : undefined;
 }
 
 const LEADING_HEX = /^[0-9a-f]+/i;
@@ -272,3 +279,7 @@ function instana(headers: TraceHeaders): string | undefined {
   const digits = LEADING_HEX.exec(traceId)?.[0];
   return digits === undefined ? undefined : sized(fromHex(digits), SIXTEEN_OR_EIGHT);
 }
+
+type Reader = (headers: TraceHeaders) => string | undefined;
+/** One reader per format of {@link TRACE_ID_FORMATS}, in its order. A repeated header is a list to Kong: no trace id. */
+const READERS: readonly Reader[] = [w3c, b3, jaeger, ot, datadog, aws, gcp, instana];
