@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSchemaFiles } from '../../scripts/generate-schemas.mjs';
+import { LOG_ENTRY } from '../../src/entry/definition.js';
 import { logEntrySchema } from '../../src/entry/schema.js';
 import { ErrorCodes } from '../../src/errors.js';
-import { parseAvroSchema } from '../../src/registry/avro.js';
+import { AVRO_CUSTOM_FIELD, parseAvroSchema } from '../../src/registry/avro.js';
 import { kongLogEntrySchema } from '../../src/registry/index.js';
-import { parseProtobufSchema } from '../../src/registry/protobuf.js';
+import { PROTOBUF_CUSTOM_FIELD, parseProtobufSchema } from '../../src/registry/protobuf.js';
 import type { SchemaType } from '../../src/registry/client.js';
 
 const shipped = join(__dirname, '..', '..', 'schemas');
@@ -48,6 +49,11 @@ describe('schemas/', () => {
 
   it('kong-log-entry.proto parses; KongLogEntry is its first message', async () => {
     expect((await parseProtobufSchema(file('kong-log-entry.proto'))).message.fullName).toBe('.kafka_log.kong.v1.KongLogEntry');
+  });
+
+  it('custom fields go where the Avro and Protobuf codecs look for them', () => {
+    expect(LOG_ENTRY.extraKeysField.name).toBe(AVRO_CUSTOM_FIELD);
+    expect(LOG_ENTRY.extraKeysField.name).toBe(PROTOBUF_CUSTOM_FIELD);
   });
 
   it('kongLogEntrySchema refuses a type it does not know with a typed error', () => {
