@@ -14,5 +14,7 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
+  // `__filename` in the ES module output (optional packages loaded synchronously resolve from kafka-log's place).
+  shims: true,
   treeshake: true,
 });
