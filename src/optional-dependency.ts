@@ -33,8 +33,8 @@ export async function loadOptional<T>(name: string, purpose: string): Promise<T>
 }
 
 // Resolves packages from kafka-log's own location, as `import()` does (the build shims `__filename` for the ES
-// module output).
-const requireFromHere = createRequire(__filename);
+// module output). Made on first use: importing kafka-log does nothing with it.
+let requireFromHere: NodeJS.Require | undefined;
 
 /**
  * Requires the CommonJS package `name` synchronously (for APIs that must not turn asynchronous), or throws a
@@ -42,6 +42,7 @@ const requireFromHere = createRequire(__filename);
  */
 export function requireOptional<T>(name: string, purpose: string): T {
   try {
+    requireFromHere ??= createRequire(__filename);
     return requireFromHere(name) as T;
   } catch (error) {
     if (isNotFound(error)) throw missing(name, purpose, error);

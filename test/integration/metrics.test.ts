@@ -1,6 +1,8 @@
 // kafka-log/metrics while a publisher sends to the real local broker: a real prom-client registry scraped as text
 // and a real OpenTelemetry SDK exporting to memory show what stats() said at that moment, drops labelled by reason,
 // the delivery histogram counting every acknowledged request; what they call sent is what the topic holds.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { describe, expect, inject, it, vi } from 'vitest';
@@ -96,5 +98,37 @@ describe.each(TRANSPORTS)('metrics of a publisher over %s against the local brok
       await publisher.close();
       await otel.shutdown();
     }
+  });
+});
+
+describe('the built kafka-log/metrics', () => {
+  const root = join(__dirname, '..', '..');
+  const run = (args: string[]) => JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 30_000 })) as unknown;
+  // After the imports: a scrape, as users do it.
+  const scrape = `
+    const publisher = createTestPublisher({ topic: 'built' });
+    const registry = new Registry();
+    registerPrometheusMetrics(publisher, { registry });
+    const text = await registry.metrics();
+    await publisher.close();
+    console.log(JSON.stringify(text.split('\\n').find((line) => line.startsWith('kafka_log_accepted_entries_total'))));`;
+
+  it('as CommonJS loads no optional peer until a registry is registered', () => {
+    const loaded = run(['-e', "require('kafka-log'); require('kafka-log/metrics'); console.log(JSON.stringify(Object.keys(require.cache)))"]);
+    expect((loaded as string[]).filter((m) => /prom-client|@opentelemetry/.test(m))).toEqual([]);
+    const line = run([
+      '-e',
+      `const { createTestPublisher } = require('kafka-log/testing'); const { registerPrometheusMetrics } = require('kafka-log/metrics'); const { Registry } = require('prom-client'); (async () => {${scrape}})();`,
+    ]);
+    expect(line).toBe('kafka_log_accepted_entries_total{publisher="built"} 0');
+  });
+
+  it('as ES module finds prom-client from the package too', () => {
+    const line = run([
+      '--input-type=module',
+      '-e',
+      `import { createTestPublisher } from 'kafka-log/testing'; import { registerPrometheusMetrics } from 'kafka-log/metrics'; import { Registry } from 'prom-client';${scrape}`,
+    ]);
+    expect(line).toBe('kafka_log_accepted_entries_total{publisher="built"} 0');
   });
 });
