@@ -75,8 +75,8 @@ function single(value: (stats: PublisherStats) => number): Pick<StatsMetric, 'la
 }
 
 /**
- * Every metric read from `stats()`. Their sum rule: `accepted = Σ entries{outcome} + buffered + inFlight` at
- * every collection.
+ * Every metric read from `stats()`. The balance `stats()` keeps holds between them at every collection: accepted =
+ * the entries of every outcome + buffered + in flight.
  */
 export const STATS_METRICS: readonly StatsMetric[] = [
   {
