@@ -44,15 +44,22 @@ function checkContents(files) {
       problems.push(`${file} points to a source map`);
     }
   }
+  // kafka-log/metrics types the optional peers' objects by shape: its declarations must not import them, or a user
+  // without prom-client or @opentelemetry/api (and `skipLibCheck: false`) could not compile.
+  for (const file of files.filter((f) => /\.d\.(c|m)?ts$/.test(f))) {
+    const imported = readFileSync(join(root, file), 'utf8').match(/from ['"](prom-client|@opentelemetry\/[^'"]+)['"]/);
+    if (imported !== null) problems.push(`${file} imports the optional peer "${imported[1]}"`);
+  }
   for (const field of ['license', 'repository', 'homepage', 'bugs']) {
     if (manifest[field] === undefined) problems.push(`package.json has no "${field}"`);
   }
 }
 
 /**
- * Small consumers, each compiled alone (as ES module and as CommonJS). The root, `http` and `testing` subpaths get
- * a program each: they must not rely on Node's types being loaded by another package's declarations. The framework
- * subpaths share one (each framework's own types load Node's anyway).
+ * Small consumers, each compiled alone (as ES module and as CommonJS). The root, `http`, `testing` and `metrics`
+ * subpaths get a program each: they must not rely on Node's types being loaded by another package's declarations.
+ * The framework subpaths share one (each framework's own types load Node's anyway). `metrics` is compiled once
+ * without its optional peers and once with them.
  */
 const CONSUMERS = {
   root: `import { KafkaLogPublisher, buildLogEntry, serializeLogEntry, type LogEntry } from 'kafka-log';
@@ -83,6 +90,22 @@ import { buildLogEntry } from 'kafka-log';
 const publisher = createTestPublisher();
 const valid: boolean = validateLogEntry(buildLogEntry(exchangeFixture({ request: { method: 'POST' } }))).valid;
 export const used = [publisher, valid];
+`,
+  // Without prom-client or @opentelemetry/api: the registry and meter typed by kafka-log's own shapes.
+  metrics: `import { KafkaLogPublisher } from 'kafka-log';
+import { STATS_METRICS, registerOpenTelemetryMetrics, registerPrometheusMetrics, type OpenTelemetryMeter, type PrometheusRegistry } from 'kafka-log/metrics';
+declare const registry: PrometheusRegistry;
+declare const meter: OpenTelemetryMeter;
+const publisher = new KafkaLogPublisher({ brokers: ['127.0.0.1:9092'], topic: 'app-logs' });
+export const used = [registerPrometheusMetrics(publisher, { registry, name: 'app' }), registerOpenTelemetryMetrics(publisher, { meter, buckets: [0.01, 0.1, 1] }), STATS_METRICS.map((m) => m.prometheus)];
+`,
+  // With them: their real Registry and Meter fit.
+  metricsPeers: `import { metrics } from '@opentelemetry/api';
+import { KafkaLogPublisher } from 'kafka-log';
+import { registerOpenTelemetryMetrics, registerPrometheusMetrics } from 'kafka-log/metrics';
+import { Registry, register } from 'prom-client';
+const publisher = new KafkaLogPublisher({ brokers: ['127.0.0.1:9092'], topic: 'app-logs' });
+export const used = [registerPrometheusMetrics(publisher, { registry: new Registry() }), registerPrometheusMetrics(publisher, { registry: register, name: 'global' }), registerOpenTelemetryMetrics(publisher, { meter: metrics.getMeter('app') })];
 `,
 };
 
@@ -130,10 +153,10 @@ function main() {
     const specs = [
       tarball,
       devSpec('@types/node'),
-      ...['express', '@types/express', 'koa', '@types/koa', 'fastify', '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'rxjs'].map(devSpec),
+      ...['express', '@types/express', 'koa', '@types/koa', 'fastify', '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'rxjs', 'prom-client', '@opentelemetry/api'].map(devSpec),
       ...TYPESCRIPT.map(({ major }) => `typescript${major}@npm:typescript@^${major}`),
     ];
-    log(`installing the tarball, @types/node, the frameworks and TypeScript ${TYPESCRIPT.map(({ major }) => major).join(' and ')}`);
+    log(`installing the tarball, @types/node, the frameworks, the metrics peers and TypeScript ${TYPESCRIPT.map(({ major }) => major).join(' and ')}`);
     installProject(project, specs);
     writeConsumers(project);
     for (const { major, programs } of TYPESCRIPT) {
