@@ -6,7 +6,8 @@
 
 import type { AuthenticatedEntity, JsonObject, LogEntry } from '../entry/log-entry.js';
 import { type CustomFields, ENTRY_OPTIONS, type EntryOptions } from '../entry/options.js';
-import type { InvalidOptionError } from '../errors.js';
+import { type CompiledCustomFields, compileCustomFields } from '../entry/custom-fields.js';
+import { InvalidOptionError } from '../errors.js';
 import {
   type CheckedOptions,
   type OptionRule,
@@ -22,6 +23,7 @@ import {
   pickOptions,
   refuse,
 } from '../options/check.js';
+import { javascriptRewrite, luaHint, luaSigns } from '../options/lua-hint.js';
 import type { LogSink, SinkMeta } from './sink.js';
 
 /**
@@ -66,8 +68,8 @@ export interface ResolvedAdapterOptions<TRequest> {
   readonly sink: LogSink;
   /** The entry options (checked by the entry builder). */
   readonly entry: EntryOptions;
-  /** The custom fields (compiled by the pipeline). */
-  readonly customFields: CustomFields | undefined;
+  /** The custom fields, compiled. */
+  readonly customFields: CompiledCustomFields | undefined;
   /** Lower-cased request id header, or `undefined`. */
   readonly requestIdHeader: string | undefined;
   /** Whether missing request ids are generated. */
@@ -116,20 +118,36 @@ function sink(field: string, value: unknown): LogSink {
   return candidate as LogSink;
 }
 
+/**
+ * Compiles custom fields once, as the adapters run them; an expression that does not compile and reads like Lua
+ * (Kong's `custom_fields_by_lua` copied as it was) gets a hint saying what to write instead.
+ */
+function compileWithLuaHint(fields: CustomFields): CompiledCustomFields {
+  try {
+    return compileCustomFields(fields);
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    const key = error.field.slice('customFields.'.length);
+    const value = isPlainObject(fields) && Object.hasOwn(fields, key) ? fields[key] : undefined;
+    const signs = typeof value === 'string' ? luaSigns(value) : [];
+    if (signs.length === 0) throw error;
+    throw new InvalidOptionError(error.field, `${error.problem}; ${luaHint(signs, javascriptRewrite(value as string))}`);
+  }
+}
+
 /** Options the entry builder checks; known here, so an adapter refuses only what nobody reads. */
 const ENTRY_OPTIONS_CHECKED_LATER: { readonly [K in keyof EntryOptions]-?: OptionRule<unknown> } = Object.fromEntries(
   Object.keys(ENTRY_OPTIONS).map((name) => [name, customOption((_field, value) => value)]),
 ) as { readonly [K in keyof EntryOptions]-?: OptionRule<unknown> };
 
 /**
- * Every adapter option: how it is checked and its default (`customFields` are compiled, and the entry options
- * checked, by the pipeline). A new option is one line here, one property of {@link KafkaLogAdapterOptions} and
+ * Every adapter option: how it is checked and its default (the entry options are checked by the entry builder). A new option is one line here, one property of {@link KafkaLogAdapterOptions} and
  * one of {@link ResolvedAdapterOptions}.
  */
 const ADAPTER_OPTIONS = {
   ...ENTRY_OPTIONS_CHECKED_LATER,
   sink: customOption(sink),
-  customFields: customOption((_field, value) => value as CustomFields | undefined),
+  customFields: customOption((_field, value) => (value === undefined ? undefined : compileWithLuaHint(value as CustomFields))),
   requestIdHeader: headerName('x-request-id'),
   generateRequestId: flagOption(true),
   correlationIdHeader: headerName(undefined),

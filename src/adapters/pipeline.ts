@@ -9,7 +9,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LogEntryBuilder, createLogEntryBuilder } from '../entry/build.js';
-import { type CompiledCustomFields, applyCustomFields, compileCustomFields } from '../entry/custom-fields.js';
+import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
 import { CustomFieldError, ErrorCodes, KafkaLogError, describeError } from '../errors.js';
@@ -57,7 +57,7 @@ export function createExchangePipeline<TRequest>(
 ): ExchangePipeline<TRequest> {
   const resolved = resolveAdapterOptions(options, hooks.frameworkOptions);
   const builder = createLogEntryBuilder(resolved.entry);
-  const customFields = resolved.customFields === undefined ? undefined : compileCustomFields(resolved.customFields);
+  const customFields = resolved.customFields;
   const settings: CaptureSettings = {
     captureRequestBody: builder.options.logRequestBody,
     captureResponseBody: builder.options.logResponseBody,

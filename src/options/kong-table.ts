@@ -154,7 +154,7 @@ export class KongTable<C = unknown> {
   }
 
   #checkRecord(prefix: string, path: string, record: Readonly<Record<string, unknown>>, problems: OptionProblems): void {
-    refuseUnknownKeys(`${prefix}${path}`, record, this.fieldsOf(path), problems);
+    refuseUnknownKeys(`${prefix}${path}`.replace(/\.$/, ''), record, this.fieldsOf(path), problems);
     for (const row of this.rows) {
       if (parentOf(row.kong) !== path) continue;
       const value = record[nameOf(row.kong)];
