@@ -188,6 +188,17 @@ export function hostPort(field: string, value: unknown): string {
   return value;
 }
 
+/** A broker's host name or address, as in Kong's `{ host, port }`: without a scheme. */
+export function brokerHost(field: string, value: unknown): string {
+  const host = text(field, value);
+  const scheme = SCHEME.exec(host);
+  if (scheme) {
+    const fix = JSON.stringify((scheme[2] ?? '').replace(/:\d*$/, '') || 'host');
+    refuse(field, `must be a host name or address without a scheme: write ${fix}, not ${describeValue(host)}`);
+  }
+  return host;
+}
+
 /**
  * The candidate closest to `name` (case, `_` and `-` ignored), when it is close enough to be a likely typo: at
  * most a third of the name's letters (and at least 2) added, removed, changed or swapped, or a name of four

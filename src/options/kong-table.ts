@@ -8,18 +8,19 @@
  */
 import { InvalidOptionError, type OptionProblem } from '../errors.js';
 import {
-  type OptionProblems,
+  OptionProblems,
   anyText,
   describeValue,
   finiteNumber,
   flag,
   integer,
   isPlainObject,
+  type OptionSpec,
   object,
   oneOf,
-  optionalTextMap,
   refuse,
   refuseUnknownKeys,
+  ruleAt,
   secret,
   text,
   textList,
@@ -73,6 +74,103 @@ export interface KongFieldRow<C = unknown> {
   readonly meaning: string;
   /** Kong's unit when it differs from the option's (the README marks both). */
   readonly unit?: 's';
+  /** The default as the README shows it, when it is not a plain value. */
+  readonly defaultText?: string;
+  /**
+   * How the README's Kong column names the row, for a record summed up in one row (e.g. `oauth2_client.*`).
+   * Records without an option are left out of the README otherwise, and so are rows with `readme: false`.
+   */
+  readonly readmeName?: string;
+  /** `false`: not shown in the README (its record's row sums it up). */
+  readonly readme?: false;
+}
+
+/** An option Kong's configuration does not have (a row of an options table, for the README). */
+export interface OptionOnlyRow {
+  /** No Kong field. */
+  readonly kong?: undefined;
+  /** The option path. */
+  readonly option: string;
+  /** What it means. */
+  readonly meaning: string;
+  /** What the README's Kong column says instead of a field (e.g. where Kong keeps the setting). */
+  readonly kongNote?: string;
+  /** The default as the README shows it, when it is not a plain value. */
+  readonly defaultText?: string;
+}
+
+/** One row of an options table: a Kong field (and the option it becomes), or an option Kong does not have. */
+export type OptionsRow<C = unknown> = KongFieldRow<C> | OptionOnlyRow;
+
+/** One row of an options table as the README shows it (see `npm run docs:options`). */
+export interface OptionsTableRow {
+  /** Kong's field path below the block (`undefined`: an option Kong's configuration does not have). */
+  readonly kong: string | undefined;
+  /** The option path (several joined by ` + `; `undefined`: a Kong field accepted without effect). */
+  readonly option: string | undefined;
+  /** What the README's Kong column says instead of `kong`, when set. */
+  readonly kongNote: string | undefined;
+  /** The option's default, in the option's units; without one, Kong's default. */
+  readonly default: unknown;
+  /** How the default reads when it is not a plain value (e.g. `` `kafka-log-<random>` ``). */
+  readonly defaultText: string | undefined;
+  /** Kong (or kafka-log) refuses the configuration without the field. */
+  readonly required: boolean;
+  /** Kong's type of the field. */
+  readonly kongType: KongType | undefined;
+  /** Kong's `between`: least and greatest value. */
+  readonly between: readonly [number, number] | undefined;
+  /** Kong's `one_of`: the values allowed. */
+  readonly oneOf: readonly (string | number)[] | undefined;
+  /** `s`: Kong's value is in seconds, the option's in milliseconds. */
+  readonly unit: 's' | undefined;
+  /** What the field or option means. */
+  readonly meaning: string;
+  /** Whether the README's table shows the row. */
+  readonly readme: boolean;
+}
+
+/** The rows that are fields of Kong's configuration. */
+export function kongRowsOf<C>(rows: readonly OptionsRow<C>[]): KongFieldRow<C>[] {
+  return rows.filter((row): row is KongFieldRow<C> => row.kong !== undefined);
+}
+
+/** The README's view of `rows`; defaults come from the options' rules in `spec`, else from Kong. */
+export function optionsTableOf(rows: readonly OptionsRow<never>[], spec: OptionSpec): OptionsTableRow[] {
+  return rows.map((row) => {
+    const option = typeof row.option === 'string' ? row.option : row.option?.join(' + ');
+    const optionDefault = typeof row.option === 'string' ? ruleAt(spec, row.option)?.default : undefined;
+    if (row.kong === undefined) {
+      return {
+        kong: undefined,
+        option,
+        kongNote: row.kongNote,
+        default: optionDefault,
+        defaultText: row.defaultText,
+        required: false,
+        kongType: undefined,
+        between: undefined,
+        oneOf: undefined,
+        unit: undefined,
+        meaning: row.meaning,
+        readme: true,
+      };
+    }
+    return {
+      kong: row.kong,
+      option,
+      kongNote: row.readmeName,
+      default: optionDefault ?? (row.unit === undefined ? row.default : undefined),
+      defaultText: row.defaultText,
+      required: row.required === true,
+      kongType: row.type,
+      between: row.between,
+      oneOf: row.oneOf,
+      unit: row.unit,
+      meaning: row.meaning,
+      readme: row.readme !== false && (row.type !== 'record' || row.option !== undefined || row.readmeName !== undefined),
+    };
+  });
 }
 
 /** Kong's delays are seconds (fractions allowed); options are whole milliseconds. */
@@ -180,7 +278,8 @@ export class KongTable<C = unknown> {
     for (const row of this.rows) {
       const options = optionsOf(row as KongFieldRow<never>);
       if (options.length === 0 || (row.when && !row.when(block))) continue;
-      let value = valueAt(block, row.kong);
+      // A value Kong's check refused counts as absent: its consequences would only repeat the problem.
+      let value = problems.has(`${prefix}${row.kong}`) ? undefined : valueAt(block, row.kong);
       if (!isPresent(value)) {
         if (row.default === undefined || !this.#recordExists(block, parentOf(row.kong))) continue;
         value = row.default;
@@ -260,9 +359,13 @@ function checkKongValue(field: string, value: unknown, row: KongFieldRow<never>)
     case 'boolean':
       flag(field, value, false);
       break;
-    case 'map':
-      optionalTextMap(field, value);
+    case 'map': {
+      // Kong's map values are strings, non-empty like every Kong string.
+      const problems = new OptionProblems();
+      for (const [name, item] of Object.entries(object(field, value))) problems.check(() => text(`${field}.${name}`, item));
+      problems.throwIfAny();
       break;
+    }
     case 'record':
       object(field, value);
       break;

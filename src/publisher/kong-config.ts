@@ -7,8 +7,8 @@
  * @module
  */
 import { InvalidOptionError, type OptionProblem } from '../errors.js';
-import { OptionProblems, describeValue, isPlainObject, ruleAt } from '../options/check.js';
-import { type KongType, KongTable, isPresent } from '../options/kong-table.js';
+import { OptionProblems, describeValue, isPlainObject } from '../options/check.js';
+import { KongTable, type OptionsTableRow, isPresent, optionsTableOf } from '../options/kong-table.js';
 import { KONG_FIELDS, PUBLISHER_OPTION_ROWS } from './kong-fields.js';
 import { type KafkaLogPublisherOptions, PUBLISHER_OPTIONS, type Pem, resolvePublisherOptions } from './options.js';
 
@@ -30,53 +30,11 @@ export interface FromKongConfigExtras {
   overrides?: Partial<KafkaLogPublisherOptions>;
 }
 
-/** One row of the publisher's options table, as the README's options table shows it. */
-export interface OptionsTableRow {
-  /** Kong's field path below `config` (`undefined`: an option Kong's configuration does not have). */
-  readonly kong: string | undefined;
-  /** The option path (`undefined`: a Kong field accepted without effect). */
-  readonly option: string | undefined;
-  /** What the README's Kong column says when there is no Kong field (e.g. where Kong keeps the setting). */
-  readonly kongNote: string | undefined;
-  /** The option's default, in the option's units; for a Kong field without option, Kong's default. */
-  readonly default: unknown;
-  /** How the default reads when it is not a plain value (e.g. `` `kafka-log-<random>` ``). */
-  readonly defaultText: string | undefined;
-  /** Kong refuses the configuration without the field. */
-  readonly required: boolean;
-  /** Kong's type of the field. */
-  readonly kongType: KongType | undefined;
-  /** Kong's `between`: least and greatest value. */
-  readonly between: readonly [number, number] | undefined;
-  /** Kong's `one_of`: the values allowed. */
-  readonly oneOf: readonly (string | number)[] | undefined;
-  /** `s`: Kong's value is in seconds, the option's in milliseconds. */
-  readonly unit: 's' | undefined;
-  /** What the field or option means. */
-  readonly meaning: string;
-}
-
-function optionDefault(option: string | readonly string[] | undefined): unknown {
-  return typeof option === 'string' ? ruleAt(PUBLISHER_OPTIONS, option)?.default : undefined;
-}
-
 /**
  * Every field of Kong 3.16's Kafka Log configuration and every publisher option, in the order of the README's
  * options table (which is generated from it): Kong's path, the option it becomes, the default, Kong's limits.
  */
-export const PUBLISHER_OPTIONS_TABLE: readonly OptionsTableRow[] = PUBLISHER_OPTION_ROWS.map((row) => ({
-  kong: row.kong,
-  option: typeof row.option === 'string' ? row.option : row.option?.join(' + '),
-  kongNote: row.kong === undefined ? row.kongNote : undefined,
-  default: row.kong !== undefined && row.option === undefined ? row.default : optionDefault(row.option),
-  defaultText: row.defaultText,
-  required: row.kong !== undefined && row.required === true,
-  kongType: row.kong === undefined ? undefined : row.type,
-  between: row.kong === undefined ? undefined : row.between,
-  oneOf: row.kong === undefined ? undefined : row.oneOf,
-  unit: row.kong === undefined ? undefined : row.unit,
-  meaning: row.meaning,
-}));
+export const PUBLISHER_OPTIONS_TABLE: readonly OptionsTableRow[] = optionsTableOf(PUBLISHER_OPTION_ROWS, PUBLISHER_OPTIONS);
 
 /** A Kong field and the option it becomes. */
 export interface KongOptionMapping {

@@ -9,32 +9,12 @@
  * @module
  */
 import { InvalidOptionError } from '../errors.js';
-import { OptionProblems, describeValue, fieldPath, integer, isPlainObject, object, refuseUnknownKeys, text } from '../options/check.js';
-import { type KongFieldRow, secondsToMs } from '../options/kong-table.js';
+import { OptionProblems, brokerHost, describeValue, fieldPath, finiteNumber, integer, isPlainObject, object, refuseUnknownKeys } from '../options/check.js';
+import { type KongFieldRow, type OptionsRow, kongRowsOf, secondsToMs } from '../options/kong-table.js';
 import type { FromKongConfigExtras } from './kong-config.js';
 
-/** A publisher option Kong's configuration does not have. */
-export interface OptionOnlyRow {
-  /** No Kong field. */
-  readonly kong?: undefined;
-  /** The option path. */
-  readonly option: string;
-  /** What it means, for the README. */
-  readonly meaning: string;
-  /** What the README's Kong column says instead of a field (e.g. where Kong keeps the setting). */
-  readonly kongNote?: string;
-  /** The default as the README shows it, when it is not a plain value. */
-  readonly defaultText?: string;
-}
-
-/** A field of Kong's configuration, as the publisher maps it. */
-export interface PublisherKongRow extends KongFieldRow<FromKongConfigExtras> {
-  /** The default as the README shows it, when it is not a plain value. */
-  readonly defaultText?: string;
-}
-
 /** One row of the publisher's options table. */
-export type PublisherOptionRow = PublisherKongRow | OptionOnlyRow;
+export type PublisherOptionRow = OptionsRow<FromKongConfigExtras>;
 
 // Kong's queue.concurrency_limit -1 means "no limit"; requests in flight still need a bound here.
 const UNLIMITED_CONCURRENCY = 64;
@@ -52,7 +32,7 @@ function checkServers(field: string, value: unknown): void {
       continue;
     }
     refuseUnknownKeys(at, server, ['host', 'port'], problems);
-    problems.check(() => text(fieldPath(at, 'host'), server.host));
+    problems.check(() => brokerHost(fieldPath(at, 'host'), server.host));
     if (server.port === undefined) problems.add(fieldPath(at, 'port'), 'is required');
     else problems.check(() => integer(fieldPath(at, 'port'), server.port, 0, 0, 65535));
   }
@@ -326,7 +306,7 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     kong: 'queue.max_retry_time',
     type: 'number',
     // Kong has no bound; a negative time means nothing here.
-    between: [0, 1_000_000],
+    check: (field, value) => void finiteNumber(field, value, 0, 0),
     default: 60,
     unit: 's',
     convert: secondsToMs,
@@ -368,4 +348,4 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
 ];
 
 /** The rows that are fields of Kong's configuration. */
-export const KONG_FIELDS: readonly PublisherKongRow[] = PUBLISHER_OPTION_ROWS.filter((row): row is PublisherKongRow => row.kong !== undefined);
+export const KONG_FIELDS: readonly KongFieldRow<FromKongConfigExtras>[] = kongRowsOf(PUBLISHER_OPTION_ROWS);

@@ -10,6 +10,7 @@ import {
   type CheckedOptions,
   type OptionRule,
   OptionProblems,
+  brokerHost,
   checkOptions,
   customOption,
   defaultsOf,
@@ -263,6 +264,8 @@ function resolveAuthentication(field: string, value: unknown): AuthenticationOpt
     problems.throwIfAny();
     return { mechanism: 'OAUTHBEARER', oauthBearer: oauthBearer as OAuthBearerOptions };
   }
+  // Which other fields are needed depends on the mechanism.
+  if (problems.has(at('mechanism'))) problems.throwIfAny();
   if (checked.tokenAuth && checked.mechanism === 'PLAIN') problems.add(at('tokenAuth'), 'delegation tokens need a SCRAM mechanism');
   if (checked.username === undefined && !problems.has(at('username'))) problems.add(at('username'), 'is required');
   if (checked.password === undefined && !problems.has(at('password'))) problems.add(at('password'), 'is required');
@@ -329,7 +332,7 @@ function resolveTls(field: string, value: unknown): ResolvedTls | undefined {
 }
 
 const BROKER_ADDRESS_OPTIONS = {
-  host: textOption(),
+  host: customOption(brokerHost),
   port: customOption((field, value) => (value === undefined ? refuse(field, 'is required') : integer(field, value, 0, 0, 65535))),
 } satisfies { readonly [K in keyof BrokerAddress]: OptionRule<unknown> };
 

@@ -7,8 +7,17 @@
 
 import { InvalidOptionError } from '../errors.js';
 import { OptionProblems, describeValue, isPlainObject, object, refuse } from '../options/check.js';
-import { type KongFieldRow, KongTable, isPresent, secondsToMs } from '../options/kong-table.js';
-import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from './options.js';
+import {
+  type KongFieldRow,
+  KongTable,
+  type OptionsRow,
+  type OptionsTableRow,
+  isPresent,
+  kongRowsOf,
+  optionsTableOf,
+  secondsToMs,
+} from '../options/kong-table.js';
+import { REGISTRY_OPTIONS, type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from './options.js';
 
 /** Kong's `{ subject_name, schema_version }`. */
 export interface KongSchemaSelector {
@@ -124,7 +133,7 @@ function schemaRows(name: 'value_schema' | 'key_schema', option: 'valueSchema' |
   const kong = `confluent.${name}`;
   return [
     { kong, type: 'record', required: name === 'value_schema', meaning } as const,
-    { kong: `${kong}.subject_name`, type: 'string', option: `${option}.subject`, meaning: `${meaning}: the subject` } as const,
+    { kong: `${kong}.subject_name`, type: 'string', required: true, option: `${option}.subject`, meaning: `${meaning}: the subject` } as const,
     {
       kong: `${kong}.schema_version`,
       type: 'string',
@@ -148,9 +157,9 @@ function schemaRows(name: 'value_schema' | 'key_schema', option: 'valueSchema' |
  * Kong's `schema_registry` block, field by field (Kong 3.16's schema, developer.konghq.com
  * `app/_schemas/gateway/plugins/3.16/KafkaLog.json`), and the registry option (below `schemaRegistry`) each becomes.
  */
-export const KONG_SCHEMA_REGISTRY_FIELDS: readonly KongFieldRow[] = [
+export const KONG_SCHEMA_REGISTRY_ROWS: readonly OptionsRow[] = [
   { kong: 'confluent', type: 'record', meaning: 'a Confluent schema registry; `null`: none' },
-  { kong: 'confluent.url', type: 'string', option: 'url', meaning: "the registry's base URL, `http://` or `https://` (no credentials in it)" },
+  { kong: 'confluent.url', type: 'string', required: true, option: 'url', meaning: "the registry's base URL, `http://` or `https://` (no credentials in it)" },
   { kong: 'confluent.ssl_verify', type: 'boolean', default: true, option: 'sslVerify', meaning: "verify the registry's (and token endpoint's) certificate" },
   {
     kong: 'confluent.ttl',
@@ -282,7 +291,12 @@ export const KONG_SCHEMA_REGISTRY_FIELDS: readonly KongFieldRow[] = [
     unsupported: 'extra token request arguments',
     meaning: 'not supported (refused unless empty)',
   },
-  { kong: 'confluent.authentication.oauth2_client', type: 'record', meaning: "Kong's HTTP client settings for the token endpoint" },
+  {
+    kong: 'confluent.authentication.oauth2_client',
+    type: 'record',
+    readmeName: '`authentication.oauth2_client.*`',
+    meaning: `Kong's HTTP client settings for the token endpoint: accepted at Kong's defaults only (${CLIENT_SETTINGS})`,
+  },
   ...(
     [
       ['auth_method', 'string', 'client_secret_post'],
@@ -303,14 +317,23 @@ export const KONG_SCHEMA_REGISTRY_FIELDS: readonly KongFieldRow[] = [
       type,
       default: kongDefault,
       unsupported: `${CLIENT_SETTINGS}; only Kong's default is accepted`,
+      readme: false,
       meaning: "accepted at Kong's default only",
     }),
   ),
   ...schemaRows('value_schema', 'valueSchema', 'the schema message values are written with'),
   ...schemaRows('key_schema', 'keySchema', 'the schema message keys are written with'),
+  { option: 'requestTimeoutMs', meaning: 'deadline of one registry request, ms' },
 ];
 
-const REGISTRY_TABLE = new KongTable(KONG_SCHEMA_REGISTRY_FIELDS);
+/**
+ * Every field of Kong's `schema_registry` block and every registry option, in the order of the README's schema
+ * registry options table (generated from it): Kong's path below `schema_registry`, the option below
+ * `schemaRegistry`, the default, Kong's limits.
+ */
+export const SCHEMA_REGISTRY_OPTIONS_TABLE: readonly OptionsTableRow[] = optionsTableOf(KONG_SCHEMA_REGISTRY_ROWS, REGISTRY_OPTIONS);
+
+const REGISTRY_TABLE = new KongTable(kongRowsOf(KONG_SCHEMA_REGISTRY_ROWS));
 
 /** The options of a Kong block, or `undefined` without a `confluent` registry; every problem goes to `problems`. */
 function convertBlock(prefix: string, config: unknown, problems: OptionProblems): { block: Block; options: RegistryOptions } | undefined {

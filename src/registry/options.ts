@@ -205,7 +205,7 @@ function resolveAuth(field: string, value: unknown): RegistryAuth {
 }
 
 /** The rules of every registry option. */
-const REGISTRY_OPTIONS = {
+export const REGISTRY_OPTIONS = {
   // Without a trailing slash: request paths are appended to it.
   url: customOption((field, value) => httpUrl(field, value, 'the authentication options').replace(/\/+$/, '')),
   auth: customOption(resolveAuth, { mode: 'none' }),
