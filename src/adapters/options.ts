@@ -5,7 +5,8 @@
  */
 
 import type { AuthenticatedEntity, JsonObject, LogEntry } from '../entry/log-entry.js';
-import { type CustomFields, ENTRY_OPTIONS, type EntryOptions } from '../entry/options.js';
+import { ENTRY_OPTIONS } from '../entry/check-options.js';
+import type { CustomFields, EntryOptions } from '../entry/options.js';
 import { type CompiledCustomFields, compileCustomFields } from '../entry/custom-fields.js';
 import { InvalidOptionError } from '../errors.js';
 import {

@@ -12,10 +12,11 @@ import { type ClientIpResolver, compileClientIpResolver } from './client-ip.js';
 import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, RawHeaders } from './exchange.js';
 import { HeaderNames, type HeaderMapOptions, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
 import type { HeaderMap, LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
-import { type BodyParseFailurePolicy, type EntryOptions, resolveEntryOptions } from './options.js';
+import { resolveEntryOptions } from './check-options.js';
+import type { BodyParseFailurePolicy, EntryOptions } from './options.js';
 import { parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
 
-export { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, DEFAULT_REDACTED_HEADERS, DEFAULT_REDACTED_VALUE } from './options.js';
+export { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, DEFAULT_REDACTED_HEADERS, DEFAULT_REDACTED_VALUE } from './check-options.js';
 
 /** A compiled entry builder: options are validated once, `build` runs per request. */
 export interface LogEntryBuilder {

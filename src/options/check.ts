@@ -296,10 +296,10 @@ export interface OptionRule<T> {
   readonly fields?: OptionSpec;
 }
 
-/** A rule with a default. */
-export interface DefaultedRule<T> extends OptionRule<T> {
+/** A rule with a default (of type `D`, which the check gives for an absent option, or decides later). */
+export interface DefaultedRule<T, D = T> extends OptionRule<T> {
   /** The value used when the option is absent. */
-  readonly default: T;
+  readonly default: D;
 }
 
 /** The rules of every option of an options object, by name. */
@@ -310,12 +310,12 @@ export type CheckedOptions<S extends OptionSpec> = { -readonly [K in keyof S]: S
 
 /** The defaults of a spec's options that have one. */
 export type OptionDefaults<S extends OptionSpec> = {
-  readonly [K in keyof S as S[K] extends DefaultedRule<unknown> ? K : never]: S[K] extends DefaultedRule<infer T> ? T : never;
+  readonly [K in keyof S as S[K] extends DefaultedRule<unknown, unknown> ? K : never]: S[K] extends DefaultedRule<unknown, infer D> ? D : never;
 };
 
 /** An option checked by `check`; `defaultValue` is what `check` gives for `undefined` (shown in docs). */
 export function customOption<T>(check: (field: string, value: unknown) => T): OptionRule<T>;
-export function customOption<T, D extends T>(check: (field: string, value: unknown) => T, defaultValue: D): DefaultedRule<T>;
+export function customOption<T, D extends T>(check: (field: string, value: unknown) => T, defaultValue: D): DefaultedRule<T, D>;
 export function customOption<T>(check: (field: string, value: unknown) => T, defaultValue?: T): OptionRule<T> {
   return defaultValue === undefined ? { check } : { check, default: defaultValue };
 }

@@ -8,6 +8,7 @@ import type { SecureContext } from 'node:tls';
 import type { LogEntry } from '../entry/log-entry.js';
 import {
   type CheckedOptions,
+  type OptionDefaults,
   type OptionRule,
   OptionProblems,
   brokerHost,
@@ -411,7 +412,7 @@ export const PUBLISHER_OPTIONS = {
   allowedTopics: customOption((field, value) => (value === undefined ? undefined : new Set(textList(field, value)))),
   messageHeaders: customOption(messageHeaders),
   // The default depends on `idempotent` (-1 with it); resolvePublisherOptions decides when absent.
-  acks: customOption((field, value) => (value === undefined ? undefined : oneOf(field, value, ACKS, 1)), 1),
+  acks: customOption<Acks | undefined, Acks>((field, value) => (value === undefined ? undefined : oneOf(field, value, ACKS, 1)), 1),
   requestTimeout: integerOption(2000, 1),
   maxMessagesPerRequest: integerOption(200, 1),
   maxBytesPerRequest: integerOption(1_048_576, 1024),
@@ -436,8 +437,12 @@ export const PUBLISHER_OPTIONS = {
   transport: customOption(transport, 'kafkajs'),
 } satisfies { readonly [K in keyof Required<KafkaLogPublisherOptions>]: OptionRule<unknown> };
 
-/** The defaults of the publisher's options (Kong 3.16's, in camelCase and milliseconds). */
-export const PUBLISHER_DEFAULTS = defaultsOf(PUBLISHER_OPTIONS);
+type PublisherDefaults = OptionDefaults<typeof PUBLISHER_OPTIONS>;
+
+/** Every publisher option that has a default, with it (Kong 3.16's, in camelCase and milliseconds); see {@link KafkaLogPublisherOptions}. */
+export const PUBLISHER_DEFAULTS: {
+  readonly [K in keyof KafkaLogPublisherOptions as K extends keyof PublisherDefaults ? K : never]-?: Exclude<KafkaLogPublisherOptions[K], undefined>;
+} = defaultsOf(PUBLISHER_OPTIONS);
 
 type CheckedPublisherOptions = CheckedOptions<typeof PUBLISHER_OPTIONS>;
 
