@@ -82,34 +82,21 @@ function rangeText(kind: string, min: number, max: number): string {
   return `must be ${kind}`;
 }
 
-/** An integer from `min` to `max`; `fallback` when absent. */
-export function integer(
-  field: string,
-  value: unknown,
-  fallback: number,
-  min = Number.MIN_SAFE_INTEGER,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
+function numberInRange(field: string, value: unknown, fallback: number, whole: boolean, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    refuse(field, `${rangeText('an integer', min, max)}, got ${describeValue(value)}`);
-  }
-  return value;
+  const fits = typeof value === 'number' && (whole ? Number.isInteger(value) : Number.isFinite(value)) && value >= min && value <= max;
+  if (!fits) refuse(field, `${rangeText(whole ? 'an integer' : 'a number', min, max)}, got ${describeValue(value)}`);
+  return value as number;
+}
+
+/** An integer from `min` to `max`; `fallback` when absent. */
+export function integer(field: string, value: unknown, fallback: number, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  return numberInRange(field, value, fallback, true, min, max);
 }
 
 /** A finite number from `min` to `max` (Kong's `number` fields, seconds say); `fallback` when absent. */
-export function finiteNumber(
-  field: string,
-  value: unknown,
-  fallback: number,
-  min = Number.MIN_SAFE_INTEGER,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    refuse(field, `${rangeText('a number', min, max)}, got ${describeValue(value)}`);
-  }
-  return value;
+export function finiteNumber(field: string, value: unknown, fallback: number, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  return numberInRange(field, value, fallback, false, min, max);
 }
 
 /** One of `allowed`; `fallback` when absent. */
