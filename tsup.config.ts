@@ -5,8 +5,12 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: { index: 'src/index.ts', http: 'src/adapters/http.ts', express: 'src/adapters/express.ts', koa: 'src/adapters/koa.ts', fastify: 'src/adapters/fastify.ts', nest: 'src/adapters/nest.ts', testing: 'src/testing/index.ts', cli: 'src/cli/main.ts' },
   format: ['cjs', 'esm'],
-  dts: true,
-  sourcemap: true,
+  // The declarations use Node's types (Buffer, node:http, node:tls). TypeScript 6 and later no longer include
+  // `@types/node` unless a file asks for it, so every declaration file asks.
+  dts: { banner: '/// <reference types="node" />' },
+  // No source maps: the output is not minified (stack traces read as they are), and maps carrying the sources
+  // would be most of the package.
+  sourcemap: false,
   clean: true,
   target: 'node20',
   splitting: true,

@@ -16,7 +16,8 @@ import type { KafkaLogPublisherOptions } from '../publisher/options.js';
 import { type FlagSpec, booleanFlag, parseFlags } from './args.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 import { certificatesOf, findKafkaLogPlugins } from './kong-plugins.js';
-import { maskSecrets } from './mask.js';
+import { maskSecrets, maskText } from './mask.js';
+import { escapeControls, printableError, terminalJson } from './terminal-text.js';
 
 /** `kafka-log check-config --help`. */
 export const CHECK_CONFIG_HELP = `Usage: kafka-log check-config [--json] FILE
@@ -117,25 +118,30 @@ export function checkDocument(document: unknown): PluginCheck[] {
     try {
       options = fromKongConfig(plugin, { certificates });
     } catch (error) {
-      if (!(error instanceof InvalidOptionError)) throw error;
+      if (!(error instanceof InvalidOptionError)) {
+        return { ...where, valid: false, error: maskText(error instanceof Error ? error.message : String(error)) };
+      }
       problems.push(...error.problems);
     }
     problems.push(...customFieldProblems(plugin).filter((p) => !problems.some((known) => known.field === p.field)));
     if (problems.length === 0) return { ...where, valid: true, options: maskSecrets(options) };
-    return { ...where, valid: false, field: problems[0]?.field, error: InvalidOptionError.of(problems).message, problems };
+    // A message may quote a value of the file (option checks echo short scalars): masked like the options.
+    const masked = problems.map(({ field, problem }) => ({ field, problem: maskText(problem) }));
+    return { ...where, valid: false, field: masked[0]?.field, error: InvalidOptionError.of(masked).message, problems: masked };
   });
 }
 
 function printText(checks: PluginCheck[], io: CliIo): void {
   for (const check of checks) {
-    const title = `${check.location}${check.owner ? ` (${check.owner})` : ''}`;
+    // Names and values come from the file: control characters in them are shown escaped, never sent to the terminal.
+    const title = escapeControls(`${check.location}${check.owner ? ` (${check.owner})` : ''}`);
     if (check.valid) {
       io.stdout.write(`OK    ${title}\n`);
-      const json = JSON.stringify(check.options, null, 2) ?? '';
-      io.stdout.write(`${json.replace(/^/gm, '      ')}\n`);
+      io.stdout.write(`${terminalJson(check.options, 2).replace(/^/gm, '      ')}\n`);
     } else {
       io.stdout.write(`ERROR ${title}\n`);
-      for (const { field, problem } of check.problems ?? []) io.stdout.write(`      invalid option "${field}": ${problem}\n`);
+      const lines = check.problems?.map(({ field, problem }) => `invalid option "${field}": ${problem}`) ?? [check.error ?? ''];
+      for (const line of lines) io.stdout.write(`      ${escapeControls(line)}\n`);
     }
   }
   const bad = checks.filter((c) => !c.valid).length;
@@ -154,17 +160,17 @@ export async function runCheckConfig(argv: readonly string[], io: CliIo): Promis
   const json = booleanFlag(args, 'json');
   const fail = (message: string, plugins?: PluginCheck[]): number => {
     io.stderr.write(`kafka-log check-config: ${message}\n`);
-    if (json) io.stdout.write(`${JSON.stringify({ file, ...(plugins ? { plugins } : {}), error: message }, null, 2)}\n`);
+    if (json) io.stdout.write(`${terminalJson({ file, ...(plugins ? { plugins } : {}), error: message }, 2)}\n`);
     return ExitCode.ERROR;
   };
   let checks: PluginCheck[];
   try {
     checks = checkDocument(readDocument(file));
   } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
+    return fail(printableError(error));
   }
-  if (checks.length === 0) return fail(`no plugin named kafka-log in ${file}`, checks);
-  if (json) io.stdout.write(`${JSON.stringify({ file, plugins: checks }, null, 2)}\n`);
+  if (checks.length === 0) return fail(`no plugin named kafka-log in ${escapeControls(file)}`, checks);
+  if (json) io.stdout.write(`${terminalJson({ file, plugins: checks }, 2)}\n`);
   else printText(checks, io);
   return checks.every((c) => c.valid) ? ExitCode.OK : ExitCode.ERROR;
 }

@@ -323,7 +323,7 @@ export const KONG_SCHEMA_REGISTRY_ROWS: readonly OptionsRow[] = [
   ),
   ...schemaRows('value_schema', 'valueSchema', 'the schema message values are written with'),
   ...schemaRows('key_schema', 'keySchema', 'the schema message keys are written with'),
-  { option: 'requestTimeoutMs', meaning: 'deadline of one registry request, ms' },
+  { option: 'requestTimeoutMs', meaning: 'deadline of one whole registry (or token endpoint) request: connect, headers and body, ms' },
 ];
 
 /**

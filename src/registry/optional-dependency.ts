@@ -1,6 +1,7 @@
 /**
- * Loads a package only the registry needs (avsc, protobufjs, ajv), so an application without a schema registry
- * never has to install them.
+ * Loads a package only the registry needs when it needs it: the codecs `avsc` and `protobufjs` are optional peer
+ * dependencies (an application without a schema registry never installs them), and ajv's draft builds load only
+ * for JSON schemas.
  *
  * @module
  */
