@@ -62,14 +62,39 @@ export class KafkaLogError extends Error {
   }
 }
 
-/** An option is invalid. `field` names it with its full path (e.g. `authentication.mechanism`). */
-export class InvalidOptionError extends KafkaLogError {
-  /** The dotted path of the offending option. */
+/** One refused option: where it is and what is wrong with it. */
+export interface OptionProblem {
+  /** The option's path, e.g. `authentication.mechanism`, or Kong's field path such as `config.queue.max_batch_size`. */
   readonly field: string;
+  /** What is wrong, e.g. `must be an integer >= 1, got 0`. Never quotes a secret. */
+  readonly problem: string;
+}
 
-  constructor(field: string, problem: string) {
-    super(ErrorCodes.INVALID_OPTION, `invalid option "${field}": ${problem}`);
+/**
+ * Options are invalid. `field` and `problem` describe the first problem found; `problems` lists every one (the
+ * first included), so a configuration with several mistakes is reported whole.
+ */
+export class InvalidOptionError extends KafkaLogError {
+  /** The path of the (first) offending option, e.g. `authentication.mechanism`. */
+  readonly field: string;
+  /** What is wrong with it, without the field name. */
+  readonly problem: string;
+  /** Every problem found, the first one included. */
+  readonly problems: readonly OptionProblem[];
+
+  constructor(field: string, problem: string, more: readonly OptionProblem[] = []) {
+    const problems = [{ field, problem }, ...more];
+    super(ErrorCodes.INVALID_OPTION, problems.map((p) => `invalid option "${p.field}": ${p.problem}`).join('; '));
     this.field = field;
+    this.problem = problem;
+    this.problems = problems;
+  }
+
+  /** One error holding every problem of `problems` (which must not be empty). */
+  static of(problems: readonly OptionProblem[]): InvalidOptionError {
+    const [first, ...more] = problems;
+    if (first === undefined) throw new TypeError('InvalidOptionError.of needs at least one problem');
+    return new InvalidOptionError(first.field, first.problem, more);
   }
 }
 

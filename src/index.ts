@@ -39,5 +39,6 @@ export {
   type CompiledCustomFields,
   type CustomFieldsOptions,
 } from './entry/custom-fields.js';
+export type { KongType, OptionsTableRow } from './options/kong-table.js';
 export * from './registry/index.js';
 export * from './publisher/index.js';

@@ -39,13 +39,16 @@ export type KafkaLogFastifyOptions = KafkaLogAdapterOptions<FastifyRequest>;
 
 const kWrapped = Symbol('kafka-log.fastifyHandler');
 
+// What `app.register(plugin, options)` itself reads from the options object.
+const FASTIFY_REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
+
 type Handler = RouteOptions['handler'] & { [kWrapped]?: true };
 
 function plugin(app: FastifyInstance, options: KafkaLogFastifyOptions, done: (error?: Error) => void): void {
   // Options compiled once; an invalid option fails the registration (and so the app's start), naming the field.
   let pipeline: ExchangePipeline<FastifyRequest>;
   try {
-    pipeline = createExchangePipeline<FastifyRequest>(options, { beforeBuild: describeFastifyExchange });
+    pipeline = createExchangePipeline<FastifyRequest>(options, { beforeBuild: describeFastifyExchange, frameworkOptions: FASTIFY_REGISTER_OPTIONS });
   } catch (error) {
     done(error as Error);
     return;

@@ -4,9 +4,27 @@
  * @module
  */
 
-import { InvalidOptionError } from '../errors.js';
 import type { AuthenticatedEntity, JsonObject, LogEntry } from '../entry/log-entry.js';
+import { ENTRY_OPTIONS } from '../entry/check-options.js';
 import type { CustomFields, EntryOptions } from '../entry/options.js';
+import { type CompiledCustomFields, compileCustomFields } from '../entry/custom-fields.js';
+import { InvalidOptionError } from '../errors.js';
+import {
+  type CheckedOptions,
+  type OptionRule,
+  type OptionSpec,
+  anyText,
+  checkOptions,
+  customOption,
+  describeValue,
+  fieldPath,
+  flagOption,
+  functionOption,
+  isPlainObject,
+  pickOptions,
+  refuse,
+} from '../options/check.js';
+import { javascriptRewrite, luaHint, luaSigns } from '../options/lua-hint.js';
 import type { LogSink, SinkMeta } from './sink.js';
 
 /**
@@ -52,6 +70,10 @@ export interface KafkaLogAdapterOptions<TRequest> extends EntryOptions {
 export interface ResolvedAdapterOptions<TRequest> {
   /** The sink. */
   readonly sink: LogSink;
+  /** The entry options (checked by the entry builder). */
+  readonly entry: EntryOptions;
+  /** The custom fields, compiled. */
+  readonly customFields: CompiledCustomFields | undefined;
   /** Lower-cased request id header, or `undefined`. */
   readonly requestIdHeader: string | undefined;
   /** Whether missing request ids are generated. */
@@ -78,56 +100,97 @@ export interface ResolvedAdapterOptions<TRequest> {
   readonly skip: ((request: TRequest) => boolean) | undefined;
 }
 
-/** Validates adapter options; throws {@link InvalidOptionError} naming the field. */
-export function resolveAdapterOptions<TRequest>(options: KafkaLogAdapterOptions<TRequest>): ResolvedAdapterOptions<TRequest> {
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
-  const sink = options.sink as Partial<LogSink> | undefined;
-  if (sink === null || typeof sink !== 'object' || typeof sink.publish !== 'function') {
-    throw new InvalidOptionError('sink', 'must be an object with a publish(entry) method (a KafkaLogPublisher, say)');
+function headerName(fallback: string | undefined) {
+  return customOption((field, value): string | undefined => {
+    if (value === undefined) return fallback;
+    if (value === false) return undefined;
+    if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
+      refuse(field, `must be a header name or false, got ${describeValue(value)}`);
+    }
+    return value.toLowerCase();
+  });
+}
+
+function sink(field: string, value: unknown): LogSink {
+  const candidate = value as Partial<LogSink> | undefined;
+  if (!isPlainObject(candidate) || typeof candidate.publish !== 'function') {
+    refuse(field, 'must be an object with a publish(entry) method (a KafkaLogPublisher, say)');
   }
-  if (sink.reportError !== undefined && typeof sink.reportError !== 'function') {
-    throw new InvalidOptionError('sink.reportError', 'must be a function when given');
+  if (candidate.reportError !== undefined && typeof candidate.reportError !== 'function') {
+    refuse(fieldPath(field, 'reportError'), `must be a function, got ${describeValue(candidate.reportError)}`);
   }
+  return candidate as LogSink;
+}
+
+/**
+ * Compiles custom fields once, as the adapters run them; an expression that does not compile and reads like Lua
+ * (Kong's `custom_fields_by_lua` copied as it was) gets a hint saying what to write instead.
+ */
+function compileWithLuaHint(fields: CustomFields): CompiledCustomFields {
+  try {
+    return compileCustomFields(fields);
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    const key = error.field.slice('customFields.'.length);
+    const value = isPlainObject(fields) && Object.hasOwn(fields, key) ? fields[key] : undefined;
+    const signs = typeof value === 'string' ? luaSigns(value) : [];
+    if (signs.length === 0) throw error;
+    throw new InvalidOptionError(error.field, `${error.problem}; ${luaHint(signs, javascriptRewrite(value as string))}`);
+  }
+}
+
+/** Options the entry builder checks; known here, so an adapter refuses only what nobody reads. */
+const ENTRY_OPTIONS_CHECKED_LATER: { readonly [K in keyof EntryOptions]-?: OptionRule<unknown> } = Object.fromEntries(
+  Object.keys(ENTRY_OPTIONS).map((name) => [name, customOption((_field, value) => value)]),
+) as { readonly [K in keyof EntryOptions]-?: OptionRule<unknown> };
+
+/**
+ * Every adapter option: how it is checked and its default (the entry options are checked by the entry builder). A new option is one line here, one property of {@link KafkaLogAdapterOptions} and
+ * one of {@link ResolvedAdapterOptions}.
+ */
+const ADAPTER_OPTIONS = {
+  ...ENTRY_OPTIONS_CHECKED_LATER,
+  sink: customOption(sink),
+  customFields: customOption((_field, value) => (value === undefined ? undefined : compileWithLuaHint(value as CustomFields))),
+  requestIdHeader: headerName('x-request-id'),
+  generateRequestId: flagOption(true),
+  correlationIdHeader: headerName(undefined),
+  traceparent: flagOption(true),
+  route: functionOption<(request: never) => JsonObject | undefined>(),
+  service: functionOption<(request: never) => JsonObject | undefined>(),
+  consumer: functionOption<(request: never) => JsonObject | undefined>(),
+  authenticatedEntity: functionOption<(request: never) => AuthenticatedEntity | undefined>(),
+  workspace: customOption((field, value) => (value === undefined ? undefined : anyText(field, value, ''))),
+  workspaceName: customOption((field, value) => (value === undefined ? undefined : anyText(field, value, ''))),
+  publishMeta: functionOption<(entry: Readonly<LogEntry>, request: never) => SinkMeta | undefined>(),
+  skip: functionOption<(request: never) => boolean>(),
+} satisfies { readonly [K in keyof Required<KafkaLogAdapterOptions<unknown>>]: OptionRule<unknown> };
+
+/**
+ * Validates adapter options; throws one {@link InvalidOptionError} naming every bad or unknown option.
+ * `frameworkOptions`: keys the framework itself reads from the same object (Fastify's `prefix`, say).
+ */
+export function resolveAdapterOptions<TRequest>(
+  options: KafkaLogAdapterOptions<TRequest>,
+  frameworkOptions: readonly string[] = [],
+): ResolvedAdapterOptions<TRequest> {
+  const spec: OptionSpec = { ...ADAPTER_OPTIONS, ...Object.fromEntries(frameworkOptions.map((name) => [name, customOption(() => undefined)])) };
+  const checked = checkOptions('', options, spec) as unknown as CheckedOptions<typeof ADAPTER_OPTIONS>;
   return {
-    sink: options.sink,
-    requestIdHeader: headerName(options.requestIdHeader, 'requestIdHeader', 'x-request-id'),
-    generateRequestId: flag(options.generateRequestId, 'generateRequestId', true),
-    correlationIdHeader: headerName(options.correlationIdHeader, 'correlationIdHeader', undefined),
-    traceparent: flag(options.traceparent, 'traceparent', true),
-    route: hook(options.route, 'route'),
-    service: hook(options.service, 'service'),
-    consumer: hook(options.consumer, 'consumer'),
-    authenticatedEntity: hook(options.authenticatedEntity, 'authenticatedEntity'),
-    workspace: text(options.workspace, 'workspace'),
-    workspaceName: text(options.workspaceName, 'workspaceName'),
-    publishMeta: hook(options.publishMeta, 'publishMeta'),
-    skip: hook(options.skip, 'skip'),
+    sink: checked.sink,
+    entry: pickOptions(options as unknown as Record<string, unknown>, ENTRY_OPTIONS) as EntryOptions,
+    customFields: checked.customFields,
+    requestIdHeader: checked.requestIdHeader,
+    generateRequestId: checked.generateRequestId,
+    correlationIdHeader: checked.correlationIdHeader,
+    traceparent: checked.traceparent,
+    route: checked.route as ResolvedAdapterOptions<TRequest>['route'],
+    service: checked.service as ResolvedAdapterOptions<TRequest>['service'],
+    consumer: checked.consumer as ResolvedAdapterOptions<TRequest>['consumer'],
+    authenticatedEntity: checked.authenticatedEntity as ResolvedAdapterOptions<TRequest>['authenticatedEntity'],
+    workspace: checked.workspace,
+    workspaceName: checked.workspaceName,
+    publishMeta: checked.publishMeta as ResolvedAdapterOptions<TRequest>['publishMeta'],
+    skip: checked.skip as ResolvedAdapterOptions<TRequest>['skip'],
   };
-}
-
-function headerName(value: unknown, field: string, fallback: string | undefined): string | undefined {
-  if (value === undefined) return fallback;
-  if (value === false) return undefined;
-  if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
-    throw new InvalidOptionError(field, 'must be a header name or false');
-  }
-  return value.toLowerCase();
-}
-
-function flag(value: unknown, field: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidOptionError(field, 'must be true or false');
-  return value;
-}
-
-function text(value: unknown, field: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new InvalidOptionError(field, 'must be a string');
-  return value;
-}
-
-function hook<T>(value: T | undefined, field: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new InvalidOptionError(field, 'must be a function');
-  return value;
 }

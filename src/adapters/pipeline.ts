@@ -9,7 +9,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LogEntryBuilder, createLogEntryBuilder } from '../entry/build.js';
-import { type CompiledCustomFields, applyCustomFields, compileCustomFields } from '../entry/custom-fields.js';
+import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
 import { withW3cTraceId } from '../entry/trace-ids.js';
@@ -24,6 +24,8 @@ import type { SinkMeta } from './sink.js';
 export interface AdapterHooks<TRequest> {
   /** Runs when the response is over, before the exchange is read: fill in framework facts (route, source). */
   beforeBuild?(capture: ExchangeCapture<TRequest>): void;
+  /** Keys the framework itself reads from the options object (Fastify's `prefix`): not refused as unknown. */
+  frameworkOptions?: readonly string[];
 }
 
 /** A compiled pipeline: one per adapter instance, shared by all its requests. */
@@ -55,9 +57,9 @@ export function createExchangePipeline<TRequest>(
   options: KafkaLogAdapterOptions<TRequest>,
   hooks: AdapterHooks<TRequest> = {},
 ): ExchangePipeline<TRequest> {
-  const resolved = resolveAdapterOptions(options);
-  const builder = createLogEntryBuilder(options);
-  const customFields = options.customFields === undefined ? undefined : compileCustomFields(options.customFields);
+  const resolved = resolveAdapterOptions(options, hooks.frameworkOptions);
+  const builder = createLogEntryBuilder(resolved.entry);
+  const customFields = resolved.customFields;
   const settings: CaptureSettings = {
     captureRequestBody: builder.options.logRequestBody,
     captureResponseBody: builder.options.logResponseBody,

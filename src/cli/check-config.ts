@@ -1,14 +1,18 @@
 /**
  * `kafka-log check-config FILE`: validates every `kafka-log` plugin of a Kong declarative config (YAML or
- * JSON), or a single plugin config, with `fromKongConfig`, and prints the options kafka-log would use (secrets
- * masked) or the errors naming Kong's fields.
+ * JSON), or a single plugin config, as the library would (`fromKongConfig`, and `compileCustomFields` for its
+ * custom fields), and prints the options kafka-log would use (secrets masked) or every error naming Kong's field.
  *
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { InvalidOptionError } from '../errors.js';
+import { compileCustomFields } from '../entry/custom-fields.js';
+import { InvalidOptionError, type OptionProblem } from '../errors.js';
+import { isPlainObject } from '../options/check.js';
+import { javascriptRewrite, luaHint, luaSigns, readsKongPdk } from '../options/lua-hint.js';
 import { fromKongConfig } from '../publisher/kong-config.js';
+import type { KafkaLogPublisherOptions } from '../publisher/options.js';
 import { type FlagSpec, booleanFlag, parseFlags } from './args.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 import { certificatesOf, findKafkaLogPlugins } from './kong-plugins.js';
@@ -19,8 +23,10 @@ import { escapeControls, printableError, terminalJson } from './terminal-text.js
 export const CHECK_CONFIG_HELP = `Usage: kafka-log check-config [--json] FILE
 
 Reads a Kong declarative config (YAML or JSON), or a file holding one kafka-log plugin (or just its config),
-validates every plugin named kafka-log as kafka-log's fromKongConfig would, and prints the options it would use
-(secrets masked) or the errors, each naming the Kong field. Exit code 1 when any plugin is invalid or none is found.
+validates every plugin named kafka-log as kafka-log would (fromKongConfig: Kong's schema and limits, then the
+options; custom_fields_by_lua compiled as the adapters do, JavaScript, not Lua), and prints the options it would
+use (secrets masked) or every error, each naming the Kong field. Exit code 1 when any plugin is invalid or none is
+found.
 
   --json        print a JSON report instead
   -h, --help    this help`;
@@ -33,14 +39,16 @@ export interface PluginCheck {
   location: string;
   /** The entities it sits under. */
   owner?: string;
-  /** Whether `fromKongConfig` accepted it. */
+  /** Whether kafka-log would accept it (`fromKongConfig`, and its custom fields compiled as the adapters do). */
   valid: boolean;
   /** The options kafka-log would use, secrets masked (when valid). */
   options?: unknown;
-  /** The Kong field at fault (when invalid). */
+  /** The Kong field of the first problem (when invalid). */
   field?: string;
-  /** The error (when invalid). */
+  /** Every problem, one message each (when invalid). */
   error?: string;
+  /** Every problem: Kong's field and what is wrong (when invalid). */
+  problems?: OptionProblem[];
 }
 
 function readDocument(file: string): unknown {
@@ -58,19 +66,68 @@ function readDocument(file: string): unknown {
   }
 }
 
-/** Checks every kafka-log plugin of a parsed document. */
+/** The plugin's `config` (the plugin object's, or the bare config), and the prefix Kong's paths take in it. */
+function configOf(plugin: unknown): { config: unknown; prefix: string } {
+  return isPlainObject(plugin) && isPlainObject(plugin.config) ? { config: plugin.config, prefix: 'config.' } : { config: plugin, prefix: '' };
+}
+
+/**
+ * Compiles each `custom_fields_by_lua` value as the adapters do (`compileCustomFields`), one by one so every bad
+ * value is named; a value that reads like Lua (even one that compiles, such as a `kong.` call that would fail on
+ * every request) gets a hint saying what to write instead.
+ */
+export function customFieldProblems(plugin: unknown): OptionProblem[] {
+  const { config, prefix } = configOf(plugin);
+  const fields = isPlainObject(config) ? config.custom_fields_by_lua : undefined;
+  if (!isPlainObject(fields)) return [];
+  const problems: OptionProblem[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value !== 'string' || value === '') continue; // refused by fromKongConfig already
+    const field = `${prefix}custom_fields_by_lua.${key}`;
+    const compileProblem = compileProblemOf(key, value);
+    const signs = luaSigns(value);
+    // A value that compiles is flagged only when it reads Kong's PDK: `kong` and `ngx` do not exist here.
+    if (signs.length > 0 && (compileProblem !== undefined || readsKongPdk(value))) {
+      const rewrite = javascriptRewrite(value);
+      const hint = luaHint(signs, rewrite !== undefined && compileProblemOf(key, rewrite) === undefined ? rewrite : undefined);
+      problems.push({ field, problem: compileProblem === undefined ? hint : `${compileProblem}; ${hint}` });
+    } else if (compileProblem !== undefined) {
+      problems.push({ field, problem: compileProblem });
+    }
+  }
+  return problems;
+}
+
+function compileProblemOf(key: string, expression: string): string | undefined {
+  try {
+    compileCustomFields({ [key]: expression });
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidOptionError) return error.problem;
+    throw error;
+  }
+}
+
+/** Checks every kafka-log plugin of a parsed document, reporting every problem of each. */
 export function checkDocument(document: unknown): PluginCheck[] {
   const certificates = certificatesOf(document);
   return findKafkaLogPlugins(document).map(({ location, owner, plugin }) => {
     const where = { location, ...(owner ? { owner } : {}) };
+    const problems: OptionProblem[] = [];
+    let options: KafkaLogPublisherOptions | undefined;
     try {
-      const options = fromKongConfig(plugin, { certificates });
-      return { ...where, valid: true, options: maskSecrets(options) };
+      options = fromKongConfig(plugin, { certificates });
     } catch (error) {
-      // A message may quote a value of the file (option checks echo short scalars): masked like the options.
-      if (error instanceof InvalidOptionError) return { ...where, valid: false, field: error.field, error: maskText(error.message) };
-      return { ...where, valid: false, error: maskText(error instanceof Error ? error.message : String(error)) };
+      if (!(error instanceof InvalidOptionError)) {
+        return { ...where, valid: false, error: maskText(error instanceof Error ? error.message : String(error)) };
+      }
+      problems.push(...error.problems);
     }
+    problems.push(...customFieldProblems(plugin).filter((p) => !problems.some((known) => known.field === p.field)));
+    if (problems.length === 0) return { ...where, valid: true, options: maskSecrets(options) };
+    // A message may quote a value of the file (option checks echo short scalars): masked like the options.
+    const masked = problems.map(({ field, problem }) => ({ field, problem: maskText(problem) }));
+    return { ...where, valid: false, field: masked[0]?.field, error: InvalidOptionError.of(masked).message, problems: masked };
   });
 }
 
@@ -82,7 +139,9 @@ function printText(checks: PluginCheck[], io: CliIo): void {
       io.stdout.write(`OK    ${title}\n`);
       io.stdout.write(`${terminalJson(check.options, 2).replace(/^/gm, '      ')}\n`);
     } else {
-      io.stdout.write(`ERROR ${title}\n      ${escapeControls(check.error ?? '')}\n`);
+      io.stdout.write(`ERROR ${title}\n`);
+      const lines = check.problems?.map(({ field, problem }) => `invalid option "${field}": ${problem}`) ?? [check.error ?? ''];
+      for (const line of lines) io.stdout.write(`      ${escapeControls(line)}\n`);
     }
   }
   const bad = checks.filter((c) => !c.valid).length;
@@ -98,18 +157,20 @@ export async function runCheckConfig(argv: readonly string[], io: CliIo): Promis
   }
   if (args.positionals.length !== 1) throw new UsageError('check-config takes exactly one FILE');
   const file = args.positionals[0] as string;
+  const json = booleanFlag(args, 'json');
+  const fail = (message: string, plugins?: PluginCheck[]): number => {
+    io.stderr.write(`kafka-log check-config: ${message}\n`);
+    if (json) io.stdout.write(`${terminalJson({ file, ...(plugins ? { plugins } : {}), error: message }, 2)}\n`);
+    return ExitCode.ERROR;
+  };
   let checks: PluginCheck[];
   try {
     checks = checkDocument(readDocument(file));
   } catch (error) {
-    io.stderr.write(`kafka-log check-config: ${printableError(error)}\n`);
-    return ExitCode.ERROR;
+    return fail(printableError(error));
   }
-  if (checks.length === 0) {
-    io.stderr.write(`kafka-log check-config: no plugin named kafka-log in ${escapeControls(file)}\n`);
-    return ExitCode.ERROR;
-  }
-  if (booleanFlag(args, 'json')) io.stdout.write(`${terminalJson({ file, plugins: checks }, 2)}\n`);
+  if (checks.length === 0) return fail(`no plugin named kafka-log in ${escapeControls(file)}`, checks);
+  if (json) io.stdout.write(`${terminalJson({ file, plugins: checks }, 2)}\n`);
   else printText(checks, io);
   return checks.every((c) => c.valid) ? ExitCode.OK : ExitCode.ERROR;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isPlainObject } from '../options/check.js';
 import type { KongCertificate } from '../publisher/kong-config.js';
 
 /** The plugin name Kong gives Kafka Log. */
@@ -20,10 +21,6 @@ export interface FoundPlugin {
 }
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const ENTITY_KINDS: Record<string, string> = {
   services: 'service',
@@ -45,7 +42,7 @@ function walk(node: unknown, path: string, parentKey: string | undefined, owners
     for (const [i, item] of node.entries()) walk(item, `${path}[${i}]`, parentKey, owners, out);
     return;
   }
-  if (!isObject(node)) return;
+  if (!isPlainObject(node)) return;
   if (parentKey === 'plugins' && node.name === KAFKA_LOG_PLUGIN) {
     out.push({ location: path, ...(owners.length > 0 ? { owner: owners.join(' > ') } : {}), plugin: node });
     return;
@@ -62,7 +59,7 @@ function walk(node: unknown, path: string, parentKey: string | undefined, owners
  * config (has `topic` or `bootstrap_servers`, no `_format_version`) gives itself.
  */
 export function findKafkaLogPlugins(document: unknown): FoundPlugin[] {
-  if (isObject(document) && !('_format_version' in document)) {
+  if (isPlainObject(document) && !('_format_version' in document)) {
     if (document.name === KAFKA_LOG_PLUGIN || 'bootstrap_servers' in document || 'topic' in document) {
       return [{ location: '(file)', plugin: document }];
     }
@@ -75,10 +72,10 @@ export function findKafkaLogPlugins(document: unknown): FoundPlugin[] {
 /** The declarative config's `certificates` by id, for plugins whose `security.certificate_id` names one. */
 export function certificatesOf(document: unknown): Record<string, KongCertificate> {
   const out: Record<string, KongCertificate> = {};
-  const list = isObject(document) ? document.certificates : undefined;
+  const list = isPlainObject(document) ? document.certificates : undefined;
   if (!Array.isArray(list)) return out;
   for (const item of list) {
-    if (isObject(item) && typeof item.id === 'string' && typeof item.cert === 'string' && typeof item.key === 'string') {
+    if (isPlainObject(item) && typeof item.id === 'string' && typeof item.cert === 'string' && typeof item.key === 'string') {
       out[item.id] = { cert: item.cert, key: item.key };
     }
   }

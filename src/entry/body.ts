@@ -6,7 +6,8 @@
  */
 
 import { Buffer, isUtf8 } from 'node:buffer';
-import { BodyParseError, type BodySide, InvalidOptionError } from '../errors.js';
+import { BodyParseError, type BodySide } from '../errors.js';
+import { integer, refuse } from '../options/check.js';
 import { type BodyKind, bodyKindOf, mediaTypeOf } from './content-type.js';
 import type { ExchangeBody } from './exchange.js';
 import { parseUrlEncoded } from './urlencoded.js';
@@ -85,8 +86,8 @@ const DEFAULT_REDACTED_VALUE = 'REDACTED';
  *   of a JSON or multipart body is left out, since it cannot be checked. Text and base64 bodies are not redacted.
  */
 export function encodeBody(body: ExchangeBody, contentType: string | undefined, options: BodyEncodingOptions): BodyEncoding {
-  checkCount(options.maxBodySize, 'maxBodySize');
-  checkCount(options.maxJsonDepth, 'maxJsonDepth');
+  checkCount('maxBodySize', options.maxBodySize);
+  checkCount('maxJsonDepth', options.maxJsonDepth);
   const bytes = body.bytes;
   const captured = bytes.byteLength;
   const truncated = captured > options.maxBodySize || (body.totalSize !== undefined && body.totalSize > captured);
@@ -237,6 +238,7 @@ function openingBracketsAtMost(text: string, limit: number): boolean {
   return true;
 }
 
-function checkCount(value: number, field: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidOptionError(field, 'must be a non-negative integer');
+function checkCount(field: string, value: number): void {
+  if (value === undefined) refuse(field, 'is required');
+  integer(field, value, 0, 0);
 }

@@ -6,24 +6,17 @@
  * @module
  */
 
-import { InvalidOptionError } from '../errors.js';
 import type { BodySide } from '../errors.js';
 import { type BodyEncodingOptions, encodeBody } from './body.js';
 import { type ClientIpResolver, compileClientIpResolver } from './client-ip.js';
 import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, RawHeaders } from './exchange.js';
-import { DEFAULT_MAX_HEADERS, HeaderNames, type HeaderMapOptions, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
+import { HeaderNames, type HeaderMapOptions, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
 import type { HeaderMap, LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
+import { resolveEntryOptions } from './check-options.js';
 import type { BodyParseFailurePolicy, EntryOptions } from './options.js';
-import { DEFAULT_MAX_ARGS, parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
+import { parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
 
-/** Kong's default redaction list. */
-export const DEFAULT_REDACTED_HEADERS: readonly string[] = ['authorization', 'proxy-authorization'];
-/** The text that replaces redacted values. */
-export const DEFAULT_REDACTED_VALUE = 'REDACTED';
-/** Default longest logged body, bytes. */
-export const DEFAULT_MAX_BODY_SIZE = 65_536;
-/** Default deepest JSON body parsed into `body_args`. */
-export const DEFAULT_MAX_JSON_DEPTH = 64;
+export { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, DEFAULT_REDACTED_HEADERS, DEFAULT_REDACTED_VALUE } from './check-options.js';
 
 /** A compiled entry builder: options are validated once, `build` runs per request. */
 export interface LogEntryBuilder {
@@ -62,7 +55,7 @@ export interface ResolvedEntryOptions {
   bodyParseFailure: BodyParseFailurePolicy;
 }
 
-/** Validates and compiles entry options once (at start-up); throws InvalidOptionError naming the field. */
+/** Validates and compiles entry options once (at start-up); throws InvalidOptionError naming every bad option. */
 export function createLogEntryBuilder(options: EntryOptions = {}): LogEntryBuilder {
   const resolved = resolveEntryOptions(options);
   const compiled: CompiledOptions = {
@@ -90,22 +83,6 @@ export function createLogEntryBuilder(options: EntryOptions = {}): LogEntryBuild
  */
 export function buildLogEntry(exchange: HttpExchange, options: EntryOptions = {}): LogEntry {
   return createLogEntryBuilder(options).build(exchange);
-}
-
-function resolveEntryOptions(options: EntryOptions): ResolvedEntryOptions {
-  return {
-    redactHeaders: new Set(nameList(options.redactHeaders ?? DEFAULT_REDACTED_HEADERS, 'redactHeaders', true)),
-    redactQueryArgs: new Set(nameList(options.redactQueryArgs ?? [], 'redactQueryArgs', false)),
-    redactBodyFields: nameList(options.redactBodyFields ?? [], 'redactBodyFields', false),
-    redactedValue: stringOption(options.redactedValue, 'redactedValue', DEFAULT_REDACTED_VALUE),
-    logRequestBody: booleanOption(options.logRequestBody, 'logRequestBody'),
-    logResponseBody: booleanOption(options.logResponseBody, 'logResponseBody'),
-    maxBodySize: countOption(options.maxBodySize, 'maxBodySize', DEFAULT_MAX_BODY_SIZE, 0),
-    maxJsonDepth: countOption(options.maxJsonDepth, 'maxJsonDepth', DEFAULT_MAX_JSON_DEPTH, 1),
-    maxHeaders: countOption(options.maxHeaders, 'maxHeaders', DEFAULT_MAX_HEADERS, 1),
-    maxArgs: countOption(options.maxArgs, 'maxArgs', DEFAULT_MAX_ARGS, 1),
-    bodyParseFailure: policyOption(options.bodyParseFailure),
-  };
 }
 
 /** What a builder prepares once and every `build` reads. */
@@ -317,37 +294,3 @@ function bodySize(body: ExchangeBody | undefined): number {
 function wholeMs(ms: number): number {
   return ms > 0 ? Math.round(ms) : 0;
 }
-
-function nameList(value: unknown, field: string, lowerCase: boolean): string[] {
-  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || name === '')) {
-    throw new InvalidOptionError(field, 'must be an array of non-empty strings');
-  }
-  return lowerCase ? value.map((name: string) => name.toLowerCase()) : [...value];
-}
-
-function stringOption(value: unknown, field: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string') throw new InvalidOptionError(field, 'must be a string');
-  return value;
-}
-
-function booleanOption(value: unknown, field: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new InvalidOptionError(field, 'must be true or false');
-  return value;
-}
-
-function countOption(value: unknown, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidOptionError(field, `must be a whole number >= ${min}`);
-  }
-  return value;
-}
-
-function policyOption(value: unknown): BodyParseFailurePolicy {
-  if (value === undefined) return 'skip-entry';
-  if (value === 'skip-entry' || value === 'keep') return value;
-  throw new InvalidOptionError('bodyParseFailure', "must be 'skip-entry' or 'keep'");
-}
-

@@ -1,5 +1,5 @@
 /**
- * Options of the pure entry builder.
+ * Options of the pure entry builder (their checks and defaults: `check-options.ts`).
  *
  * @module
  */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isPlainObject } from '../options/check.js';
 import type { QueryMap } from './log-entry.js';
 import { redactUrlEncoded } from './urlencoded.js';
 import type { JsonValue } from './log-entry.js';
@@ -46,7 +47,7 @@ export function redactBodyArgs(args: JsonValue, paths: readonly string[], replac
   for (let i = 0; i < allSegments.length; i++) {
     const segments = allSegments[i] as readonly string[];
     const path = paths[i] as string;
-    if (segments.length > 1 && isObject(args) && Object.hasOwn(args, path)) {
+    if (segments.length > 1 && isPlainObject(args) && Object.hasOwn(args, path)) {
       args[path] = replacement;
       changed = true;
     }
@@ -88,16 +89,12 @@ function redactAt(value: JsonValue, segments: readonly string[], index: number, 
     }
     return changed;
   }
-  if (!isObject(value) || !Object.hasOwn(value, segment)) return false;
+  if (!isPlainObject(value) || !Object.hasOwn(value, segment)) return false;
   if (last) {
     value[segment] = replacement;
     return true;
   }
   return redactAt(value[segment] as JsonValue, segments, index + 1, replacement);
-}
-
-function isObject(value: JsonValue): value is { [key: string]: JsonValue } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isIndex(segment: string): boolean {

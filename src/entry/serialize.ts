@@ -7,6 +7,7 @@
 
 import fastJson from 'fast-json-stringify';
 import { SerializeError, describeError } from '../errors.js';
+import { isPlainObject } from '../options/check.js';
 import type { LogEntry, LoggedBody, LoggedRequest, LoggedResponse, TlsInfo } from './log-entry.js';
 import { logEntrySchema } from './schema.js';
 
@@ -40,21 +41,21 @@ const stringifyStrict = fastJson(logEntrySchema) as (entry: LogEntry) => string;
 function fitsLooseSchema(entry: LogEntry): boolean {
   const request = entry.request as Partial<LoggedRequest> | null | undefined;
   const response = entry.response as Partial<LoggedResponse> | null | undefined;
-  if (!isRecord(request) || !isRecord(response)) return false;
+  if (!isPlainObject(request) || !isPlainObject(response)) return false;
   const tls = request.tls as Partial<TlsInfo> | null | undefined;
   return (
     typeof request.id === 'string' &&
     typeof request.uri === 'string' &&
     typeof request.url === 'string' &&
     typeof request.method === 'string' &&
-    isRecord(request.querystring) &&
-    isRecord(request.headers) &&
+    isPlainObject(request.querystring) &&
+    isPlainObject(request.headers) &&
     isSize(request.size) &&
     (tls === undefined ||
-      (isRecord(tls) && typeof tls.version === 'string' && typeof tls.cipher === 'string' && typeof tls.client_verify === 'string')) &&
+      (isPlainObject(tls) && typeof tls.version === 'string' && typeof tls.cipher === 'string' && typeof tls.client_verify === 'string')) &&
     fitsBody(request) &&
     Number.isInteger(response.status) &&
-    isRecord(response.headers) &&
+    isPlainObject(response.headers) &&
     isSize(response.size) &&
     fitsBody(response) &&
     isRecordOrAbsent(entry.route) &&
@@ -76,12 +77,8 @@ function isSize(value: unknown): boolean {
   return Number.isInteger(value) && (value as number) >= 0;
 }
 
-function isRecord(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isRecordOrAbsent(value: unknown): boolean {
-  return value === undefined || isRecord(value);
+  return value === undefined || isPlainObject(value);
 }
 
 function stringifyEntry(entry: LogEntry): string {

@@ -23,6 +23,7 @@ export {
 export {
   fromKongConfig,
   KONG_OPTION_MAP,
+  PUBLISHER_OPTIONS_TABLE,
   type FromKongConfigExtras,
   type KongCertificate,
   type KongOptionMapping,

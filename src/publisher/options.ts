@@ -1,16 +1,44 @@
 /**
  * The publisher's options in idiomatic camelCase, their defaults (Kong 3.16's, see the README's options table) and their
- * validation. Every bad value raises an {@link InvalidOptionError} naming the field.
+ * validation. Bad values raise one {@link InvalidOptionError} naming every bad field.
  *
  * @module
  */
 import type { SecureContext } from 'node:tls';
 import type { LogEntry } from '../entry/log-entry.js';
-import { InvalidOptionError } from '../errors.js';
-import { type KongSchemaRegistryConfig, fromKongSchemaRegistry } from '../registry/kong-config.js';
+import {
+  type CheckedOptions,
+  type OptionDefaults,
+  type OptionRule,
+  OptionProblems,
+  brokerHost,
+  checkOptions,
+  customOption,
+  defaultsOf,
+  describeValue,
+  fieldPath,
+  flagOption,
+  functionOption,
+  hostPort,
+  httpUrl,
+  integer,
+  integerOption,
+  isPlainObject,
+  nestedOption,
+  oneOf,
+  oneOfOption,
+  optionalTextMap,
+  optionalTextOption,
+  refuse,
+  secret,
+  textList,
+  textOption,
+} from '../options/check.js';
+import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from '../registry/kong-config.js';
 import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/options.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { PublisherLogger, PublisherLogLevel } from './events.js';
+import { KONG_FIELDS } from './kong-fields.js';
 
 /** SASL mechanisms the broker can be asked for. */
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER';
@@ -187,6 +215,91 @@ export interface KafkaLogPublisherOptions {
   transport?: 'kafkajs' | 'platformatic' | TransportFactory;
 }
 
+const MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
+const COMPRESSIONS: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+const ACKS: readonly Acks[] = [-1, 0, 1];
+const LOG_LEVELS: readonly PublisherLogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+
+function optionalTextList(field: string, value: unknown): string[] | undefined {
+  return value === undefined ? undefined : textList(field, value);
+}
+
+const OAUTH_BEARER_OPTIONS = {
+  tokenEndpointUrl: customOption((field, value) => httpUrl(field, value, 'clientId and clientSecret')),
+  clientId: textOption(),
+  clientSecret: customOption(secret),
+  scopes: customOption(optionalTextList),
+  extensions: customOption(optionalTextMap),
+  tokenEndpointTlsVerify: flagOption(true),
+} satisfies { readonly [K in keyof Required<OAuthBearerOptions>]: OptionRule<unknown> };
+
+function resolveOAuthBearer(field: string, value: unknown): OAuthBearerOptions {
+  if (value === undefined) refuse(field, 'is required with mechanism OAUTHBEARER');
+  const checked = checkOptions(field, value, OAUTH_BEARER_OPTIONS, { aliases: kongAliases('authentication.oauthBearer') });
+  const result: OAuthBearerOptions = {
+    tokenEndpointUrl: checked.tokenEndpointUrl,
+    clientId: checked.clientId,
+    clientSecret: checked.clientSecret,
+    tokenEndpointTlsVerify: checked.tokenEndpointTlsVerify,
+  };
+  if (checked.scopes !== undefined) result.scopes = checked.scopes;
+  if (checked.extensions !== undefined) result.extensions = checked.extensions;
+  return result;
+}
+
+const AUTHENTICATION_OPTIONS = {
+  mechanism: customOption((field, value) => (value === undefined ? refuse(field, 'is required') : oneOf(field, value, MECHANISMS, 'PLAIN'))),
+  username: optionalTextOption(),
+  password: customOption((field, value) => (value === undefined ? undefined : secret(field, value))),
+  tokenAuth: flagOption(false),
+  oauthBearer: nestedOption(OAUTH_BEARER_OPTIONS, (_field, value) => value),
+} satisfies { readonly [K in keyof Required<AuthenticationOptions>]: OptionRule<unknown> };
+
+function resolveAuthentication(field: string, value: unknown): AuthenticationOptions | undefined {
+  if (value === undefined) return undefined;
+  const problems = new OptionProblems();
+  const checked = checkOptions(field, value, AUTHENTICATION_OPTIONS, { problems, aliases: kongAliases('authentication') });
+  const at = (name: string) => fieldPath(field, name);
+  if (checked.mechanism === 'OAUTHBEARER') {
+    const oauthBearer = problems.check(() => resolveOAuthBearer(at('oauthBearer'), checked.oauthBearer));
+    problems.throwIfAny();
+    return { mechanism: 'OAUTHBEARER', oauthBearer: oauthBearer as OAuthBearerOptions };
+  }
+  // Which other fields are needed depends on the mechanism.
+  if (problems.has(at('mechanism'))) problems.throwIfAny();
+  if (checked.tokenAuth && checked.mechanism === 'PLAIN') problems.add(at('tokenAuth'), 'delegation tokens need a SCRAM mechanism');
+  if (checked.username === undefined && !problems.has(at('username'))) problems.add(at('username'), 'is required');
+  if (checked.password === undefined && !problems.has(at('password'))) problems.add(at('password'), 'is required');
+  problems.throwIfAny();
+  return { mechanism: checked.mechanism, username: checked.username, password: checked.password, tokenAuth: checked.tokenAuth };
+}
+
+function pem(field: string, value: unknown): Pem | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  refuse(field, 'must be PEM text (a string or Buffer)');
+}
+
+function pemList(field: string, value: unknown): Pem | Pem[] | undefined {
+  return Array.isArray(value) ? value.map((item: unknown, i) => pem(`${field}[${i}]`, item) as Pem) : pem(field, value);
+}
+
+function secureContext(field: string, value: unknown): SecureContext | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value) || !('context' in value)) refuse(field, 'must be a tls.SecureContext (from tls.createSecureContext())');
+  return value as unknown as SecureContext;
+}
+
+const TLS_OPTIONS = {
+  enabled: flagOption(true),
+  verify: flagOption(true),
+  ca: customOption(pemList),
+  cert: customOption(pem),
+  key: customOption(pem),
+  secureContext: customOption(secureContext),
+  servername: optionalTextOption(),
+} satisfies { readonly [K in keyof Required<TlsOptions>]: OptionRule<unknown> };
+
 /** TLS options after validation. */
 export interface ResolvedTls {
   /** Verify the broker's certificate. */
@@ -203,329 +316,146 @@ export interface ResolvedTls {
   servername?: string;
 }
 
-/** Options after validation, defaults applied. */
-export interface ResolvedPublisherOptions {
-  /** `host:port` strings. */
-  brokers: string[];
-  /** The default topic. */
-  topic: string;
-  /** Client id. */
-  clientId: string;
-  /** Socket timeout, ms. */
-  timeout: number;
-  /** Keep-alive idle time, ms. */
-  keepalive: number;
-  /** Keep-alive on. */
-  keepaliveEnabled: boolean;
-  /** SASL, when used. */
-  authentication: AuthenticationOptions | undefined;
-  /** TLS, when on. */
-  tls: ResolvedTls | undefined;
-  /** Compression codec. */
-  compression: CompressionType;
-  /** Key query argument. */
-  keyQueryArg: string | undefined;
-  /** Key function. */
-  key: KeySelector | undefined;
-  /** Topic function. */
-  selectTopic: TopicSelector | undefined;
-  /** Topic query argument. */
-  topicQueryArg: string | undefined;
-  /** Allowed topics (undefined: any topic a function gives). */
-  allowedTopics: ReadonlySet<string> | undefined;
-  /** Message headers. */
-  messageHeaders: Record<string, string | Buffer> | HeadersSelector | undefined;
-  /** Acks. */
-  acks: Acks;
-  /** Produce request timeout, ms. */
-  requestTimeout: number;
-  /** Messages per request. */
-  maxMessagesPerRequest: number;
-  /** Bytes per request. */
-  maxBytesPerRequest: number;
-  /** Client retries per request. */
-  maxRequestRetries: number;
-  /** Client retry backoff, ms. */
-  retryBackoff: number;
-  /** Async mode. */
-  async: boolean;
-  /** Flush timeout, ms. */
-  flushTimeout: number;
-  /** Most buffered messages. */
-  maxBufferedMessages: number;
-  /** Entries per message. */
-  maxBatchSize: number;
-  /** Coalescing delay, ms. */
-  maxCoalescingDelay: number;
-  /** Most buffered entries. */
-  maxEntries: number;
-  /** Most buffered bytes. */
-  maxBytes: number;
-  /** First retry delay, ms. */
-  initialRetryDelay: number;
-  /** Retry time budget, ms. */
-  maxRetryTime: number;
-  /** Longest retry delay, ms. */
-  maxRetryDelay: number;
-  /** Requests in flight. */
-  concurrencyLimit: number;
-  /** Idempotent producer. */
-  idempotent: boolean;
-  /** Custom fields (carried). */
-  customFields: Record<string, string> | undefined;
-  /** The schema registry option as given. */
-  schemaRegistry: RegistryOptions | KongSchemaRegistryConfig | undefined;
-  /** The schema registry, validated (camelCase, defaults applied); `undefined`: plain JSON values. */
-  registry: ResolvedRegistryOptions | undefined;
-  /** Logger. */
-  logger: PublisherLogger | undefined;
-  /** Log level. */
-  logLevel: PublisherLogLevel;
-  /** Transport choice. */
-  transport: 'kafkajs' | 'platformatic' | TransportFactory;
-}
-
-/** Kong's defaults, in camelCase and milliseconds. */
-export const PUBLISHER_DEFAULTS = {
-  /** Socket timeout, ms. */
-  timeout: 10_000,
-  /** Keep-alive idle time, ms. */
-  keepalive: 60_000,
-  /** TCP keep-alive off. */
-  keepaliveEnabled: false,
-  /** No compression. */
-  compression: 'none',
-  /** The leader acknowledges. */
-  acks: 1,
-  /** Produce request timeout, ms. */
-  requestTimeout: 2000,
-  /** Messages per request. */
-  maxMessagesPerRequest: 200,
-  /** Bytes per request. */
-  maxBytesPerRequest: 1_048_576,
-  /** The client's own retries of a request. */
-  maxRequestRetries: 10,
-  /** Backoff of the client's own retries, ms. */
-  retryBackoff: 100,
-  /** Background delivery. */
-  async: true,
-  /** Longest wait for a fuller request, ms. */
-  flushTimeout: 1000,
-  /** Most buffered messages. */
-  maxBufferedMessages: 50_000,
-  /** Entries per message. */
-  maxBatchSize: 1,
-  /** Longest wait of an incomplete message, ms. */
-  maxCoalescingDelay: 1000,
-  /** Most buffered entries. */
-  maxEntries: 10_000,
-  /** Most buffered bytes: unbounded. */
-  maxBytes: Number.POSITIVE_INFINITY,
-  /** First retry delay, ms. */
-  initialRetryDelay: 10,
-  /** Retry time budget, ms. */
-  maxRetryTime: 60_000,
-  /** Longest retry delay, ms. */
-  maxRetryDelay: 60_000,
-  /** Requests in flight. */
-  concurrencyLimit: 1,
-  /** Plain producer. */
-  idempotent: false,
-  /** Warnings and errors are logged. */
-  logLevel: 'warn',
-} as const;
-
-const MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
-const COMPRESSIONS: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-const LOG_LEVELS: readonly PublisherLogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function integer(field: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(field, `must be an integer from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function boolean(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidOptionError(field, `must be a boolean, got ${describe(value)}`);
-  return value;
-}
-
-function nonEmptyString(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidOptionError(field, `must be a non-empty string, got ${describe(value)}`);
-  }
-  return value;
-}
-
-// Secrets are checked without ever quoting the value.
-function secret(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(field, 'must be a non-empty string');
-  return value;
-}
-
-function optionalString(field: string, value: unknown): string | undefined {
-  return value === undefined ? undefined : nonEmptyString(field, value);
-}
-
-function optionalFunction<T>(field: string, value: unknown): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new InvalidOptionError(field, 'must be a function');
-  return value as T;
-}
-
-function oneOf<T>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) {
-    throw new InvalidOptionError(field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(value)}`);
-  }
-  return value as T;
-}
-
-// Values are echoed in messages only when they are short scalars: option objects may hold secrets.
-function describe(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : 'a long string';
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-}
-
-function stringMap(field: string, value: unknown): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) throw new InvalidOptionError(field, 'must be an object of strings');
-  for (const [name, item] of Object.entries(value)) {
-    if (typeof item !== 'string') throw new InvalidOptionError(`${field}.${name}`, 'must be a string');
-  }
-  return value as Record<string, string>;
-}
-
-function brokerList(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidOptionError('brokers', 'must be a non-empty array of "host:port" strings or { host, port }');
-  }
-  return value.map((broker: unknown, i) => {
-    const field = `brokers[${i}]`;
-    if (typeof broker === 'string') {
-      const match = /^(.+):(\d{1,5})$/.exec(broker);
-      if (!match || Number(match[2]) > 65535) throw new InvalidOptionError(field, `must be "host:port", got ${describe(broker)}`);
-      return broker;
-    }
-    if (isObject(broker)) {
-      const host = nonEmptyString(`${field}.host`, broker.host);
-      const port = integer(`${field}.port`, broker.port, Number.NaN, 0, 65535);
-      return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-    }
-    throw new InvalidOptionError(field, 'must be "host:port" or { host, port }');
-  });
-}
-
-function pem(field: string, value: unknown): Pem | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
-  throw new InvalidOptionError(field, 'must be PEM text (string or Buffer)');
-}
-
-function resolveTls(value: unknown): ResolvedTls | undefined {
+function resolveTls(field: string, value: unknown): ResolvedTls | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { verify: true };
-  if (!isObject(value)) throw new InvalidOptionError('tls', 'must be a boolean or an object');
-  if (!boolean('tls.enabled', value.enabled, true)) return undefined;
-  const tls: ResolvedTls = { verify: boolean('tls.verify', value.verify, true) };
-  if (value.ca !== undefined) {
-    tls.ca = Array.isArray(value.ca)
-      ? value.ca.map((item: unknown, i) => pem(`tls.ca[${i}]`, item) as Pem)
-      : (pem('tls.ca', value.ca) as Pem);
+  if (!isPlainObject(value)) refuse(field, `must be true, false or an object, got ${describeValue(value)}`);
+  const checked = checkOptions(field, value, TLS_OPTIONS, { aliases: kongAliases('tls') });
+  if (!checked.enabled) return undefined;
+  if ((checked.cert === undefined) !== (checked.key === undefined)) {
+    refuse(fieldPath(field, checked.cert === undefined ? 'cert' : 'key'), 'a client certificate needs both cert and key');
   }
-  const cert = pem('tls.cert', value.cert);
-  const key = pem('tls.key', value.key);
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new InvalidOptionError(cert === undefined ? 'tls.cert' : 'tls.key', 'a client certificate needs both cert and key');
+  const tls: ResolvedTls = { verify: checked.verify };
+  for (const name of ['ca', 'cert', 'key', 'secureContext', 'servername'] as const) {
+    if (checked[name] !== undefined) Object.assign(tls, { [name]: checked[name] });
   }
-  if (cert !== undefined) tls.cert = cert;
-  if (key !== undefined) tls.key = key;
-  if (value.secureContext !== undefined) {
-    if (!isObject(value.secureContext) || !('context' in value.secureContext)) {
-      throw new InvalidOptionError('tls.secureContext', 'must be a tls.SecureContext (tls.createSecureContext())');
-    }
-    tls.secureContext = value.secureContext as unknown as SecureContext;
-  }
-  const servername = optionalString('tls.servername', value.servername);
-  if (servername !== undefined) tls.servername = servername;
   return tls;
 }
 
-function resolveOAuth(value: unknown): OAuthBearerOptions {
-  const field = 'authentication.oauthBearer';
-  if (!isObject(value)) throw new InvalidOptionError(field, 'is required with mechanism OAUTHBEARER');
-  const url = nonEmptyString(`${field}.tokenEndpointUrl`, value.tokenEndpointUrl);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidOptionError(`${field}.tokenEndpointUrl`, 'must be an absolute http(s) URL');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new InvalidOptionError(`${field}.tokenEndpointUrl`, 'must be an http: or https: URL');
-  }
-  const scopes = value.scopes;
-  if (scopes !== undefined && (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string'))) {
-    throw new InvalidOptionError(`${field}.scopes`, 'must be an array of strings');
-  }
-  const result: OAuthBearerOptions = {
-    tokenEndpointUrl: url,
-    clientId: nonEmptyString(`${field}.clientId`, value.clientId),
-    clientSecret: secret(`${field}.clientSecret`, value.clientSecret),
-    tokenEndpointTlsVerify: boolean(`${field}.tokenEndpointTlsVerify`, value.tokenEndpointTlsVerify, true),
-  };
-  if (scopes !== undefined) result.scopes = [...(scopes as string[])];
-  const extensions = stringMap(`${field}.extensions`, value.extensions);
-  if (extensions !== undefined) result.extensions = { ...extensions };
-  return result;
+const BROKER_ADDRESS_OPTIONS = {
+  host: customOption(brokerHost),
+  port: customOption((field, value) => (value === undefined ? refuse(field, 'is required') : integer(field, value, 0, 0, 65535))),
+} satisfies { readonly [K in keyof BrokerAddress]: OptionRule<unknown> };
+
+function brokerAddress(field: string, value: unknown): string {
+  if (typeof value === 'string') return hostPort(field, value);
+  if (!isPlainObject(value)) refuse(field, `must be "host:port" or { host, port }, got ${describeValue(value)}`);
+  const { host, port } = checkOptions(field, value, BROKER_ADDRESS_OPTIONS);
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  hostPort(fieldPath(field, 'host'), address);
+  return address;
 }
 
-function resolveAuthentication(value: unknown): AuthenticationOptions | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) throw new InvalidOptionError('authentication', 'must be an object');
-  const mechanism = oneOf<SaslMechanism>('authentication.mechanism', value.mechanism, MECHANISMS, 'PLAIN');
-  if (value.mechanism === undefined) throw new InvalidOptionError('authentication.mechanism', 'is required');
-  const tokenAuth = boolean('authentication.tokenAuth', value.tokenAuth, false);
-  if (mechanism === 'OAUTHBEARER') {
-    return { mechanism, oauthBearer: resolveOAuth(value.oauthBearer) };
+function brokerList(field: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    refuse(field, `must be a non-empty array of "host:port" strings or { host, port } objects, got ${describeValue(value)}`);
   }
-  if (tokenAuth && mechanism === 'PLAIN') {
-    throw new InvalidOptionError('authentication.tokenAuth', 'delegation tokens need a SCRAM mechanism');
-  }
-  return {
-    mechanism,
-    username: nonEmptyString('authentication.username', value.username),
-    password: secret('authentication.password', value.password),
-    tokenAuth,
-  };
+  const problems = new OptionProblems();
+  const brokers = value.map((broker: unknown, i) => problems.check(() => brokerAddress(`${field}[${i}]`, broker)) ?? '');
+  problems.throwIfAny();
+  return brokers;
 }
 
-function resolveHeaders(value: unknown): ResolvedPublisherOptions['messageHeaders'] {
+function messageHeaders(field: string, value: unknown): Record<string, string | Buffer> | HeadersSelector | undefined {
   if (value === undefined || typeof value === 'function') return value as HeadersSelector | undefined;
-  if (!isObject(value)) throw new InvalidOptionError('messageHeaders', 'must be an object or a function');
+  if (!isPlainObject(value)) refuse(field, `must be an object or a function, got ${describeValue(value)}`);
+  const problems = new OptionProblems();
   for (const [name, item] of Object.entries(value)) {
-    if (typeof item !== 'string' && !Buffer.isBuffer(item)) {
-      throw new InvalidOptionError(`messageHeaders.${name}`, 'must be a string or Buffer');
-    }
+    if (typeof item !== 'string' && !Buffer.isBuffer(item)) problems.add(fieldPath(field, name), 'must be a string or Buffer');
   }
+  problems.throwIfAny();
   return { ...(value as Record<string, string | Buffer>) };
 }
 
 // Kong's block is recognised by its `confluent` key; its errors name Kong's fields (`schema_registry.confluent.*`).
-function resolveSchemaRegistry(value: unknown): ResolvedRegistryOptions | undefined {
+function schemaRegistry(field: string, value: unknown): ResolvedRegistryOptions | undefined {
   if (value === undefined) return undefined;
-  if (!isObject(value)) throw new InvalidOptionError('schemaRegistry', 'must be an object');
-  if (!('confluent' in value)) return resolveRegistryOptions(value);
-  const camel = fromKongSchemaRegistry(value as KongSchemaRegistryConfig);
-  return camel === undefined ? undefined : resolveRegistryOptions(camel, 'schemaRegistry.confluent');
+  if (!isPlainObject(value)) refuse(field, `must be an object, got ${describeValue(value)}`);
+  if ('confluent' in value) return resolveKongSchemaRegistry(value, 'schema_registry');
+  return resolveRegistryOptions(value, field);
+}
+
+function logger(field: string, value: unknown): PublisherLogger | undefined {
+  if (value !== undefined && (!isPlainObject(value) || typeof value.warn !== 'function' || typeof value.error !== 'function')) {
+    refuse(field, 'must have error, warn, info and debug methods');
+  }
+  return value as PublisherLogger | undefined;
+}
+
+function transport(field: string, value: unknown): 'kafkajs' | 'platformatic' | TransportFactory {
+  if (value === undefined) return 'kafkajs';
+  if (value !== 'kafkajs' && value !== 'platformatic' && typeof value !== 'function') {
+    refuse(field, `must be "kafkajs", "platformatic" or a transport factory function, got ${describeValue(value)}`);
+  }
+  return value as 'kafkajs' | 'platformatic' | TransportFactory;
+}
+
+/**
+ * Every publisher option: how it is checked and its default (Kong 3.16's, in camelCase and milliseconds). A new
+ * option is one line here, one property of {@link KafkaLogPublisherOptions}, and one row of the Kong table
+ * (`kong-fields.ts`) for the README.
+ */
+export const PUBLISHER_OPTIONS = {
+  brokers: customOption(brokerList),
+  topic: textOption(),
+  clientId: optionalTextOption(),
+  timeout: integerOption(10_000, 1),
+  keepalive: integerOption(60_000, 0),
+  keepaliveEnabled: flagOption(false),
+  authentication: nestedOption(AUTHENTICATION_OPTIONS, resolveAuthentication),
+  tls: nestedOption(TLS_OPTIONS, resolveTls),
+  compression: oneOfOption(COMPRESSIONS, 'none'),
+  keyQueryArg: optionalTextOption(),
+  key: functionOption<KeySelector>(),
+  selectTopic: functionOption<TopicSelector>(),
+  topicQueryArg: optionalTextOption(),
+  allowedTopics: customOption((field, value) => (value === undefined ? undefined : new Set(textList(field, value)))),
+  messageHeaders: customOption(messageHeaders),
+  // The default depends on `idempotent` (-1 with it); resolvePublisherOptions decides when absent.
+  acks: customOption<Acks | undefined, Acks>((field, value) => (value === undefined ? undefined : oneOf(field, value, ACKS, 1)), 1),
+  requestTimeout: integerOption(2000, 1),
+  maxMessagesPerRequest: integerOption(200, 1),
+  maxBytesPerRequest: integerOption(1_048_576, 1024),
+  maxRequestRetries: integerOption(10, 0, 1000),
+  retryBackoff: integerOption(100, 0),
+  async: flagOption(true),
+  flushTimeout: integerOption(1000, 0),
+  maxBufferedMessages: integerOption(50_000, 1),
+  maxBatchSize: integerOption(1, 1),
+  maxCoalescingDelay: integerOption(1000, 0),
+  maxEntries: integerOption(10_000, 1),
+  maxBytes: integerOption(Number.POSITIVE_INFINITY, 1),
+  initialRetryDelay: integerOption(10, 0),
+  maxRetryTime: integerOption(60_000, 0),
+  maxRetryDelay: integerOption(60_000, 0),
+  concurrencyLimit: integerOption(1, 1, 1000),
+  idempotent: flagOption(false),
+  customFields: customOption(optionalTextMap),
+  schemaRegistry: customOption(schemaRegistry),
+  logger: customOption(logger),
+  logLevel: oneOfOption(LOG_LEVELS, 'warn'),
+  transport: customOption(transport, 'kafkajs'),
+} satisfies { readonly [K in keyof Required<KafkaLogPublisherOptions>]: OptionRule<unknown> };
+
+type PublisherDefaults = OptionDefaults<typeof PUBLISHER_OPTIONS>;
+
+/** Every publisher option that has a default, with it (Kong 3.16's, in camelCase and milliseconds); see {@link KafkaLogPublisherOptions}. */
+export const PUBLISHER_DEFAULTS: {
+  readonly [K in keyof KafkaLogPublisherOptions as K extends keyof PublisherDefaults ? K : never]-?: Exclude<KafkaLogPublisherOptions[K], undefined>;
+} = defaultsOf(PUBLISHER_OPTIONS);
+
+type CheckedPublisherOptions = CheckedOptions<typeof PUBLISHER_OPTIONS>;
+
+/** Options after validation, defaults applied. */
+export interface ResolvedPublisherOptions extends Omit<CheckedPublisherOptions, 'acks' | 'clientId' | 'schemaRegistry'> {
+  /** Acks: as given, or -1 with `idempotent`, 1 otherwise. */
+  acks: Acks;
+  /** Client id: as given, or `kafka-log-<random>`. */
+  clientId: string;
+  /** The schema registry option as given. */
+  schemaRegistry: RegistryOptions | KongSchemaRegistryConfig | undefined;
+  /** The schema registry, validated (camelCase, defaults applied); `undefined`: plain JSON values. */
+  registry: ResolvedRegistryOptions | undefined;
 }
 
 function randomClientId(): string {
@@ -533,85 +463,50 @@ function randomClientId(): string {
 }
 
 /**
+ * Kong's names of options, by the options object they belong to (`''`: the top), for the hint when one is used as
+ * an option: `bootstrap_servers` → `brokers`, `authentication.user` → `authentication.username`.
+ */
+const KONG_ALIASES = new Map<string, Record<string, string>>();
+for (const row of KONG_FIELDS) {
+  if (typeof row.option !== 'string') continue;
+  const dot = row.option.lastIndexOf('.');
+  const parent = dot === -1 ? '' : row.option.slice(0, dot);
+  const name = row.kong.slice(row.kong.lastIndexOf('.') + 1);
+  if (name === row.option.slice(dot + 1)) continue;
+  const aliases = KONG_ALIASES.get(parent) ?? {};
+  aliases[name] = `"${name}" is Kong's name: the option is "${row.option.slice(dot + 1)}" (fromKongConfig takes Kong's configuration)`;
+  KONG_ALIASES.set(parent, aliases);
+}
+
+function kongAliases(parent: string): Readonly<Record<string, string>> | undefined {
+  return KONG_ALIASES.get(parent);
+}
+
+/**
  * Validates options and applies the defaults.
  *
- * @throws {@link InvalidOptionError} naming the first bad field.
+ * @throws {@link InvalidOptionError} naming every bad field.
  */
 export function resolvePublisherOptions(options: KafkaLogPublisherOptions): ResolvedPublisherOptions {
-  if (!isObject(options)) throw new InvalidOptionError('options', 'must be an object');
-  const o = options as unknown as Record<string, unknown>;
-  const d = PUBLISHER_DEFAULTS;
-  const idempotent = boolean('idempotent', o.idempotent, d.idempotent);
-  const acks = oneOf<Acks>('acks', o.acks, [-1, 0, 1], idempotent ? -1 : d.acks);
-  if (idempotent && acks !== -1) throw new InvalidOptionError('acks', 'must be -1 with idempotent: true');
-  const concurrencyLimit = integer('concurrencyLimit', o.concurrencyLimit, d.concurrencyLimit, 1, 1000);
-  // kafkajs hands out sequence numbers when a request is sent and takes them back when it fails: a second
-  // request sent meanwhile would reuse them and be taken by the broker for a duplicate. One at a time is safe.
-  if (idempotent && concurrencyLimit !== 1) throw new InvalidOptionError('concurrencyLimit', 'must be 1 with idempotent: true');
-  const topicQueryArg = optionalString('topicQueryArg', o.topicQueryArg);
-  let allowedTopics: Set<string> | undefined;
-  if (o.allowedTopics !== undefined) {
-    if (!Array.isArray(o.allowedTopics)) throw new InvalidOptionError('allowedTopics', 'must be an array of topic names');
-    allowedTopics = new Set(o.allowedTopics.map((t: unknown, i) => nonEmptyString(`allowedTopics[${i}]`, t)));
+  const problems = new OptionProblems();
+  const o = checkOptions('', options, PUBLISHER_OPTIONS, { problems, aliases: kongAliases('') });
+  const rule = (field: keyof KafkaLogPublisherOptions, holds: boolean, problem: string) => {
+    if (!holds && !problems.has(field)) problems.add(field, problem);
+  };
+  if (o.idempotent) {
+    rule('acks', o.acks === undefined || o.acks === -1, 'must be -1 with idempotent: true');
+    // kafkajs hands out sequence numbers when a request is sent and takes them back when it fails: a second
+    // request sent meanwhile would reuse them and be taken by the broker for a duplicate. One at a time is safe.
+    rule('concurrencyLimit', o.concurrencyLimit === 1, 'must be 1 with idempotent: true');
   }
-  if (topicQueryArg !== undefined && allowedTopics === undefined) {
-    throw new InvalidOptionError('allowedTopics', 'is required with topicQueryArg (a query argument must not pick any topic)');
-  }
-  const maxBytes = o.maxBytes === undefined ? d.maxBytes : integer('maxBytes', o.maxBytes, 0, 1);
-  const maxRetryDelay = integer('maxRetryDelay', o.maxRetryDelay, d.maxRetryDelay, 0);
-  const initialRetryDelay = integer('initialRetryDelay', o.initialRetryDelay, d.initialRetryDelay, 0);
-  if (initialRetryDelay > maxRetryDelay) {
-    throw new InvalidOptionError('initialRetryDelay', 'must not exceed maxRetryDelay');
-  }
-  const customFields = stringMap('customFields', o.customFields);
-  const registry = resolveSchemaRegistry(o.schemaRegistry);
-  const transport = o.transport ?? 'kafkajs';
-  if (transport !== 'kafkajs' && transport !== 'platformatic' && typeof transport !== 'function') {
-    throw new InvalidOptionError('transport', 'must be "kafkajs", "platformatic" or a transport factory function');
-  }
-  const logger = o.logger;
-  if (logger !== undefined && (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
-    throw new InvalidOptionError('logger', 'must have error, warn, info and debug methods');
-  }
+  rule('allowedTopics', o.topicQueryArg === undefined || o.allowedTopics !== undefined, 'is required with topicQueryArg (a query argument must not pick any topic)');
+  rule('initialRetryDelay', !(o.initialRetryDelay > o.maxRetryDelay), 'must not exceed the longest retry delay (maxRetryDelay)');
+  problems.throwIfAny();
   return {
-    brokers: brokerList(o.brokers),
-    topic: nonEmptyString('topic', o.topic),
-    clientId: optionalString('clientId', o.clientId) ?? randomClientId(),
-    timeout: integer('timeout', o.timeout, d.timeout, 1),
-    keepalive: integer('keepalive', o.keepalive, d.keepalive, 0),
-    keepaliveEnabled: boolean('keepaliveEnabled', o.keepaliveEnabled, d.keepaliveEnabled),
-    authentication: resolveAuthentication(o.authentication),
-    tls: resolveTls(o.tls),
-    compression: oneOf<CompressionType>('compression', o.compression, COMPRESSIONS, d.compression),
-    keyQueryArg: optionalString('keyQueryArg', o.keyQueryArg),
-    key: optionalFunction<KeySelector>('key', o.key),
-    selectTopic: optionalFunction<TopicSelector>('selectTopic', o.selectTopic),
-    topicQueryArg,
-    allowedTopics,
-    messageHeaders: resolveHeaders(o.messageHeaders),
-    acks,
-    requestTimeout: integer('requestTimeout', o.requestTimeout, d.requestTimeout, 1),
-    maxMessagesPerRequest: integer('maxMessagesPerRequest', o.maxMessagesPerRequest, d.maxMessagesPerRequest, 1),
-    maxBytesPerRequest: integer('maxBytesPerRequest', o.maxBytesPerRequest, d.maxBytesPerRequest, 1024),
-    maxRequestRetries: integer('maxRequestRetries', o.maxRequestRetries, d.maxRequestRetries, 0, 1000),
-    retryBackoff: integer('retryBackoff', o.retryBackoff, d.retryBackoff, 0),
-    async: boolean('async', o.async, d.async),
-    flushTimeout: integer('flushTimeout', o.flushTimeout, d.flushTimeout, 0),
-    maxBufferedMessages: integer('maxBufferedMessages', o.maxBufferedMessages, d.maxBufferedMessages, 1),
-    maxBatchSize: integer('maxBatchSize', o.maxBatchSize, d.maxBatchSize, 1),
-    maxCoalescingDelay: integer('maxCoalescingDelay', o.maxCoalescingDelay, d.maxCoalescingDelay, 0),
-    maxEntries: integer('maxEntries', o.maxEntries, d.maxEntries, 1),
-    maxBytes,
-    initialRetryDelay,
-    maxRetryTime: integer('maxRetryTime', o.maxRetryTime, d.maxRetryTime, 0),
-    maxRetryDelay,
-    concurrencyLimit,
-    idempotent,
-    customFields: customFields === undefined ? undefined : { ...customFields },
-    schemaRegistry: o.schemaRegistry as RegistryOptions | KongSchemaRegistryConfig | undefined,
-    registry,
-    logger: logger as PublisherLogger | undefined,
-    logLevel: oneOf<PublisherLogLevel>('logLevel', o.logLevel, LOG_LEVELS, d.logLevel),
-    transport: transport as 'kafkajs' | 'platformatic' | TransportFactory,
+    ...o,
+    acks: o.acks ?? (o.idempotent ? -1 : 1),
+    clientId: o.clientId ?? randomClientId(),
+    schemaRegistry: options.schemaRegistry,
+    registry: o.schemaRegistry,
   };
 }

@@ -10,6 +10,7 @@
 
 import type { Schema, Type, types } from 'avsc';
 import { SchemaMismatchError } from '../errors.js';
+import { isPlainObject } from '../options/check.js';
 import type { CodecContext, SchemaCodec } from './codec.js';
 import { loadOptional } from '../optional-dependency.js';
 
@@ -19,10 +20,6 @@ type AvscModule = typeof import('avsc');
 export const AVRO_CUSTOM_FIELD = 'custom';
 /** The logical type of string fields that hold any JSON value as JSON text. */
 export const AVRO_JSON_LOGICAL_TYPE = 'json';
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
 
 function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'null';

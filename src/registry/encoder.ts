@@ -14,9 +14,9 @@ import { createAvroCodec } from './avro.js';
 import { RegistryClient, type SchemaType, type SubjectVersion } from './client.js';
 import type { CodecContext, SchemaCodec } from './codec.js';
 import { createJsonSchemaCodec } from './json-schema.js';
-import { type KongSchemaRegistryConfig, fromKongSchemaRegistry } from './kong-config.js';
+import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from './kong-config.js';
 import type { MessageEncoder } from './message-encoder.js';
-import { type RegistryOptions, type ResolvedRegistryOptions, type SchemaSelector, resolveRegistryOptions } from './options.js';
+import { type RegistryOptions, type SchemaSelector, resolveRegistryOptions } from './options.js';
 import { createProtobufCodec } from './protobuf.js';
 import { encodeWireMessage } from './wire-format.js';
 
@@ -177,13 +177,12 @@ function isKongShape(options: RegistryOptions | KongSchemaRegistryConfig): optio
 
 /**
  * Creates the registry encoder. `options` are {@link RegistryOptions}, or Kong's `schema_registry` block
- * (`{ confluent: { ... } }`), mapped with {@link fromKongSchemaRegistry}. Throws {@link InvalidOptionError}
+ * (`{ confluent: { ... } }`), mapped as {@link fromKongSchemaRegistry} does. Throws {@link InvalidOptionError}
  * naming the field. No request is made until `ready()` or the first encode.
  */
 export function createRegistryEncoder(options: RegistryOptions | KongSchemaRegistryConfig, hooks: RegistryEncoderHooks = {}): RegistryEncoder {
-  const camel = isKongShape(options) ? fromKongSchemaRegistry(options) : options;
-  if (camel === undefined) throw new InvalidOptionError('schemaRegistry.confluent', 'is required');
-  const resolved: ResolvedRegistryOptions = resolveRegistryOptions(camel);
+  const resolved = isKongShape(options) ? resolveKongSchemaRegistry(options) : resolveRegistryOptions(options);
+  if (resolved === undefined) throw new InvalidOptionError('schema_registry.confluent', 'is required');
   const now = hooks.now ?? Date.now;
   const client = new RegistryClient(resolved);
   const codecs = new Map<number, Promise<SchemaCodec>>();

@@ -28,6 +28,7 @@ export {
 } from './options.js';
 export {
   fromKongSchemaRegistry,
+  SCHEMA_REGISTRY_OPTIONS_TABLE,
   type KongConfluentRegistry,
   type KongRegistryAuthentication,
   type KongRegistryBasic,

@@ -5,7 +5,26 @@
  * @module
  */
 
-import { InvalidOptionError } from '../errors.js';
+import type { InvalidOptionError } from '../errors.js';
+import {
+  type OptionRule,
+  OptionProblems,
+  checkOptions,
+  customOption,
+  fieldPath,
+  flagOption,
+  httpUrl,
+  integer,
+  integerOption,
+  object,
+  oneOf,
+  oneOfOption,
+  optionalTextOption,
+  refuse,
+  secret,
+  textList,
+  textOption,
+} from '../options/check.js';
 
 /** No authentication. */
 export interface RegistryNoAuth {
@@ -107,115 +126,100 @@ export const DEFAULT_REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
 /** Kong's default OAuth scopes. */
 export const DEFAULT_OAUTH2_SCOPES: readonly string[] = ['openid'];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(field, 'must be a non-empty string');
-  return value;
-}
-
-function optionalString(value: unknown, field: string): string | undefined {
-  return value === undefined ? undefined : requireString(value, field);
-}
-
-function requireHttpUrl(value: unknown, field: string): string {
-  const text = requireString(value, field);
-  let parsed: URL;
-  try {
-    parsed = new URL(text);
-  } catch {
-    throw new InvalidOptionError(field, 'must be an absolute http:// or https:// URL');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new InvalidOptionError(field, 'must be an absolute http:// or https:// URL');
-  // Credentials in the URL would leak into errors; the auth option is the place for them.
-  if (parsed.username || parsed.password) throw new InvalidOptionError(field, 'must not contain credentials; use auth');
-  return text.replace(/\/+$/, '');
-}
-
-function nonNegativeInteger(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw new InvalidOptionError(field, 'must be a non-negative integer');
-  return value;
-}
+/** The rules of a {@link SchemaSelector}. */
+const SCHEMA_SELECTOR_OPTIONS = {
+  subject: textOption(),
+  version: customOption((field, value) => {
+    if (value === undefined || value === 'latest') return 'latest';
+    return integer(field, value, 1, 1) as SchemaSelector['version'];
+  }, 'latest'),
+} satisfies { readonly [K in keyof SchemaSelector]: OptionRule<unknown> };
 
 /** Validates a {@link SchemaSelector}. `field` is its path, e.g. `schemaRegistry.valueSchema`. */
-export function resolveSchemaSelector(value: unknown, field: string): SchemaSelector {
-  if (!isRecord(value)) throw new InvalidOptionError(field, 'must be an object { subject, version }');
-  const subject = requireString(value.subject, `${field}.subject`);
-  const version = value.version ?? 'latest';
-  if (version !== 'latest' && !(typeof version === 'number' && Number.isInteger(version) && version >= 1))
-    throw new InvalidOptionError(`${field}.version`, 'must be "latest" or a version number >= 1');
+export function resolveSchemaSelector(field: string, value: unknown): SchemaSelector {
+  const { subject, version } = checkOptions(field, value, SCHEMA_SELECTOR_OPTIONS);
   return { subject, version };
 }
 
-function resolveAuth(value: unknown, field: string): RegistryAuth {
-  if (value === undefined) return { mode: 'none' };
-  if (!isRecord(value)) throw new InvalidOptionError(field, 'must be an object with a mode');
-  switch (value.mode) {
-    case 'none':
-      return { mode: 'none' };
-    case 'basic':
-      return {
-        mode: 'basic',
-        username: requireString(value.username, `${field}.username`),
-        password: requireString(value.password, `${field}.password`),
-      };
-    case 'oauth2':
-      return resolveOAuth2(value, field);
-    default:
-      throw new InvalidOptionError(`${field}.mode`, 'must be "none", "basic" or "oauth2"');
-  }
-}
+const NO_AUTH_OPTIONS = { mode: customOption((_field, value) => value) } satisfies {
+  readonly [K in keyof RegistryNoAuth]: OptionRule<unknown>;
+};
 
-function resolveOAuth2(value: Record<string, unknown>, field: string): RegistryOAuth2Auth {
-  const grantType = value.grantType ?? 'client_credentials';
-  if (grantType !== 'client_credentials' && grantType !== 'password')
-    throw new InvalidOptionError(`${field}.grantType`, 'must be "client_credentials" or "password"');
-  const scopes = value.scopes ?? DEFAULT_OAUTH2_SCOPES;
-  if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string' || scope.length === 0))
-    throw new InvalidOptionError(`${field}.scopes`, 'must be an array of non-empty strings');
+const BASIC_AUTH_OPTIONS = {
+  mode: customOption((_field, value) => value),
+  username: textOption(),
+  password: customOption(secret),
+} satisfies { readonly [K in keyof RegistryBasicAuth]: OptionRule<unknown> };
+
+const OAUTH2_OPTIONS = {
+  mode: customOption((_field, value) => value),
+  tokenEndpoint: customOption((field, value) => httpUrl(field, value, 'clientId and clientSecret')),
+  clientId: textOption(),
+  clientSecret: customOption(secret),
+  scopes: customOption((field, value) => (value === undefined ? [...DEFAULT_OAUTH2_SCOPES] : textList(field, value)), [...DEFAULT_OAUTH2_SCOPES]),
+  audience: optionalTextOption(),
+  grantType: oneOfOption(['client_credentials', 'password'] as const, 'client_credentials'),
+  username: optionalTextOption(),
+  password: customOption((field, value) => (value === undefined ? undefined : secret(field, value))),
+  identityPoolId: optionalTextOption(),
+  logicalClusterId: optionalTextOption(),
+} satisfies { readonly [K in keyof Required<RegistryOAuth2Auth>]: OptionRule<unknown> };
+
+const AUTH_MODES = ['none', 'basic', 'oauth2'] as const;
+
+function resolveAuth(field: string, value: unknown): RegistryAuth {
+  if (value === undefined) return { mode: 'none' };
+  const given = object(field, value).mode;
+  const mode = given === undefined ? refuse(fieldPath(field, 'mode'), 'is required') : oneOf(fieldPath(field, 'mode'), given, AUTH_MODES, 'none');
+  if (mode === 'none') {
+    checkOptions(field, value, NO_AUTH_OPTIONS);
+    return { mode };
+  }
+  if (mode === 'basic') {
+    const { username, password } = checkOptions(field, value, BASIC_AUTH_OPTIONS);
+    return { mode, username, password };
+  }
+  const problems = new OptionProblems();
+  const checked = checkOptions(field, value, OAUTH2_OPTIONS, { problems });
+  if (checked.grantType === 'password') {
+    if (checked.username === undefined && !problems.has(fieldPath(field, 'username'))) problems.add(fieldPath(field, 'username'), 'is required with grantType "password"');
+    if (checked.password === undefined && !problems.has(fieldPath(field, 'password'))) problems.add(fieldPath(field, 'password'), 'is required with grantType "password"');
+  }
+  problems.throwIfAny();
   const auth: RegistryOAuth2Auth = {
-    mode: 'oauth2',
-    tokenEndpoint: requireHttpUrl(value.tokenEndpoint, `${field}.tokenEndpoint`),
-    clientId: requireString(value.clientId, `${field}.clientId`),
-    clientSecret: requireString(value.clientSecret, `${field}.clientSecret`),
-    scopes: [...(scopes as string[])],
-    grantType,
+    mode,
+    tokenEndpoint: checked.tokenEndpoint,
+    clientId: checked.clientId,
+    clientSecret: checked.clientSecret,
+    scopes: checked.scopes,
+    grantType: checked.grantType,
   };
-  const audience = optionalString(value.audience, `${field}.audience`);
-  if (audience !== undefined) auth.audience = audience;
-  const identityPoolId = optionalString(value.identityPoolId, `${field}.identityPoolId`);
-  if (identityPoolId !== undefined) auth.identityPoolId = identityPoolId;
-  const logicalClusterId = optionalString(value.logicalClusterId, `${field}.logicalClusterId`);
-  if (logicalClusterId !== undefined) auth.logicalClusterId = logicalClusterId;
-  if (grantType === 'password') {
-    auth.username = requireString(value.username, `${field}.username`);
-    auth.password = requireString(value.password, `${field}.password`);
+  for (const name of ['audience', 'identityPoolId', 'logicalClusterId'] as const) {
+    if (checked[name] !== undefined) auth[name] = checked[name];
+  }
+  if (checked.grantType === 'password') {
+    auth.username = checked.username;
+    auth.password = checked.password;
   }
   return auth;
 }
 
+/** The rules of every registry option. */
+export const REGISTRY_OPTIONS = {
+  // Without a trailing slash: request paths are appended to it.
+  url: customOption((field, value) => httpUrl(field, value, 'the authentication options').replace(/\/+$/, '')),
+  auth: customOption(resolveAuth, { mode: 'none' }),
+  valueSchema: customOption(resolveSchemaSelector),
+  keySchema: customOption((field, value) => (value === undefined ? undefined : resolveSchemaSelector(field, value))),
+  refreshIntervalMs: integerOption(DEFAULT_REGISTRY_REFRESH_INTERVAL_MS, 0),
+  sslVerify: flagOption(true),
+  requestTimeoutMs: integerOption(DEFAULT_REGISTRY_REQUEST_TIMEOUT_MS, 1),
+} satisfies { readonly [K in keyof Required<RegistryOptions>]: OptionRule<unknown> };
+
 /**
- * Validates registry options and applies defaults. Throws {@link InvalidOptionError} naming the field, with
- * `field` as the prefix of every path (default `schemaRegistry`).
+ * Validates registry options and applies defaults. Throws one {@link InvalidOptionError} naming every bad field,
+ * with `field` as the prefix of every path (default `schemaRegistry`).
  */
 export function resolveRegistryOptions(options: unknown, field = 'schemaRegistry'): ResolvedRegistryOptions {
-  if (!isRecord(options)) throw new InvalidOptionError(field, 'must be an object');
-  const sslVerify = options.sslVerify ?? true;
-  if (typeof sslVerify !== 'boolean') throw new InvalidOptionError(`${field}.sslVerify`, 'must be a boolean');
-  const requestTimeoutMs = nonNegativeInteger(options.requestTimeoutMs, `${field}.requestTimeoutMs`, DEFAULT_REGISTRY_REQUEST_TIMEOUT_MS);
-  if (requestTimeoutMs === 0) throw new InvalidOptionError(`${field}.requestTimeoutMs`, 'must be at least 1');
-  return {
-    url: requireHttpUrl(options.url, `${field}.url`),
-    auth: resolveAuth(options.auth, `${field}.auth`),
-    valueSchema: resolveSchemaSelector(options.valueSchema, `${field}.valueSchema`),
-    keySchema: options.keySchema === undefined ? undefined : resolveSchemaSelector(options.keySchema, `${field}.keySchema`),
-    refreshIntervalMs: nonNegativeInteger(options.refreshIntervalMs, `${field}.refreshIntervalMs`, DEFAULT_REGISTRY_REFRESH_INTERVAL_MS),
-    sslVerify,
-    requestTimeoutMs,
-  };
+  return checkOptions(field, options, REGISTRY_OPTIONS);
 }

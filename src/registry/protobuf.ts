@@ -11,6 +11,7 @@
 
 import type * as ProtobufModule from 'protobufjs';
 import { SchemaMismatchError } from '../errors.js';
+import { isPlainObject } from '../options/check.js';
 import type { CodecContext, SchemaCodec } from './codec.js';
 import { loadOptional } from '../optional-dependency.js';
 
@@ -24,10 +25,6 @@ export const PROTOBUF_CUSTOM_FIELD = 'custom';
 const INT32_TYPES = new Set(['int32', 'sint32', 'sfixed32']);
 const UINT32_TYPES = new Set(['uint32', 'fixed32']);
 const INT64_TYPES = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
 
 function kindOf(value: unknown): string {
   if (value === null) return 'null';

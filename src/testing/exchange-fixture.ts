@@ -5,6 +5,7 @@
  * @module
  */
 import type { HttpExchange } from '../entry/exchange.js';
+import { isPlainObject } from '../options/check.js';
 
 /** Makes every property optional, recursively (arrays and byte arrays are replaced whole, not merged). */
 export type DeepPartial<T> = T extends Uint8Array | readonly unknown[] | ((...args: never[]) => unknown)
@@ -50,12 +51,6 @@ function baseExchange(): HttpExchange {
     route: { path: '/orders/:id' },
     requestId: '5f1c3a9e-0b7d-4c1e-9a2b-6f3d8e7c1a20',
   };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 // Objects merge key by key; anything else (arrays, bytes, scalars) replaces; `undefined` removes the key.

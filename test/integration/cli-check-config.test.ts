@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './cli-support.js';
 
 const fixture = (name: string) => join(__dirname, '..', 'fixtures', 'cli', name);
+const kongFixture = (name: string) => join(__dirname, '..', 'fixtures', 'kong-config', name);
 
 describe('kafka-log check-config', () => {
   it('prints the options of every kafka-log plugin, secrets masked, and exits 0', async () => {
@@ -32,6 +33,29 @@ describe('kafka-log check-config', () => {
     const result = await runCli(['check-config', '--json', fixture('plugin.json')]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ plugins: [{ location: '(file)', valid: true, options: { acks: -1 } }] });
+  });
+
+  it('refuses Lua custom fields, naming each with what to write, as the library would at start-up', async () => {
+    const result = await runCli(['check-config', kongFixture('lua-custom-fields.yaml')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      'invalid option "config.custom_fields_by_lua.region": the expression does not compile: Unexpected token \'return\'; this looks like Lua',
+    );
+    expect(result.stdout).toContain('write "\'eu-west-1\'"');
+    expect(result.stdout).toContain('invalid option "config.custom_fields_by_lua.request.method_seen": this looks like Lua (`kong.`/`ngx.` calls)');
+    expect((await runCli(['check-config', kongFixture('javascript-custom-fields.yaml')])).code).toBe(0);
+  });
+
+  it('lists every problem of a plugin, and ends its JSON report with a newline', async () => {
+    const text = await runCli(['check-config', kongFixture('many-mistakes.yaml')]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('invalid option "config.topik": unknown option; did you mean "topic"?');
+    expect(text.stdout).toContain('invalid option "config.topic": is required');
+    expect(text.stdout).toContain('invalid option "config.queue.concurrency_limit": must be one of 1, -1, got 4');
+    const json = await runCli(['check-config', '--json', kongFixture('many-mistakes.yaml')]);
+    expect(json.code).toBe(1);
+    expect(json.stdout.endsWith('}\n')).toBe(true);
+    expect((JSON.parse(json.stdout) as { plugins: Array<{ problems: unknown[] }> }).plugins[0]?.problems).toHaveLength(9);
   });
 
   it('exits 2 on bad usage, 0 on --help and --version', async () => {

@@ -183,7 +183,7 @@ describe('check-config output', () => {
       '        strategy: sasl',
       '        mechanism: OAUTHBEARER',
       '        oauthbearer:',
-      '          token_endpoint_url: "https://idp-user:IDP-URL-SECRET@idp.test/token"',
+      '          token_endpoint_url: "https://idp.test/token"',
       '          client_id: kafka-log',
       '          client_secret: CLIENT-SECRET-1',
       '          extensions: { logicalCluster: EXT-SECRET-1 }',
@@ -195,10 +195,28 @@ describe('check-config output', () => {
     ]);
     for (const { code, out } of runs) {
       expect(code).toBe(0);
-      for (const secret of ['IDP-URL-SECRET', 'CLIENT-SECRET-1', 'EXT-SECRET-1', 'SR-SECRET-1']) expect(out).not.toContain(secret);
+      for (const secret of ['CLIENT-SECRET-1', 'EXT-SECRET-1', 'SR-SECRET-1']) expect(out).not.toContain(secret);
       expect(out).toContain('tenant');
-      expect(out).toContain('idp-user:***@idp.test');
       expect(out).toContain('"topic": "logs\\u001b[2J"');
+    }
+  });
+
+  it('refuses credentials in a URL without ever printing them', async () => {
+    const runs = await checkBothWays('userinfo.yaml', [
+      ...PLUGIN_HEAD,
+      '      topic: logs',
+      '      authentication:',
+      '        strategy: sasl',
+      '        mechanism: OAUTHBEARER',
+      '        oauthbearer:',
+      '          token_endpoint_url: "https://idp-user:IDP-URL-SECRET@idp.test/token"',
+      '          client_id: kafka-log',
+      '          client_secret: CLIENT-SECRET-1',
+    ]);
+    for (const { code, out } of runs) {
+      expect(code).toBe(1);
+      expect(out).toContain('config.authentication.oauthbearer.token_endpoint_url');
+      for (const secret of ['IDP-URL-SECRET', 'CLIENT-SECRET-1']) expect(out).not.toContain(secret);
     }
   });
 

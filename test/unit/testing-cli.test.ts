@@ -192,6 +192,77 @@ describe('check-config', () => {
   });
 });
 
+describe('check-config: everything the library would refuse', () => {
+  const kongFixture = (name: string) => join(__dirname, '..', 'fixtures', 'kong-config', name);
+
+  it('compiles custom_fields_by_lua as the adapters do and says plainly that Lua is not run, and what to write', () => {
+    const [check] = checkDocument(parseYaml(readFileSync(kongFixture('lua-custom-fields.yaml'), 'utf8')));
+    expect(check?.valid).toBe(false);
+    const problems = new Map(check?.problems?.map((p) => [p.field, p.problem]));
+    expect([...problems.keys()]).toEqual([
+      'config.custom_fields_by_lua.region',
+      'config.custom_fields_by_lua.tenant',
+      'config.custom_fields_by_lua.route.label',
+      'config.custom_fields_by_lua.request.method_seen',
+    ]);
+    expect(problems.get('config.custom_fields_by_lua.region')).toBe(
+      "the expression does not compile: Unexpected token 'return'; this looks like Lua (a leading `return`), which kafka-log does not run: values are JavaScript expressions; write \"'eu-west-1'\"",
+    );
+    expect(problems.get('config.custom_fields_by_lua.tenant')).toContain('write "entry.request.headers[\'x-tenant\']"');
+    expect(problems.get('config.custom_fields_by_lua.route.label')).toContain('write "\'orders\' + \'-read\'"');
+    // compiles as JavaScript, but `kong` does not exist where the expression runs: it would fail on every request
+    expect(problems.get('config.custom_fields_by_lua.request.method_seen')).toBe(
+      'this looks like Lua (`kong.`/`ngx.` calls), which kafka-log does not run: values are JavaScript expressions; write "entry.request.method"',
+    );
+    const [rewritten] = checkDocument(parseYaml(readFileSync(kongFixture('javascript-custom-fields.yaml'), 'utf8')));
+    expect(rewritten?.valid).toBe(true);
+  });
+
+  it('names a value that is neither JavaScript nor recognisably Lua by its compile error alone', () => {
+    const [check] = checkDocument({ topic: 't', bootstrap_servers: [{ host: 'h', port: 1 }], custom_fields_by_lua: { a: 'entry.(' } });
+    expect(check?.problems).toEqual([{ field: 'custom_fields_by_lua.a', problem: "the expression does not compile: Unexpected token '('" }]);
+  });
+
+  it('reports every error of a plugin: typos with the nearest field, missing required fields, Kong\'s limits', async () => {
+    const io = captureIo();
+    expect(await runCheckConfig([kongFixture('many-mistakes.yaml')], io)).toBe(1);
+    expect(io.out()).toBe(
+      [
+        'ERROR services[0].plugins[0] (service "orders")',
+        '      invalid option "config.topik": unknown option; did you mean "topic"?',
+        '      invalid option "config.bootstrap_servers[0].port": is required',
+        '      invalid option "config.topic": is required',
+        '      invalid option "config.producer_request_acks": must be one of -1, 0, 1, got 2',
+        '      invalid option "config.queue.max_batch_size": must be an integer from 1 to 1000000, got 0',
+        '      invalid option "config.queue.max_coalescing_delay": must be a number from 0 to 3600, got 7200',
+        '      invalid option "config.queue.concurrency_limit": must be one of 1, -1, got 4',
+        '      invalid option "config.schema_registry.confluent.urll": unknown option; did you mean "url"?',
+        '      invalid option "config.schema_registry.confluent.url": is required',
+        '1 kafka-log plugin checked, 1 invalid',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('ends every --json report with a newline, failures included', async () => {
+    for (const args of [
+      ['--json', fixture('plugin.json')],
+      ['--json', kongFixture('many-mistakes.yaml')],
+      ['--json', '/nonexistent.yaml'],
+    ]) {
+      const io = captureIo();
+      await runCheckConfig(args, io);
+      expect(io.out().endsWith('}\n'), args.join(' ')).toBe(true);
+      expect(() => JSON.parse(io.out())).not.toThrow();
+    }
+    const io = captureIo();
+    expect(await runCheckConfig(['--json', kongFixture('many-mistakes.yaml')], io)).toBe(1);
+    const report = JSON.parse(io.out()) as { plugins: Array<{ valid: boolean; field: string; problems: unknown[] }> };
+    expect(report.plugins[0]).toMatchObject({ valid: false, field: 'config.topik' });
+    expect(report.plugins[0]?.problems).toHaveLength(9);
+  });
+});
+
 describe('main', () => {
   it('prints help and the version', async () => {
     let io = captureIo();

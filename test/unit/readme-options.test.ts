@@ -1,0 +1,28 @@
+// The README's options tables are generated from the options tables the library exports (`npm run
+// docs:options`); this renders them again from the sources and fails on any difference.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PUBLISHER_OPTIONS_TABLE } from '../../src/publisher/kong-config.js';
+import { SCHEMA_REGISTRY_OPTIONS_TABLE } from '../../src/registry/kong-config.js';
+import { generatedBlocks, withGeneratedBlocks } from '../../scripts/readme-options.mjs';
+
+describe('README options tables', () => {
+  it('are what `npm run docs:options` writes from the options tables (run it after changing an option)', () => {
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    const blocks = generatedBlocks({ publisher: PUBLISHER_OPTIONS_TABLE, registry: SCHEMA_REGISTRY_OPTIONS_TABLE });
+    expect(withGeneratedBlocks(readme, blocks)).toBe(readme);
+  });
+
+  it('show every Kong field the table does not sum up, and every option', () => {
+    const markdown = generatedBlocks({ publisher: PUBLISHER_OPTIONS_TABLE, registry: SCHEMA_REGISTRY_OPTIONS_TABLE })['publisher-options'] ?? '';
+    for (const row of PUBLISHER_OPTIONS_TABLE.filter((r) => r.readme)) {
+      if (row.kong !== undefined) expect(markdown, row.kong).toContain(`\`${row.kong}\``);
+      if (row.option !== undefined) expect(markdown, row.option).toContain(`\`${row.option.split(' + ')[0]}\``);
+    }
+  });
+
+  it('fail loudly when a marker is missing', () => {
+    expect(() => withGeneratedBlocks('# no markers\n', { 'publisher-options': '|' })).toThrow(/publisher-options/);
+  });
+});
