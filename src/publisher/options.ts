@@ -176,9 +176,16 @@ export interface KafkaLogPublisherOptions {
    * `maxBatchSize` says. Secrets in it are stripped from every error, event and log line.
    */
   schemaRegistry?: RegistryOptions | KongSchemaRegistryConfig;
-  /** Where the publisher's (and the Kafka client's) log lines go, secrets stripped. Default: none. */
-  logger?: PublisherLogger;
-  /** Least level passed to `logger` and the `publisher.log` event. Default `warn`. */
+  /**
+   * Where the publisher's log lines go, secrets stripped: pino, `console`, or any {@link PublisherLogger} (called
+   * as `logger.warn(fields, message)`, or `logger.warn(message)` when a line has no fields). Default: short lines
+   * on stderr (`kafka-log warn: ...`). `false`: none (the `publisher.log` event still fires).
+   */
+  logger?: PublisherLogger | false;
+  /**
+   * Least level written to `logger` and the `publisher.log` event. Default `info`: drops, an unreachable Kafka and
+   * its recovery; nothing while all is well. The Kafka client's own lines come at `debug`. `silent`: none.
+   */
   logLevel?: PublisherLogLevel;
   /**
    * The Kafka client: `kafkajs` (default), `platformatic` (@platformatic/kafka, an optional peer dependency:
@@ -277,8 +284,8 @@ export interface ResolvedPublisherOptions {
   schemaRegistry: RegistryOptions | KongSchemaRegistryConfig | undefined;
   /** The schema registry, validated (camelCase, defaults applied); `undefined`: plain JSON values. */
   registry: ResolvedRegistryOptions | undefined;
-  /** Logger. */
-  logger: PublisherLogger | undefined;
+  /** Logger: `undefined` for the default (stderr), `false` for none. */
+  logger: PublisherLogger | false | undefined;
   /** Log level. */
   logLevel: PublisherLogLevel;
   /** Transport choice. */
@@ -331,13 +338,14 @@ export const PUBLISHER_DEFAULTS = {
   concurrencyLimit: 1,
   /** Plain producer. */
   idempotent: false,
-  /** Warnings and errors are logged. */
-  logLevel: 'warn',
+  /** Drops, outages and recoveries are logged; nothing while all is well. */
+  logLevel: 'info',
 } as const;
 
 const MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 const COMPRESSIONS: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const LOG_LEVELS: readonly PublisherLogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+const LOGGER_METHODS = ['error', 'warn', 'info', 'debug'] as const;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -570,8 +578,8 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
     throw new InvalidOptionError('transport', 'must be "kafkajs", "platformatic" or a transport factory function');
   }
   const logger = o.logger;
-  if (logger !== undefined && (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
-    throw new InvalidOptionError('logger', 'must have error, warn, info and debug methods');
+  if (logger !== undefined && logger !== false && (!isObject(logger) || LOGGER_METHODS.some((m) => typeof logger[m] !== 'function'))) {
+    throw new InvalidOptionError('logger', 'must be false or have error, warn, info and debug methods (pino and console do)');
   }
   return {
     brokers: brokerList(o.brokers),
@@ -610,7 +618,7 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
     customFields: customFields === undefined ? undefined : { ...customFields },
     schemaRegistry: o.schemaRegistry as RegistryOptions | KongSchemaRegistryConfig | undefined,
     registry,
-    logger: logger as PublisherLogger | undefined,
+    logger: logger as PublisherLogger | false | undefined,
     logLevel: oneOf<PublisherLogLevel>('logLevel', o.logLevel, LOG_LEVELS, d.logLevel),
     transport: transport as 'kafkajs' | 'platformatic' | TransportFactory,
   };

@@ -28,7 +28,7 @@ async function captureFailingPublisher(options: KafkaLogPublisherOptions): Promi
     }
   };
   const codes: string[] = [];
-  const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (m: string, x?: unknown) => add(`logger.${level}`, { m, x })]));
+  const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (...args: unknown[]) => add(`logger.${level}`, args)]));
   const publisher = new KafkaLogPublisher({
     ...options,
     logger: logger as unknown as KafkaLogPublisherOptions['logger'],
