@@ -194,6 +194,8 @@ const TRANSIENT = new Set([
   'KafkaJSLockTimeout',
 ]);
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+/** kafkajs' words for a broker whose handshake (ApiVersions) never completed. */
+const NO_HANDSHAKE = 'Broker not connected';
 
 interface KafkajsErrorLike {
   name?: string;
@@ -233,6 +235,9 @@ export function classifyKafkajsError(error: unknown): TransportError {
       return new TransportError('message_too_large', `the broker refused the batch: ${e.message}`, false);
     }
   }
+  if (chain.some((e) => e.message === NO_HANDSHAKE)) {
+    return new TransportError('timeout', 'the broker accepted the connection but never answered the Kafka handshake (ApiVersions): is it a Kafka listener of this protocol (plaintext or TLS)?', true);
+  }
   const timeout = chain.some((e) => e.name === 'KafkaJSRequestTimeoutError' || e.name === 'KafkaJSTimeout');
   // kafkajs wraps a transient cause (connection refused, leader moving) in non-retriable envelopes once its own
   // bounded retries are spent: the request is worth retrying later when anything in the chain was transient.
@@ -256,18 +261,17 @@ export class KafkajsTransport implements Transport {
     this.#compression = COMPRESSION_TYPES[config.compression];
   }
 
-  /** Connects once; a failed attempt is forgotten so the next call tries again. */
+  /**
+   * Connects once; a failed attempt is forgotten so the next call tries again. Every failure rejects with its
+   * real cause, whether it happened before the producer existed (a codec or SASL module that cannot load) or after.
+   */
   connect(): Promise<void> {
-    this.#connecting ??= this.#connect().catch((error: unknown) => {
+    this.#connecting ??= this.#connect().catch(async (error: unknown) => {
       this.#connecting = undefined;
       const producer = this.#producer;
       this.#producer = undefined;
-      return producer
-        ?.disconnect()
-        .catch(() => undefined)
-        .then(() => {
-          throw classifyKafkajsError(error);
-        });
+      await producer?.disconnect().catch(() => undefined);
+      throw classifyKafkajsError(error);
     });
     return this.#connecting;
   }
@@ -313,6 +317,9 @@ export class KafkajsTransport implements Transport {
     const producer = new Kafka(kafkaConfig).producer(producerConfig);
     this.#producer = producer;
     await producer.connect();
+    // kafkajs resolves connect() when its ApiVersions request timed out on a socket that stays open (a port that
+    // accepts connections but does not speak Kafka); a metadata request for no topic proves the broker answers.
+    await producer.sendBatch({ topicMessages: [], acks: this.#config.acks });
   }
 
   // kafkajs retries a request a bounded number of times at a steady backoff (Kong's
