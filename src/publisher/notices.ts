@@ -137,7 +137,7 @@ export class PublisherNotices {
     const lasting = this.#delivered ? ` for ${(forMs / 1000).toFixed(1)} s` : '';
     this.#context.line(
       'warn',
-      `cannot reach ${this.#outageTarget}${lasting}: ${error.message}; ${entries(waiting)} kept and retried`,
+      `cannot reach ${this.#outageTarget}${lasting}: ${error.message}; ${waiting > 0 ? `${entries(waiting)} kept and retried` : 'will retry'}`,
       { code: error.code, waiting, ...(this.#delivered ? { unreachableMs: forMs } : {}) },
       true,
     );

@@ -114,10 +114,13 @@ export class PlatformaticTransport implements Transport {
     }
     const options = this.#producerOptions();
     await this.#probe(options);
+    // close() may have come during the probe: no producer (and no socket) after it.
+    if (this.#closed) throw new TransportError('broker', 'the transport is closed', false);
     const producer = new this.#kafka.Producer<Buffer, Buffer, Buffer, Buffer>(options);
     this.#producer = producer;
     this.#watch(producer);
     await producer.connectToBrokers(null);
+    if (this.#closed) throw new TransportError('broker', 'the transport is closed', false);
   }
 
   /**

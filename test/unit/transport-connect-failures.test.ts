@@ -41,16 +41,18 @@ function config(overrides: Partial<TransportConfig> = {}): TransportConfig {
 const hooks = { log: () => undefined };
 
 /** A port that accepts TCP connections and never answers (a listener of another protocol, a stuck proxy). */
-async function silentPort(): Promise<{ port: number; close(): Promise<void> }> {
+async function silentPort(): Promise<{ port: number; open(): number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('data', () => undefined);
     socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    open: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -138,6 +140,28 @@ describe.each(transports)('%s transport: unreachable brokers', (_name, create) =
       // Bounded by the client's own timeouts (connectionTimeout and requestTimeout 500 ms here, one retry).
       expect(Date.now() - started).toBeLessThan(15_000);
       await transport.close();
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+describe('kafkajs transport: close() during a connection attempt', () => {
+  it('ends the attempt at once and leaves no socket open', async () => {
+    const silent = await silentPort();
+    try {
+      const transport = createKafkajsTransport(config({ brokers: [`127.0.0.1:${silent.port}`], connectionTimeout: 10_000 }), hooks);
+      const attempt = transport.connect().catch((e: unknown) => e);
+      for (let i = 0; i < 100 && silent.open() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(silent.open()).toBe(1);
+      const closing = Date.now();
+      await transport.close();
+      expect(await attempt).toBeInstanceOf(TransportError);
+      // Well before the 10 s the attempt would have waited for the handshake.
+      expect(Date.now() - closing).toBeLessThan(5000);
+      for (let i = 0; i < 100 && silent.open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(silent.open()).toBe(0);
+      await expect(transport.connect()).rejects.toMatchObject({ message: 'the transport is closed' });
     } finally {
       await silent.close();
     }
