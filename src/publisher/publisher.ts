@@ -206,8 +206,10 @@ export class KafkaLogPublisher {
     this.#flushing += 1;
     try {
       const done = new Promise<void>((resolve) => this.#flushWaiters.push({ target, resolve }));
-      this.#closeOpen();
-      this.#pump();
+      this.#safely('flush', () => {
+        this.#closeOpen();
+        this.#pump();
+      });
       await done;
     } finally {
       this.#flushing -= 1;
@@ -223,7 +225,10 @@ export class KafkaLogPublisher {
     this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS).then(
       () => this.#notices.close(),
       (error: unknown) => {
+        // E.g. a transport of one's own whose close() threw: still closed, and no flush() left waiting.
         this.#internalError('close', error);
+        this.#state = 'closed';
+        this.#resolveWaiters(true);
         this.#notices.close();
       },
     );
