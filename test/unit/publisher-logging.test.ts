@@ -148,6 +148,23 @@ describe('the logger interface', () => {
     expect(out.text()).toContain('kafka-log: cannot reach Kafka at 127.0.0.1:9092');
   });
 
+  it('logger: console with the real kafkajs client and a wrong broker: two lines, not the client\'s dumps', async () => {
+    const out = bufferStream();
+    const publisher = new KafkaLogPublisher({
+      brokers: ['127.0.0.1:1'],
+      topic: 'logs',
+      flushTimeout: 0,
+      logger: new Console({ stdout: out.stream, stderr: out.stream }) as unknown as PublisherLogger,
+    });
+    publisher.publish(entry());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await publisher.close({ timeoutMs: 300 });
+    expect(out.text().trim().split('\n')).toEqual([
+      "{ code: 'KAFKA_LOG_ERR_BROKER', waiting: 1 } kafka-log: cannot reach Kafka at 127.0.0.1:1: Connection error: connect ECONNREFUSED 127.0.0.1:1; 1 log entry kept and retried",
+      "{ reason: 'close_timeout', count: 1, code: 'KAFKA_LOG_ERR_TIMEOUT' } kafka-log: 1 log entry dropped (close_timeout): the publisher closed before delivery",
+    ]);
+  });
+
   it('the client lines stay out below debug', async () => {
     const calls: unknown[][] = [];
     const record = (...args: unknown[]) => calls.push(args);
