@@ -75,7 +75,7 @@ export function createExchangePipeline<TRequest>(
 
   const report = (error: unknown): void => {
     try {
-      sink.reportError?.(asKafkaLogError(error));
+      settleQuietly(sink.reportError?.(asKafkaLogError(error)), noop);
     } catch {
       // A failing error reporter has nowhere left to report to; the application must not notice.
     }
@@ -128,8 +128,8 @@ export function createExchangePipeline<TRequest>(
         report(new CustomFieldError('publishMeta', `the publishMeta hook threw: ${describeError(error)}`, error));
       }
     }
-    if (meta === undefined) sink.publish(entry);
-    else sink.publish(entry, meta);
+    // A sink may be async (`publish` returning a promise): its rejection is reported, never left unhandled.
+    settleQuietly(meta === undefined ? sink.publish(entry) : sink.publish(entry, meta), report);
   };
 
   const completion: CaptureCompletion<TRequest> = {
@@ -168,6 +168,22 @@ export function createExchangePipeline<TRequest>(
       }
     },
   };
+}
+
+const noop = (): void => undefined;
+
+/**
+ * When `result` is a promise (or any thenable), hands its rejection to `onRejected`: a sink or reporter returning a
+ * rejected promise must not become an unhandled rejection, which ends the process by default.
+ */
+function settleQuietly(result: unknown, onRejected: (error: unknown) => void): void {
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
+  try {
+    const then = (result as { then?: unknown }).then;
+    if (typeof then === 'function') then.call(result, undefined, onRejected);
+  } catch (error) {
+    onRejected(error);
+  }
 }
 
 function asKafkaLogError(error: unknown): KafkaLogError {

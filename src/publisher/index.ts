@@ -40,6 +40,7 @@ export {
   type PublisherListener,
   type PublisherLogger,
   type PublisherLogLevel,
+  type PublisherLogMethod,
   type RetryEvent,
 } from './events.js';
 export { DROP_REASONS, type DropReason, type DroppedCounts, type PublisherStats, type ReportedCounts } from './stats.js';

@@ -338,7 +338,7 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
   { option: 'topicQueryArg', meaning: 'query argument naming the topic; needs `allowedTopics`' },
   { option: 'allowedTopics', meaning: 'topics an entry may choose; others are dropped (`topic_not_allowed`)' },
   { option: 'messageHeaders', meaning: 'headers of every message: a map, or `(entry) => headers`' },
-  { option: 'logger', defaultText: 'none', meaning: "where the publisher's and the Kafka client's log lines go, secrets stripped" },
+  { option: 'logger', defaultText: 'stderr', meaning: "where the publisher's log lines go, secrets stripped: pino, `console` or any logger; `false`: none" },
   { option: 'logLevel', meaning: 'least level passed to `logger` and the `publisher.log` event' },
   {
     option: 'transport',

@@ -204,9 +204,16 @@ export interface KafkaLogPublisherOptions {
    * `maxBatchSize` says. Secrets in it are stripped from every error, event and log line.
    */
   schemaRegistry?: RegistryOptions | KongSchemaRegistryConfig;
-  /** Where the publisher's (and the Kafka client's) log lines go, secrets stripped. Default: none. */
-  logger?: PublisherLogger;
-  /** Least level passed to `logger` and the `publisher.log` event. Default `warn`. */
+  /**
+   * Where the publisher's log lines go, secrets stripped: pino, `console`, or any {@link PublisherLogger} (called
+   * as `logger.warn(fields, message)`, or `logger.warn(message)` when a line has no fields). Default: short lines
+   * on stderr (`kafka-log warn: ...`). `false`: none (the `publisher.log` event still fires).
+   */
+  logger?: PublisherLogger | false;
+  /**
+   * Least level written to `logger` and the `publisher.log` event. Default `info`: drops, an unreachable Kafka and
+   * its recovery; nothing while all is well. The Kafka client's own lines come at `debug`. `silent`: none.
+   */
   logLevel?: PublisherLogLevel;
   /**
    * The Kafka client: `kafkajs` (default), `platformatic` (@platformatic/kafka, an optional peer dependency:
@@ -375,11 +382,15 @@ function schemaRegistry(field: string, value: unknown): ResolvedRegistryOptions 
   return resolveRegistryOptions(value, field);
 }
 
-function logger(field: string, value: unknown): PublisherLogger | undefined {
-  if (value !== undefined && (!isPlainObject(value) || typeof value.warn !== 'function' || typeof value.error !== 'function')) {
-    refuse(field, 'must have error, warn, info and debug methods');
+const LOGGER_METHODS = ['error', 'warn', 'info', 'debug'] as const;
+
+// `undefined` is the default logger (stderr), `false` none.
+function logger(field: string, value: unknown): PublisherLogger | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (typeof value !== 'object' || value === null || LOGGER_METHODS.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
+    refuse(field, `must be false or have error, warn, info and debug methods (pino and console do), got ${describeValue(value)}`);
   }
-  return value as PublisherLogger | undefined;
+  return value as PublisherLogger;
 }
 
 function transport(field: string, value: unknown): 'kafkajs' | 'platformatic' | TransportFactory {
@@ -433,7 +444,7 @@ export const PUBLISHER_OPTIONS = {
   customFields: customOption(optionalTextMap),
   schemaRegistry: customOption(schemaRegistry),
   logger: customOption(logger),
-  logLevel: oneOfOption(LOG_LEVELS, 'warn'),
+  logLevel: oneOfOption(LOG_LEVELS, 'info'),
   transport: customOption(transport, 'kafkajs'),
 } satisfies { readonly [K in keyof Required<KafkaLogPublisherOptions>]: OptionRule<unknown> };
 

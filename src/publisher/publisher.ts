@@ -8,7 +8,7 @@
  * @module
  */
 import type { LogEntry } from '../entry/log-entry.js';
-import { DroppedError, ErrorCodes, KafkaLogError, describeError } from '../errors.js';
+import { DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { addRegistrySecrets } from '../registry/client.js';
 import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
@@ -17,14 +17,10 @@ import { SecretSet } from '../secrets.js';
 import type { Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
 import { loadTransportFactory } from '../transport/select.js';
-import {
-  type PublisherEventMap,
-  type PublisherListener,
-  type PublisherLogLevel,
-  PublisherEvents,
-  TypedEmitter,
-} from './events.js';
+import { type PublisherEventMap, type PublisherListener, PublisherEvents, TypedEmitter } from './events.js';
 import { routeEntry } from './keys.js';
+import { PublisherLog, describeSafely } from './log.js';
+import { PublisherNotices } from './notices.js';
 import {
   type KafkaLogPublisherOptions,
   type PublishMeta,
@@ -43,10 +39,11 @@ export interface CloseOptions {
   timeoutMs?: number;
 }
 
-const LEVEL_RANK: Record<PublisherLogLevel, number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 /** Deadline of one OAUTHBEARER token request (connect, answer and body). */
 const TOKEN_REQUEST_DEADLINE_MS = 10_000;
+/** `connect()` settles within the socket `timeout` plus this (the first request's answer, TLS and SASL). */
+const CONNECT_GRACE_MS = 5_000;
 const noop = () => undefined;
 
 /** One produce request from first attempt to settlement. */
@@ -67,7 +64,8 @@ export class KafkaLogPublisher {
   readonly #secrets = new SecretSet();
   readonly #deliveries = new Set<Delivery>();
   readonly #flushWaiters: Array<{ target: number; resolve: () => void }> = [];
-  readonly #logRank: number;
+  readonly #log: PublisherLog;
+  readonly #notices: PublisherNotices;
   readonly #registry: RegistryStage | undefined;
   #transport: Promise<Transport> | undefined;
   #connected = false;
@@ -86,17 +84,24 @@ export class KafkaLogPublisher {
     const o = resolvePublisherOptions(options);
     this.#options = o;
     this.#secrets.add(o.authentication?.password, o.authentication?.username).add(o.authentication?.oauthBearer?.clientSecret);
-    this.#logRank = LEVEL_RANK[o.logLevel];
-    this.#events = new TypedEmitter((error) => this.#log('error', 'publisher', `an event listener threw: ${String(error)}`));
+    this.#events = new TypedEmitter((failure) => this.#notices.listenerFailed(failure));
+    this.#log = new PublisherLog({ logger: o.logger, logLevel: o.logLevel, redact: (text) => this.#redact(text), events: this.#events });
+    this.#notices = new PublisherNotices({
+      line: (level, text, fields, toListeners) => this.#log.line(level, text, { fields, toListeners }),
+      brokers: o.brokers,
+      bounds: o,
+      waiting: () => this.#counters.buffered + this.#counters.inFlight,
+      now: Date.now,
+    });
     this.#queue = new BatchQueue(o, this.#counters);
     this.#policy = o;
     if (o.registry) {
       addRegistrySecrets(this.#secrets, o.registry.auth);
       this.#registry = new RegistryStage(o.registry, {
-        onDroppedField: (path) => this.#log('debug', 'registry', `"${path}" has no place in the value schema: left out of the message`),
+        onDroppedField: (path) => this.#log.line('debug', `"${path}" has no place in the value schema: left out of the message`, { source: 'registry' }),
       });
       // A schema describes one entry: Kong writes arrays only for JSON values, so a registry sends entries one by one.
-      if (o.maxBatchSize > 1) this.#log('info', 'publisher', `maxBatchSize ${o.maxBatchSize} ignored with schemaRegistry: one message per entry`);
+      if (o.maxBatchSize > 1) this.#log.line('info', `maxBatchSize ${o.maxBatchSize} ignored with schemaRegistry: one message per entry`);
     }
   }
 
@@ -185,8 +190,10 @@ export class KafkaLogPublisher {
     if (this.#queue.openMessages > 0 && this.#coalesceTimer === undefined) {
       this.#coalesceTimer = setTimeout(() => {
         this.#coalesceTimer = undefined;
-        this.#queue.closeOpen(Date.now());
-        this.#pump();
+        this.#safely('the coalescing timer', () => {
+          this.#queue.closeOpen(Date.now());
+          this.#pump();
+        });
       }, this.#options.maxCoalescingDelay);
     }
     if (this.#queue.readyMessages > 0) this.#pump();
@@ -203,8 +210,10 @@ export class KafkaLogPublisher {
     this.#flushing += 1;
     try {
       const done = new Promise<void>((resolve) => this.#flushWaiters.push({ target, resolve }));
-      this.#closeOpen();
-      this.#pump();
+      this.#safely('flush', () => {
+        this.#closeOpen();
+        this.#pump();
+      });
       await done;
     } finally {
       this.#flushing -= 1;
@@ -214,9 +223,19 @@ export class KafkaLogPublisher {
   /**
    * Stops accepting entries (later ones are dropped as `closed`), delivers what is buffered within `timeoutMs`
    * (dropping the rest as `close_timeout`), then releases every socket and timer. Safe to call twice. Never rejects.
+   * Drops held back by the log's rate limit are logged now.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS).then(
+      () => this.#notices.close(),
+      (error: unknown) => {
+        // E.g. a transport of one's own whose close() threw: still closed, and no flush() left waiting.
+        this.#internalError('close', error);
+        this.#state = 'closed';
+        this.#resolveWaiters(true);
+        this.#notices.close();
+      },
+    );
     return this.#closing;
   }
 
@@ -252,20 +271,35 @@ export class KafkaLogPublisher {
   }
 
   /**
-   * Connects now rather than on the first request, and resolves the registry's schemas when one is configured.
-   * Rejects with a {@link KafkaLogError} (e.g. authentication, or a REGISTRY error).
+   * Connects now rather than on the first request, and resolves the registry's schemas when one is configured:
+   * `await publisher.connect()` at start-up makes a wrong address, credential or missing package fail at boot.
+   * Settles within the `timeout` option plus 5 s. Rejects with a {@link KafkaLogError} carrying the real cause
+   * and its code: `KAFKA_LOG_ERR_BROKER` (refused, unknown host), `..._TIMEOUT` (no answer in time),
+   * `..._AUTHENTICATION`, `..._MISSING_DEPENDENCY` (a compression codec or transport package), `..._REGISTRY`.
+   * The failure is also logged. A publisher whose `connect()` failed still takes entries and keeps trying.
    */
   async connect(): Promise<void> {
     if (this.#state !== 'open') throw new KafkaLogError(ErrorCodes.CLOSED, 'the publisher is closed');
-    const transport = await this.#getTransport();
+    const deadlineMs = this.#options.timeout + CONNECT_GRACE_MS;
     try {
-      await transport.connect();
-      // Schemas resolved now show a registry or subject problem at start rather than on the first request.
-      await this.#registry?.ready();
+      await withDeadline(
+        this.#connectNow(),
+        deadlineMs,
+        () => new KafkaLogError(ErrorCodes.TIMEOUT, `no answer from Kafka at ${this.#options.brokers.join(',')} within ${deadlineMs} ms`, { retriable: true }),
+      );
     } catch (error) {
-      throw this.#asError(error);
+      const clean = this.#asError(error);
+      this.#notices.connectFailed(clean);
+      throw clean;
     }
     this.#markConnected();
+  }
+
+  async #connectNow(): Promise<void> {
+    const transport = await this.#getTransport();
+    await transport.connect();
+    // Schemas resolved now show a registry or subject problem at start rather than on the first request.
+    await this.#registry?.ready();
   }
 
   /**
@@ -276,6 +310,7 @@ export class KafkaLogPublisher {
     try {
       const clean = this.#asError(error);
       this.#counters.report(clean.code);
+      this.#notices.reported(clean);
       this.#events.emit(PublisherEvents.REPORTED, { error: clean });
     } catch {
       // Reporting must never throw into the request path.
@@ -342,7 +377,7 @@ export class KafkaLogPublisher {
     this.#flushTimer = setTimeout(
       () => {
         this.#flushTimer = undefined;
-        this.#pump();
+        this.#safely('the flush timer', () => this.#pump());
       },
       Math.max(0, at - Date.now()),
     );
@@ -358,6 +393,7 @@ export class KafkaLogPublisher {
     const tryOnce = (): void => {
       delivery.timer = undefined;
       const sending = this.#registry ? this.#encodeThenProduce(delivery) : this.#produce(request);
+      // The handlers are written not to throw; should one ever do, the catch logs it: never an unhandled rejection.
       sending.then(
         () => {
           if (delivery.settled) return;
@@ -379,6 +415,7 @@ export class KafkaLogPublisher {
         (failure: unknown) => {
           if (delivery.settled) return;
           const error = this.#asError(failure);
+          if (error.retriable) this.#notices.failed(error);
           attempt += 1;
           const delay = retryDelay(this.#policy, attempt);
           const reason: DropReason | undefined = !error.retriable
@@ -398,7 +435,6 @@ export class KafkaLogPublisher {
               attempts: attempt,
               error,
             });
-            this.#log('error', 'publisher', `dropping ${batch.entries} entries (${reason}): ${error.message}`);
             this.#dropBatch(batch, reason, error);
             this.#afterSettle();
             return;
@@ -411,10 +447,10 @@ export class KafkaLogPublisher {
             delayMs: delay,
             error,
           });
-          this.#log('warn', 'publisher', `retrying ${batch.entries} entries in ${delay} ms: ${error.message}`);
-          delivery.timer = setTimeout(tryOnce, delay);
+          this.#log.line('debug', `retrying ${batch.entries} entries in ${delay} ms: ${error.message}`);
+          delivery.timer = setTimeout(() => this.#safely('a delivery retry', tryOnce), delay);
         },
-      );
+      ).catch((error: unknown) => this.#internalError('a delivery', error));
     };
     tryOnce();
   }
@@ -439,7 +475,7 @@ export class KafkaLogPublisher {
     for (const { message, error } of misfits) {
       batch.entries -= message.entries;
       this.#counters.inFlight -= message.entries;
-      this.#log('warn', 'publisher', `dropping ${message.entries} entry (schema_mismatch): ${error.message}`);
+      this.#log.line('debug', `dropping ${message.entries} entry (schema_mismatch): ${error.message}`);
       this.#drop('schema_mismatch', message.entries, error, message.settlers);
     }
   }
@@ -479,6 +515,7 @@ export class KafkaLogPublisher {
 
   #drop(reason: DropReason, count: number, cause: unknown, settlers: EntrySettler[] | undefined): void {
     this.#counters.drop(reason, count);
+    this.#notices.dropped(reason, count, () => (cause === undefined ? undefined : this.#asError(cause)));
     const needError = settlers !== undefined || this.#events.has(PublisherEvents.DROP);
     if (needError) {
       const clean = cause === undefined ? undefined : this.#asError(cause);
@@ -538,7 +575,7 @@ export class KafkaLogPublisher {
     const factory: TransportFactory =
       typeof o.transport === 'function' ? o.transport : await loadTransportFactory(o.transport);
     return factory(this.#transportConfig(), {
-      log: (level, namespace, message, extra) => this.#log(level, namespace, message, extra),
+      log: (level, namespace, message, extra) => this.#log.clientLine(level, namespace, message, extra),
     });
   }
 
@@ -587,11 +624,13 @@ export class KafkaLogPublisher {
       idempotent: o.idempotent,
       maxRequestRetries: o.maxRequestRetries,
       retryBackoff: o.retryBackoff,
-      logLevel: o.logLevel,
+      // The client's lines are folded in at debug: below that the client need not build them.
+      logLevel: this.#log.enabled('debug') || o.logLevel === 'debug' ? 'debug' : 'silent',
     };
   }
 
   #markConnected(): void {
+    this.#notices.succeeded();
     if (this.#connected || this.#state === 'closed') return;
     this.#connected = true;
     this.#events.emit(PublisherEvents.CONNECT, { brokers: this.#options.brokers });
@@ -606,34 +645,45 @@ export class KafkaLogPublisher {
   /**
    * Any failure as a KafkaLogError free of secrets. kafka-log's own errors are built clean and pass unchanged; one
    * holding a secret (from a custom transport, say) is never edited, since a stack read earlier would keep the
-   * secret: it is replaced by a scrubbed copy (message, stack, every cause).
+   * secret: it is replaced by a scrubbed copy (message, stack, every cause). Never throws, whatever was thrown.
    */
   #asError(error: unknown): KafkaLogError {
     if (error instanceof KafkaLogError) return this.#secrets.cleanError(error);
-    return new KafkaLogError(ErrorCodes.BROKER, this.#redact(describeError(error)), { retriable: true });
+    return new KafkaLogError(ErrorCodes.BROKER, this.#redact(messageOf(error)), { retriable: true });
   }
 
-  #log(level: Exclude<PublisherLogLevel, 'silent'>, source: string, message: string, extra?: Record<string, unknown>): void {
-    if (LEVEL_RANK[level] > this.#logRank) return;
-    const toLogger = this.#options.logger !== undefined;
-    const toEvent = this.#events.has(PublisherEvents.LOG);
-    if (!toLogger && !toEvent) return;
-    const line = this.#redact(message);
-    let cleanExtra: Record<string, unknown> | undefined;
-    if (extra !== undefined && Object.keys(extra).length > 0) {
-      try {
-        cleanExtra = JSON.parse(this.#redact(JSON.stringify(extra))) as Record<string, unknown>;
-      } catch {
-        cleanExtra = undefined;
-      }
-    }
-    if (toEvent) this.#events.emit(PublisherEvents.LOG, { level, source, message: line, ...(cleanExtra ? { extra: cleanExtra } : {}) });
-    if (toLogger) {
-      try {
-        this.#options.logger?.[level](`[${source}] ${line}`, cleanExtra);
-      } catch {
-        // A failing logger must not reach the request path.
-      }
+  /** Runs timer work; what it throws is logged, never thrown out of the timer (that would crash the process). */
+  #safely(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.#internalError(what, error);
     }
   }
+
+  #internalError(what: string, error: unknown): void {
+    this.#log.line('error', `internal error in ${what}: ${describeSafely(error)}`);
+  }
+}
+
+/** The message of anything thrown; never throws. */
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return describeSafely(error);
+  }
+}
+
+/**
+ * `work`, or `timeout()`'s error after `ms`. The work goes on after the deadline (its outcome, a rejection
+ * included, is then ignored); the timer never outlives the race.
+ */
+function withDeadline<T>(work: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout()), ms);
+  });
+  work.catch(noop);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -166,12 +166,25 @@ async function saslOptions(config: TransportConfig): Promise<SASLOptions | undef
   return { mechanism: 'scram-sha-512', username, password };
 }
 
-function socketFactory(keepAliveMs: number | undefined): ISocketFactory {
+/** The sockets of one transport, so close() can end them all, including one kafkajs opens while closing. */
+interface SocketRegistry {
+  closed: boolean;
+  readonly open: Set<net.Socket>;
+}
+
+function socketFactory(keepAliveMs: number | undefined, registry: SocketRegistry): ISocketFactory {
   return ({ host, port, ssl, onConnect }) => {
     const socket = ssl
       ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
       : net.connect({ host, port }, onConnect);
     socket.setKeepAlive(keepAliveMs !== undefined, keepAliveMs ?? 0);
+    if (registry.closed) {
+      // kafkajs retries a connection even after disconnect(): that attempt fails at once instead of lingering.
+      process.nextTick(() => socket.destroy(new Error('the transport is closed')));
+      return socket;
+    }
+    registry.open.add(socket);
+    socket.once('close', () => registry.open.delete(socket));
     return socket;
   };
 }
@@ -196,6 +209,8 @@ const TRANSIENT = new Set([
   'KafkaJSLockTimeout',
 ]);
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+/** kafkajs' words for a broker whose handshake (ApiVersions) never completed. */
+const NO_HANDSHAKE = 'Broker not connected';
 
 interface KafkajsErrorLike {
   name?: string;
@@ -237,6 +252,9 @@ export function classifyKafkajsError(error: unknown): TransportError {
       return new TransportError('message_too_large', `the broker refused the batch: ${e.message}`, false);
     }
   }
+  if (chain.some((e) => e.message === NO_HANDSHAKE)) {
+    return new TransportError('timeout', 'the broker accepted the connection but never answered the Kafka handshake (ApiVersions): is it a Kafka listener of this protocol (plaintext or TLS)?', true);
+  }
   const timeout = chain.some((e) => e.name === 'KafkaJSRequestTimeoutError' || e.name === 'KafkaJSTimeout');
   // kafkajs wraps a transient cause (connection refused, leader moving) in non-retriable envelopes once its own
   // bounded retries are spent: the request is worth retrying later when anything in the chain was transient.
@@ -250,6 +268,8 @@ export class KafkajsTransport implements Transport {
   readonly #hooks: TransportHooks;
   #producer: Producer | undefined;
   #connecting: Promise<void> | undefined;
+  #closed = false;
+  readonly #sockets: SocketRegistry = { closed: false, open: new Set() };
   readonly #messages = new WeakMap<ProduceRecord, StickyMessage>();
   readonly #compression: CompressionTypes;
 
@@ -265,23 +285,20 @@ export class KafkajsTransport implements Transport {
     return this.#config.secrets ? this.#config.secrets.cleanError(error) : error;
   }
 
-  /** Connects once; a failed attempt is forgotten so the next call tries again. */
+  /**
+   * Connects once; a failed attempt is forgotten so the next call tries again. Every failure rejects with its
+   * real cause, whether it happened before the producer existed (a codec or SASL module that cannot load) or after.
+   */
   connect(): Promise<void> {
     this.#connecting ??= this.#connect().catch((error: unknown) => {
       this.#connecting = undefined;
-      const producer = this.#producer;
-      this.#producer = undefined;
-      return producer
-        ?.disconnect()
-        .catch(() => undefined)
-        .then(() => {
-          throw classifyKafkajsError(this.#clean(error));
-        });
+      throw classifyKafkajsError(this.#clean(error));
     });
     return this.#connecting;
   }
 
   async #connect(): Promise<void> {
+    this.#assertOpen();
     const config = this.#config;
     if (config.compression !== 'none' && config.compression !== 'gzip') {
       await registerKafkajsCodec(config.compression);
@@ -298,7 +315,7 @@ export class KafkajsTransport implements Transport {
       // The cluster's own retrier (connect, metadata) runs INSIDE the producer's: kept to one retry so the
       // nesting does not multiply into minutes that the publisher's maxRetryTime cannot see.
       retry: { retries: 1, initialRetryTime: Math.max(1, config.retryBackoff), maxRetryTime: Math.max(1, config.retryBackoff), multiplier: 1, factor: 0 },
-      socketFactory: socketFactory(config.keepAliveMs),
+      socketFactory: socketFactory(config.keepAliveMs, this.#sockets),
       logLevel: KAFKAJS_LEVELS[config.logLevel],
       logCreator: () => (entry: KafkajsLogEntry) => {
         const level = LEVELS[entry.level];
@@ -319,9 +336,22 @@ export class KafkajsTransport implements Transport {
       allowAutoTopicCreation: true,
     };
     if (config.idempotent) producerConfig.maxInFlightRequests = 1;
+    // close() may have come while a codec or SASL module loaded: no producer (and no socket) after it.
+    this.#assertOpen();
     const producer = new Kafka(kafkaConfig).producer(producerConfig);
     this.#producer = producer;
-    await producer.connect();
+    try {
+      await producer.connect();
+      this.#assertOpen();
+      // kafkajs resolves connect() when its ApiVersions request timed out on a socket that stays open (a port that
+      // accepts connections but does not speak Kafka); a metadata request for no topic proves the broker answers.
+      await producer.sendBatch({ topicMessages: [], acks: this.#config.acks });
+    } catch (error) {
+      // This attempt's producer, whoever holds it now: kafkajs may have opened a socket even after close().
+      if (this.#producer === producer) this.#producer = undefined;
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
   }
 
   // kafkajs retries a request a bounded number of times at a steady backoff (Kong's
@@ -336,6 +366,10 @@ export class KafkajsTransport implements Transport {
       multiplier: 1,
       factor: 0,
     };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TransportError('broker', 'the transport is closed', false);
   }
 
   async produce(request: ProduceRequest): Promise<void> {
@@ -371,11 +405,26 @@ export class KafkajsTransport implements Transport {
     }
   }
 
+  /** Releases the producer; a connection attempt still under way ends without leaving a socket behind. */
   async close(): Promise<void> {
+    this.#closed = true;
     const producer = this.#producer;
     this.#producer = undefined;
+    const connecting = this.#connecting;
     this.#connecting = undefined;
+    if (connecting !== undefined) {
+      // A connection attempt under way (waiting on a silent broker) would keep its socket, and disconnect() would
+      // wait for it, until its timeout: its sockets end now, so it fails at once.
+      this.#endSockets();
+    }
     if (producer) await producer.disconnect().catch(() => undefined);
+    this.#endSockets();
+  }
+
+  /** Ends every socket with an error: kafkajs fails what waits on it (a bare destroy() it would not notice). */
+  #endSockets(): void {
+    this.#sockets.closed = true;
+    for (const socket of this.#sockets.open) socket.destroy(new Error('the transport is closed'));
   }
 }
 

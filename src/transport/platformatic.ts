@@ -119,10 +119,13 @@ export class PlatformaticTransport implements Transport {
     }
     const options = this.#producerOptions();
     await this.#probe(options);
+    // close() may have come during the probe: no producer (and no socket) after it.
+    if (this.#closed) throw new TransportError('broker', 'the transport is closed', false);
     const producer = new this.#kafka.Producer<Buffer, Buffer, Buffer, Buffer>(options);
     this.#producer = producer;
     this.#watch(producer);
     await producer.connectToBrokers(null);
+    if (this.#closed) throw new TransportError('broker', 'the transport is closed', false);
   }
 
   /**
@@ -210,29 +213,47 @@ export class PlatformaticTransport implements Transport {
             last = await authenticateApi.async(connection, bytes);
             return last.authBytes;
           };
-          authenticateScramToken(mechanism, username, password, exchange).then(
-            () => callback(null, last as NonNullable<typeof last>),
-            (error: unknown) => callback(new AuthenticationError('SASL authentication failed.', { cause: error as Error }), undefined as never),
-          );
+          authenticateScramToken(mechanism, username, password, exchange)
+            .then(
+              () => callback(null, last as NonNullable<typeof last>),
+              (error: unknown) => callback(new AuthenticationError('SASL authentication failed.', { cause: error as Error }), undefined as never),
+            )
+            // The client's callback is not expected to throw; if it does, that is a log line, not an unhandled rejection.
+            .catch((error: unknown) => this.#hooks.log('error', 'platformatic.sasl', `the client's authentication callback threw: ${String(error)}`));
         },
       };
     }
     return { mechanism: sasl.mechanism, username, password };
   }
 
-  /** Keep-alive on every broker socket, and the client's connection events as log lines. */
+  /**
+   * Keep-alive on every broker socket, and the client's connection events as log lines. These listeners run inside
+   * the client's own emit: nothing they do may throw there.
+   */
   #watch(producer: BufferProducer): void {
     const { keepAliveMs, logLevel } = this.#config;
     const rank = LEVEL_RANK[logLevel];
     const log = (level: TransportLogLevel, message: string, broker: { host: string; port: number }) => {
       if (LEVEL_RANK[level] <= rank) this.#hooks.log(level, 'platformatic.connection', message, { broker: `${broker.host}:${broker.port}` });
     };
-    producer.on('client:broker:connect', ({ broker, connection }) => {
-      if (keepAliveMs !== undefined) connection.socket.setKeepAlive(true, keepAliveMs);
-      log('info', 'connected', broker);
-    });
-    producer.on('client:broker:disconnect', ({ broker }) => log('info', 'disconnected', broker));
-    producer.on('client:broker:failed', ({ broker }) => log('warn', 'connection failed', broker));
+    const guarded =
+      <T>(handler: (event: T) => void) =>
+      (event: T) => {
+        try {
+          handler(event);
+        } catch {
+          // A socket gone before its keep-alive was set, a failing log hook: nothing to do about either here.
+        }
+      };
+    producer.on(
+      'client:broker:connect',
+      guarded(({ broker, connection }) => {
+        if (keepAliveMs !== undefined) connection.socket.setKeepAlive(true, keepAliveMs);
+        log('info', 'connected', broker);
+      }),
+    );
+    producer.on('client:broker:disconnect', guarded(({ broker }) => log('info', 'disconnected', broker)));
+    producer.on('client:broker:failed', guarded(({ broker }) => log('warn', 'connection failed', broker)));
   }
 
   async produce(request: ProduceRequest): Promise<void> {

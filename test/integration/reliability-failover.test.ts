@@ -97,7 +97,10 @@ describe('three-broker cluster, partition leader killed with SIGKILL mid-stream'
       }
     };
 
-    await publishFor(3000);
+    // Stream until the first acknowledgement (at least 3 s): on a cluster just started, the transaction coordinator
+    // that hands out the idempotent producer id may still be loading for a few seconds.
+    const streamStart = Date.now();
+    while (Date.now() - streamStart < 3000 || (publisher.stats().sent === 0 && Date.now() - streamStart < 30_000)) await publishFor(500);
     const beforeKill = publisher.stats();
     expect(beforeKill.sent).toBeGreaterThan(0);
 

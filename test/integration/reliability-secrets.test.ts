@@ -40,7 +40,7 @@ async function captureFailingPublisher(transport: TransportName, options: KafkaL
     early += 1;
     add(`${where} rejected`, error);
   });
-  const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (m: string, x?: unknown) => add(`logger.${level}`, { m, x })]));
+  const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (...args: unknown[]) => add(`logger.${level}`, args)]));
   const publisher = new KafkaLogPublisher({
     ...options,
     transport: spied,

@@ -351,11 +351,12 @@ describe('KafkaLogPublisher queue (fake transport)', () => {
         hooks.log('error', 'kafkajs.test', 'login with hunter2-secret failed', { password: 'hunter2-secret' });
         return fake;
       },
+      logLevel: 'debug',
       logger: {
-        error: (m, extra) => lines.push(m + JSON.stringify(extra)),
-        warn: (m) => lines.push(m),
-        info: () => undefined,
-        debug: () => undefined,
+        error: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+        warn: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+        info: (...args: unknown[]) => lines.push(JSON.stringify(args)),
+        debug: (...args: unknown[]) => lines.push(JSON.stringify(args)),
       },
     });
     open.push(publisher);

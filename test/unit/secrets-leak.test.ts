@@ -106,11 +106,12 @@ const entry = (): LogEntry => buildLogEntry(exchangeFixture());
 
 /** Runs a publisher through a failing connect, async and sync publishes, flush and close; captures it all. */
 async function exercisePublisher(capture: Capture, options: KafkaLogPublisherOptions): Promise<void> {
+  // Called as pino is: (fields, message) or (message).
   const logger = {
-    error: (m: string, x?: unknown) => capture.add('logger.error', { m, x }),
-    warn: (m: string, x?: unknown) => capture.add('logger.warn', { m, x }),
-    info: (m: string, x?: unknown) => capture.add('logger.info', { m, x }),
-    debug: (m: string, x?: unknown) => capture.add('logger.debug', { m, x }),
+    error: (...args: unknown[]) => capture.add('logger.error', args),
+    warn: (...args: unknown[]) => capture.add('logger.warn', args),
+    info: (...args: unknown[]) => capture.add('logger.info', args),
+    debug: (...args: unknown[]) => capture.add('logger.debug', args),
   };
   const publisher = new KafkaLogPublisher({ ...options, logger, logLevel: 'debug', timeout: 500, requestTimeout: 500, maxRetryTime: 1200, maxRetryDelay: 200, maxRequestRetries: 1 });
   for (const name of Object.values(PublisherEvents)) publisher.on(name, (event) => capture.add(`event ${name}`, event));
