@@ -15,6 +15,7 @@ import kafkajs, {
   type KafkaConfig,
   type LogEntry as KafkajsLogEntry,
   type Message,
+  type PartitionMetadata,
   type PartitionerArgs,
   type Producer,
   type ProducerConfig,
@@ -78,31 +79,48 @@ type StickyMessage = Message & { [STICKY]?: { partition?: number } };
 
 /**
  * Keyed records go where the Java client sends them (murmur2); keyless records of one request all go to one
- * partition, chosen round-robin per request. The choice is written back into the message, so a retry of the
- * same request sends every record to the same partition again.
+ * partition per topic, chosen round-robin per request. The choice is written back into the message, so a retry
+ * sends every record to the same partition again. The partitions kafkajs shows the partitioner are kept, so the
+ * transport can also fix a record's partition itself, before sending (see {@link StablePartitions.assign}).
  */
-function createStablePartitioner() {
-  const defaultPartitioner = Partitioners.DefaultPartitioner();
-  let counter = Math.floor(Math.random() * 0x7fffffff);
-  return ({ topic, partitionMetadata, message: plain }: PartitionerArgs): number => {
-    const message = plain as StickyMessage;
+class StablePartitions {
+  readonly #metadata = new Map<string, PartitionMetadata[]>();
+  readonly #byKey = Partitioners.DefaultPartitioner();
+  #counter = Math.floor(Math.random() * 0x7fffffff);
+
+  /** kafkajs' `createPartitioner`. */
+  readonly createPartitioner = () => ({ topic, partitionMetadata, message }: PartitionerArgs): number => {
+    this.#metadata.set(topic, partitionMetadata);
+    return this.#choose(topic, partitionMetadata, message as StickyMessage);
+  };
+
+  /** Fixes `message.partition` from the partitions seen so far; `false` when the topic's are not known yet. */
+  assign(topic: string, message: StickyMessage): boolean {
+    if (message.partition !== undefined && message.partition !== null) return true;
+    const metadata = this.#metadata.get(topic);
+    if (metadata === undefined || metadata.length === 0) return false;
+    this.#choose(topic, metadata, message);
+    return true;
+  }
+
+  #choose(topic: string, partitionMetadata: PartitionMetadata[], message: StickyMessage): number {
     if (message.partition !== undefined && message.partition !== null) return message.partition;
     let partition: number;
     const sticky = message[STICKY];
     if (message.key !== null && message.key !== undefined) {
-      partition = defaultPartitioner({ topic, partitionMetadata, message });
+      partition = this.#byKey({ topic, partitionMetadata, message });
     } else if (sticky?.partition !== undefined) {
       partition = sticky.partition;
     } else {
       const available = partitionMetadata.filter((p) => p.leader >= 0);
       const pool = available.length > 0 ? available : partitionMetadata;
-      counter = (counter + 1) & 0x7fffffff;
-      partition = (pool[counter % pool.length] as { partitionId: number }).partitionId;
+      this.#counter = (this.#counter + 1) & 0x7fffffff;
+      partition = (pool[this.#counter % pool.length] as { partitionId: number }).partitionId;
       if (sticky) sticky.partition = partition;
     }
     message.partition = partition;
     return partition;
-  };
+  }
 }
 
 interface ScramInternals {
@@ -164,16 +182,6 @@ async function saslOptions(config: TransportConfig): Promise<SASLOptions | undef
   if (sasl.mechanism === 'PLAIN') return { mechanism: 'plain', username, password };
   if (sasl.mechanism === 'SCRAM-SHA-256') return { mechanism: 'scram-sha-256', username, password };
   return { mechanism: 'scram-sha-512', username, password };
-}
-
-function socketFactory(keepAliveMs: number | undefined): ISocketFactory {
-  return ({ host, port, ssl, onConnect }) => {
-    const socket = ssl
-      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
-      : net.connect({ host, port }, onConnect);
-    socket.setKeepAlive(keepAliveMs !== undefined, keepAliveMs ?? 0);
-    return socket;
-  };
 }
 
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
@@ -244,6 +252,13 @@ export function classifyKafkajsError(error: unknown): TransportError {
   return new TransportError(timeout ? 'timeout' : 'broker', message, retriable);
 }
 
+/** One produce call of kafkajs: the records of one topic-partition (or one record whose partition is not known yet). */
+interface PartitionBatch {
+  topic: string;
+  records: ProduceRecord[];
+  messages: StickyMessage[];
+}
+
 /** The kafkajs transport. */
 export class KafkajsTransport implements Transport {
   readonly #config: TransportConfig;
@@ -251,6 +266,10 @@ export class KafkajsTransport implements Transport {
   #producer: Producer | undefined;
   #connecting: Promise<void> | undefined;
   readonly #messages = new WeakMap<ProduceRecord, StickyMessage>();
+  readonly #acknowledged = new WeakSet<ProduceRecord>();
+  readonly #partitions = new StablePartitions();
+  readonly #sockets = new Set<net.Socket>();
+  #destroyed = false;
   readonly #compression: CompressionTypes;
 
   /** Use {@link createKafkajsTransport}. */
@@ -298,7 +317,7 @@ export class KafkajsTransport implements Transport {
       // The cluster's own retrier (connect, metadata) runs INSIDE the producer's: kept to one retry so the
       // nesting does not multiply into minutes that the publisher's maxRetryTime cannot see.
       retry: { retries: 1, initialRetryTime: Math.max(1, config.retryBackoff), maxRetryTime: Math.max(1, config.retryBackoff), multiplier: 1, factor: 0 },
-      socketFactory: socketFactory(config.keepAliveMs),
+      socketFactory: this.#socketFactory(),
       logLevel: KAFKAJS_LEVELS[config.logLevel],
       logCreator: () => (entry: KafkajsLogEntry) => {
         const level = LEVELS[entry.level];
@@ -313,7 +332,7 @@ export class KafkajsTransport implements Transport {
     const sasl = await saslOptions(config);
     if (sasl) kafkaConfig.sasl = sasl;
     const producerConfig: ProducerConfig = {
-      createPartitioner: createStablePartitioner,
+      createPartitioner: this.#partitions.createPartitioner,
       retry: this.#retry(),
       idempotent: config.idempotent,
       allowAutoTopicCreation: true,
@@ -322,6 +341,21 @@ export class KafkajsTransport implements Transport {
     const producer = new Kafka(kafkaConfig).producer(producerConfig);
     this.#producer = producer;
     await producer.connect();
+  }
+
+  /** Every broker socket goes through here, so `destroy()` can release them all; none is made once destroyed. */
+  #socketFactory(): ISocketFactory {
+    const keepAliveMs = this.#config.keepAliveMs;
+    return ({ host, port, ssl, onConnect }) => {
+      if (this.#destroyed) throw new Error('the transport is closed');
+      const socket = ssl
+        ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+        : net.connect({ host, port }, onConnect);
+      socket.setKeepAlive(keepAliveMs !== undefined, keepAliveMs ?? 0);
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      return socket;
+    };
   }
 
   // kafkajs retries a request a bounded number of times at a steady backoff (Kong's
@@ -338,37 +372,99 @@ export class KafkajsTransport implements Transport {
     };
   }
 
+  /**
+   * Sends each topic-partition's records as a produce call of its own. kafkajs reports a produce request with
+   * one refused partition as a failure of the whole request, although the broker wrote the other partitions:
+   * one call per partition tells which records are written, so none is sent twice and a record refused for its
+   * size is told apart from its neighbours.
+   */
   async produce(request: ProduceRequest): Promise<void> {
     await this.connect();
     const producer = this.#producer;
     if (!producer) throw new TransportError('broker', 'the transport is closed', false);
-    const sticky = {};
-    const byTopic = new Map<string, StickyMessage[]>();
-    for (const record of request.records) {
+    const refused = new Set<ProduceRecord>();
+    let failure: TransportError | undefined;
+    const settle = (batch: PartitionBatch, outcome: PromiseSettledResult<unknown>) => {
+      if (outcome.status === 'fulfilled') {
+        for (const record of batch.records) this.#acknowledged.add(record);
+        return;
+      }
+      const error = classifyKafkajsError(this.#clean(outcome.reason));
+      if (error.kind === 'message_too_large') for (const record of batch.records) refused.add(record);
+      else failure ??= error;
+    };
+    let { batches, unplaced } = this.#group(request.records);
+    if (unplaced.length > 0) {
+      // A record whose topic's partitions are not known yet goes alone first: that teaches the partitioner.
+      await this.#sendAll(producer, unplaced, settle);
+      if (failure) throw failure;
+      ({ batches, unplaced } = this.#group(request.records.filter((record) => !refused.has(record))));
+      if (unplaced.length > 0) throw new TransportError('broker', `no partitions known for topic "${unplaced[0]?.topic}"`, true);
+    }
+    await this.#sendAll(producer, batches, settle);
+    if (failure) throw failure;
+    if (refused.size > 0) {
+      throw new TransportError('message_too_large', `the broker refused ${refused.size} record(s) as too large`, false, { refused });
+    }
+  }
+
+  /** The request's unacknowledged records by topic-partition, and those whose partition cannot be fixed yet. */
+  #group(records: readonly ProduceRecord[]): { batches: PartitionBatch[]; unplaced: PartitionBatch[] } {
+    const groups = new Map<string, PartitionBatch>();
+    const unplaced: PartitionBatch[] = [];
+    const probed = new Set<string>();
+    const sticky = new Map<string, { partition?: number }>();
+    for (const record of records) {
+      if (this.#acknowledged.has(record)) continue;
       let message = this.#messages.get(record);
       if (!message) {
-        message = { key: record.key, value: record.value, [STICKY]: sticky };
+        let topicSticky = sticky.get(record.topic);
+        if (!topicSticky) {
+          topicSticky = {};
+          sticky.set(record.topic, topicSticky);
+        }
+        message = { key: record.key, value: record.value, [STICKY]: topicSticky };
         if (record.partition !== undefined) message.partition = record.partition;
         if (record.headers !== undefined) message.headers = { ...record.headers };
         this.#messages.set(record, message);
       }
-      let list = byTopic.get(record.topic);
-      if (!list) {
-        list = [];
-        byTopic.set(record.topic, list);
+      if (!this.#partitions.assign(record.topic, message)) {
+        // One record per topic goes ahead; the others wait for it (and are grouped after).
+        if (!probed.has(record.topic)) {
+          probed.add(record.topic);
+          unplaced.push({ topic: record.topic, records: [record], messages: [message] });
+        }
+        continue;
       }
-      list.push(message);
+      const id = `${record.topic}\u0000${message.partition}`;
+      let group = groups.get(id);
+      if (!group) {
+        group = { topic: record.topic, records: [], messages: [] };
+        groups.set(id, group);
+      }
+      group.records.push(record);
+      group.messages.push(message);
     }
-    try {
-      await producer.sendBatch({
-        topicMessages: Array.from(byTopic, ([topic, messages]) => ({ topic, messages })),
-        acks: this.#config.acks,
-        timeout: this.#config.requestTimeout,
-        compression: this.#compression,
-      });
-    } catch (error) {
-      throw classifyKafkajsError(this.#clean(error));
-    }
+    return { batches: [...groups.values()], unplaced };
+  }
+
+  /** Sends the batches concurrently and hands each outcome to `settle`. */
+  async #sendAll(
+    producer: Producer,
+    batches: readonly PartitionBatch[],
+    settle: (batch: PartitionBatch, outcome: PromiseSettledResult<unknown>) => void,
+  ): Promise<void> {
+    const outcomes = await Promise.allSettled(batches.map((batch) => this.#send(producer, batch)));
+    for (const [i, outcome] of outcomes.entries()) settle(batches[i] as PartitionBatch, outcome);
+  }
+
+  #send(producer: Producer, batch: PartitionBatch): Promise<unknown> {
+    return producer.sendBatch({
+      topicMessages: [{ topic: batch.topic, messages: batch.messages }],
+      acks: this.#config.acks,
+      timeout: this.#config.requestTimeout,
+      compression: this.#compression,
+    });
   }
 
   async close(): Promise<void> {
@@ -376,6 +472,14 @@ export class KafkajsTransport implements Transport {
     this.#producer = undefined;
     this.#connecting = undefined;
     if (producer) await producer.disconnect().catch(() => undefined);
+    // kafkajs ends its sockets and waits for the broker's side: a broker that never closes it keeps them open.
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
   }
 }
 
