@@ -305,6 +305,8 @@ export function fromKongConfig(config: unknown, extras: FromKongConfigExtras = {
     maxBatchSize: d.maxBatchSize,
     maxCoalescingDelay: d.maxCoalescingDelay,
     maxEntries: d.maxEntries,
+    // Kong's max_bytes is unset by default (and counts only string entries, which Kafka Log's are not).
+    maxBytes: d.maxBytes,
     initialRetryDelay: d.initialRetryDelay,
     maxRetryTime: d.maxRetryTime,
     maxRetryDelay: d.maxRetryDelay,

@@ -155,7 +155,10 @@ export interface KafkaLogPublisherOptions {
   maxCoalescingDelay?: number;
   /** Most entries buffered. Default 10000. */
   maxEntries?: number;
-  /** Most serialized bytes buffered. Default: unbounded (only `maxEntries`). */
+  /**
+   * Most bytes buffered (message values as sent, keys, headers); more entries are dropped (`queue_full_bytes`).
+   * Default 33554432 (32 MiB): see the README's "Buffer sizing".
+   */
   maxBytes?: number;
   /** First delay before retrying a failed request, ms (doubles each time). Default 10. */
   initialRetryDelay?: number;
@@ -319,8 +322,8 @@ export const PUBLISHER_DEFAULTS = {
   maxCoalescingDelay: 1000,
   /** Most buffered entries. */
   maxEntries: 10_000,
-  /** Most buffered bytes: unbounded. */
-  maxBytes: Number.POSITIVE_INFINITY,
+  /** Most buffered bytes (32 MiB): above `maxEntries` entries of up to 3.3 KB, so it binds once bodies are logged. */
+  maxBytes: 33_554_432,
   /** First retry delay, ms. */
   initialRetryDelay: 10,
   /** Retry time budget, ms. */
