@@ -347,13 +347,15 @@ export class KafkajsTransport implements Transport {
   #socketFactory(): ISocketFactory {
     const keepAliveMs = this.#config.keepAliveMs;
     return ({ host, port, ssl, onConnect }) => {
-      if (this.#destroyed) throw new Error('the transport is closed');
+        if (this.#destroyed) throw new Error('the transport is closed');
       const socket = ssl
         ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
         : net.connect({ host, port }, onConnect);
       socket.setKeepAlive(keepAliveMs !== undefined, keepAliveMs ?? 0);
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      // kafkajs listens too; this one makes sure `destroy()`'s error can never go unhandled.
+      socket.on('error', () => undefined);
       return socket;
     };
   }
@@ -478,7 +480,10 @@ export class KafkajsTransport implements Transport {
 
   destroy(): void {
     this.#destroyed = true;
-    for (const socket of this.#sockets) socket.destroy();
+    // With an error: kafkajs then fails the requests still waiting on the socket and stops its timers (a socket
+    // merely destroyed leaves them waiting for their request timeout).
+    const closed = new Error('the transport is closed');
+    for (const socket of this.#sockets) socket.destroy(closed);
     this.#sockets.clear();
   }
 }
