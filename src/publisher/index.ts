@@ -49,6 +49,7 @@ export type {
   TransportCompression,
   TransportConfig,
   TransportErrorKind,
+  TransportErrorOptions,
   TransportFactory,
   TransportHooks,
   TransportLogLevel,
