@@ -6,10 +6,10 @@
 // several times the default maxBytes; after a full collection the app retains at most maxBytes plus the stated
 // overhead, and the accounting identity holds at every sample and after close.
 import { type ChildProcess, fork } from 'node:child_process';
-import * as net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PUBLISHER_DEFAULTS } from '../../src/publisher/options.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
+import { type Blackhole, startBlackhole } from '../support/blackhole.js';
 import { bundleChild, sourcePath } from './child-support.js';
 
 const MAX_BYTES = PUBLISHER_DEFAULTS.maxBytes;
@@ -21,23 +21,11 @@ const REQUESTS = 1200;
 const CONCURRENCY = 8;
 const BODY = JSON.stringify({ items: Array.from({ length: 600 }, (_, i) => ({ sku: `SKU-${i}`, note: 'n'.repeat(80) })) });
 
-let blackhole: net.Server;
-const held = new Set<net.Socket>();
-
+let blackhole: Blackhole;
 beforeAll(async () => {
-  blackhole = net.createServer((socket) => {
-    held.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => held.delete(socket));
-    socket.resume(); // read and never answer
-  });
-  await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+  blackhole = await startBlackhole();
 });
-
-afterAll(async () => {
-  for (const socket of held) socket.destroy();
-  await new Promise<void>((resolve) => blackhole.close(() => resolve()));
-});
+afterAll(() => blackhole.close());
 
 interface Memory {
   heapUsed: number;
@@ -121,8 +109,7 @@ async function load(port: number, count: number, body: string): Promise<void> {
 const balanced = (s: PublisherStats) => s.accepted === s.sent + s.dropped.total + s.buffered + s.inFlight;
 
 it('bodies logged, default options, Kafka unreachable: retained memory stays within maxBytes plus the stated overhead', async () => {
-  const port = (blackhole.address() as net.AddressInfo).port;
-  const app = startApp([`127.0.0.1:${port}`]);
+  const app = startApp([`127.0.0.1:${blackhole.port}`]);
   try {
     const listening = await app.next('listening');
     const appPort = (listening as { port: number }).port;

@@ -3,11 +3,11 @@
 // and a token endpoint that accept a connection and never answer: close() settles by the deadline (plus a few
 // milliseconds) and releases them. An entry counted as `close_timeout` stays that: an acknowledgement (or failure)
 // arriving after the deadline changes no count, and `accepted = sent + dropped + buffered + inFlight` holds throughout.
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DroppedError } from '../../src/errors.js';
 import type { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { Transport, TransportConfig } from '../../src/transport/transport.js';
+import { type Blackhole, startBlackhole } from '../support/blackhole.js';
 import { balanced, entry, setup } from './publisher-support.js';
 
 /** A promise settled from outside. */
@@ -41,24 +41,11 @@ class StuckTransport implements Transport {
   }
 }
 
-/** A TCP server that accepts connections, never answers, and tells when a connection is closed by the client. */
-let blackhole: net.Server;
-let blackholePort = 0;
-const sockets = new Set<net.Socket>();
+let blackhole: Blackhole;
 beforeAll(async () => {
-  blackhole = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
-  blackholePort = (blackhole.address() as net.AddressInfo).port;
+  blackhole = await startBlackhole();
 });
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise<void>((resolve) => blackhole.close(() => resolve()));
-});
+afterAll(() => blackhole.close());
 
 async function timed(publisher: KafkaLogPublisher, timeoutMs: number): Promise<number> {
   const started = Date.now();
@@ -67,6 +54,17 @@ async function timed(publisher: KafkaLogPublisher, timeoutMs: number): Promise<n
 }
 
 const MARGIN_MS = 100;
+
+/** Publishes one entry, waits for its connection to the blackhole, closes: on time, and the connection released. */
+async function closesInTimeReleasingTheConnection(publisher: KafkaLogPublisher): Promise<void> {
+  publisher.publish(entry(1));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(blackhole.connections.size).toBeGreaterThan(0);
+  const elapsed = await timed(publisher, 100);
+  expect(elapsed).toBeLessThan(100 + MARGIN_MS);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(blackhole.connections.size).toBe(0);
+}
 
 describe('close({ timeoutMs }) is a hard deadline', () => {
   it('settles by the deadline when requests and disconnect hang, destroying the transport; what was left is close_timeout', async () => {
@@ -170,15 +168,9 @@ describe('close({ timeoutMs }) is a hard deadline', () => {
   it('a schema registry that never answers: close settles by the deadline and its connection is released', async () => {
     const { publisher } = setup({
       flushTimeout: 0,
-      schemaRegistry: { url: `http://127.0.0.1:${blackholePort}`, valueSchema: { subject: 'logs-value', version: 'latest' }, requestTimeoutMs: 60_000 },
+      schemaRegistry: { url: `http://127.0.0.1:${blackhole.port}`, valueSchema: { subject: 'logs-value', version: 'latest' }, requestTimeoutMs: 60_000 },
     });
-    publisher.publish(entry(1));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(sockets.size).toBeGreaterThan(0);
-    const elapsed = await timed(publisher, 100);
-    expect(elapsed).toBeLessThan(100 + MARGIN_MS);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(sockets.size).toBe(0);
+    await closesInTimeReleasingTheConnection(publisher);
     expect(publisher.stats()).toMatchObject({ accepted: 1, inFlight: 0, buffered: 0, dropped: { byReason: { close_timeout: 1 } } });
   });
 
@@ -188,7 +180,7 @@ describe('close({ timeoutMs }) is a hard deadline', () => {
       flushTimeout: 0,
       authentication: {
         mechanism: 'OAUTHBEARER',
-        oauthBearer: { tokenEndpointUrl: `http://127.0.0.1:${blackholePort}/token`, clientId: 'c', clientSecret: 's3cret-value' },
+        oauthBearer: { tokenEndpointUrl: `http://127.0.0.1:${blackhole.port}/token`, clientId: 'c', clientSecret: 's3cret-value' },
       },
       transport: (c) => {
         config = c;
@@ -200,13 +192,7 @@ describe('close({ timeoutMs }) is a hard deadline', () => {
         };
       },
     });
-    publisher.publish(entry(1));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(sockets.size).toBeGreaterThan(0);
-    const elapsed = await timed(publisher, 100);
-    expect(elapsed).toBeLessThan(100 + MARGIN_MS);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(sockets.size).toBe(0);
+    await closesInTimeReleasingTheConnection(publisher);
     // and no new token request after close
     await expect(config?.sasl?.oauthBearerToken?.()).rejects.toMatchObject({ code: 'KAFKA_LOG_ERR_CLOSED' });
   });
