@@ -97,7 +97,11 @@ describe('three-broker cluster, partition leader killed with SIGKILL mid-stream'
       }
     };
 
+    // Connected and delivering before the kill: on a busy machine the idempotent producer's first InitProducerId
+    // can take seconds (the coordinator loading), so wait for the first acknowledgement, bounded.
+    await publisher.connect();
     await publishFor(3000);
+    for (let waited = 0; publisher.stats().sent === 0 && waited < 20_000; waited += 200) await publishFor(200);
     const beforeKill = publisher.stats();
     expect(beforeKill.sent).toBeGreaterThan(0);
 
