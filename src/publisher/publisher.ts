@@ -1,9 +1,10 @@
 /**
  * {@link KafkaLogPublisher}: owns delivery to Kafka. `publish` never blocks and never throws: it serializes the
- * entry once, routes it and queues it, or counts a drop with its reason. Requests go out `concurrencyLimit` at a
- * time and are retried with backoff until `maxRetryTime`. With a schema registry, entries are queued as objects
- * and encoded when their request goes out (see `registry-stage.ts`); a registry outage is retried like a broker
- * outage. Every socket and timer is released by `close()`.
+ * entry once (with a schema registry whose schema is known, in the wire format), routes it and queues those bytes,
+ * or counts a drop with its reason. Requests go out `concurrencyLimit` at a time and are retried with backoff until
+ * `maxRetryTime`; a message the broker refuses as too large is dropped alone and its neighbours resent (see
+ * `registry-stage.ts` for the registry, `queue.ts` for what is counted). `close()` keeps to its deadline for
+ * everything it does and releases every socket and timer.
  *
  * @module
  */
