@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { KafkaLogError } from '../errors.js';
+import { ErrorCodes, KafkaLogError } from '../errors.js';
 import type { SecretSet } from '../secrets.js';
 import { HttpClient, type HttpFailure, describeUrl, isRetriableStatus } from './request.js';
 
@@ -93,6 +93,7 @@ export class OAuthTokenSource {
   readonly #now: () => number;
   #current: CurrentToken | undefined;
   #pending: Promise<string> | undefined;
+  #closed = false;
 
   constructor(options: OAuthTokenSourceOptions) {
     this.#options = options;
@@ -116,6 +117,7 @@ export class OAuthTokenSource {
 
   /** A token valid for at least the renewal margin (or the old one, still valid, while a renewal fails retriably). */
   token(): Promise<string> {
+    if (this.#closed) return Promise.reject(new KafkaLogError(ErrorCodes.CLOSED, 'the token source is closed'));
     const current = this.#current;
     const now = this.#now();
     if (current !== undefined && now < current.renewAt) return Promise.resolve(current.value);
@@ -127,6 +129,12 @@ export class OAuthTokenSource {
       if (error.retriable && this.#now() < current.expiresAt) return current.value;
       throw error;
     });
+  }
+
+  /** Refuses later calls and aborts a request in flight: its connection is released at once. */
+  close(): void {
+    this.#closed = true;
+    this.#http.close();
   }
 
   /** Forgets the current token (the server refused it), so the next call fetches a new one. */

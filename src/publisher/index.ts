@@ -51,6 +51,7 @@ export type {
   TransportCompression,
   TransportConfig,
   TransportErrorKind,
+  TransportErrorOptions,
   TransportFactory,
   TransportHooks,
   TransportLogLevel,

@@ -290,7 +290,7 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     kong: 'queue.max_bytes',
     type: 'integer',
     option: 'maxBytes',
-    meaning: 'most serialized entry bytes buffered; more are dropped (`queue_full_bytes`); with a registry, an entry counts as its JSON length',
+    meaning: 'most bytes buffered (message values as sent, keys, headers); more are dropped (`queue_full_bytes`); see [Buffer sizing](#buffer-sizing)',
   },
   {
     kong: 'queue.initial_retry_delay',

@@ -183,7 +183,10 @@ export interface KafkaLogPublisherOptions {
   maxCoalescingDelay?: number;
   /** Most entries buffered. Default 10000. */
   maxEntries?: number;
-  /** Most serialized bytes buffered. Default: unbounded (only `maxEntries`). */
+  /**
+   * Most bytes buffered (message values as sent, keys, headers); more entries are dropped (`queue_full_bytes`).
+   * Default 33554432 (32 MiB): see the README's "Buffer sizing".
+   */
   maxBytes?: number;
   /** First delay before retrying a failed request, ms (doubles each time). Default 10. */
   initialRetryDelay?: number;
@@ -435,7 +438,8 @@ export const PUBLISHER_OPTIONS = {
   maxBatchSize: integerOption(1, 1),
   maxCoalescingDelay: integerOption(1000, 0),
   maxEntries: integerOption(10_000, 1),
-  maxBytes: integerOption(Number.POSITIVE_INFINITY, 1),
+  // 32 MiB: above `maxEntries` entries of up to 3.3 KB, so it binds once bodies are logged (README "Buffer sizing").
+  maxBytes: integerOption(33_554_432, 1),
   initialRetryDelay: integerOption(10, 0),
   maxRetryTime: integerOption(60_000, 0),
   maxRetryDelay: integerOption(60_000, 0),

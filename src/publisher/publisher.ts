@@ -1,9 +1,10 @@
 /**
  * {@link KafkaLogPublisher}: owns delivery to Kafka. `publish` never blocks and never throws: it serializes the
- * entry once, routes it and queues it, or counts a drop with its reason. Requests go out `concurrencyLimit` at a
- * time and are retried with backoff until `maxRetryTime`. With a schema registry, entries are queued as objects
- * and encoded when their request goes out (see `registry-stage.ts`); a registry outage is retried like a broker
- * outage. Every socket and timer is released by `close()`.
+ * entry once (with a schema registry whose schema is known, in the wire format), routes it and queues those bytes,
+ * or counts a drop with its reason. Requests go out `concurrencyLimit` at a time and are retried with backoff until
+ * `maxRetryTime`; a message the broker refuses as too large is dropped alone and its neighbours resent (see
+ * `registry-stage.ts` for the registry, `queue.ts` for what is counted). `close()` keeps to its deadline for
+ * everything it does and releases every socket and timer.
  *
  * @module
  */
@@ -14,7 +15,7 @@ import { addRegistrySecrets } from '../registry/client.js';
 import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
 import type { RegistryOptions } from '../registry/options.js';
 import { SecretSet } from '../secrets.js';
-import type { Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
+import type { ProduceRequest, Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
 import { loadTransportFactory } from '../transport/select.js';
 import { type PublisherEventMap, type PublisherListener, PublisherEvents, TypedEmitter } from './events.js';
@@ -27,15 +28,19 @@ import {
   type ResolvedPublisherOptions,
   resolvePublisherOptions,
 } from './options.js';
-import { BatchQueue, type EntrySettler, type QueuedBatch } from './queue.js';
-import { RegistryStage, type RegistryMisfit } from './registry-stage.js';
+import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
+import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
 import { serializeEntry } from './serialize-entry.js';
 import { type DropReason, type PublisherStats, StatsCounters } from './stats.js';
 
 /** Options of {@link KafkaLogPublisher.close}. */
 export interface CloseOptions {
-  /** Longest wait for buffered entries to be delivered, ms; what is left is dropped (`close_timeout`). Default 10000. */
+  /**
+   * Deadline of the whole close, ms: delivering what is buffered, then releasing the registry, token and broker
+   * connections. Entries not delivered by then are dropped (`close_timeout`) and connections still open are
+   * destroyed. Default 10000.
+   */
   timeoutMs?: number;
 }
 
@@ -46,11 +51,26 @@ const TOKEN_REQUEST_DEADLINE_MS = 10_000;
 const CONNECT_GRACE_MS = 5_000;
 const noop = () => undefined;
 
-/** One produce request from first attempt to settlement. */
+/** Messages sent together in one produce request (the same request object on every retry). */
+interface DeliveryPart {
+  messages: QueuedMessage[];
+  request: ProduceRequest | undefined;
+}
+
+/**
+ * One produce request from first attempt to settlement. When the broker refuses messages for their size, the
+ * ones it wrote are settled and the refused ones are resent in smaller parts, one part at a time.
+ */
 interface Delivery {
-  batch: QueuedBatch;
+  /** What is still to be sent; the first part is the one in flight or waiting for its retry. */
+  parts: DeliveryPart[];
+  /** Entries not settled yet (counted in `inFlight`). */
+  entries: number;
+  /** Settled for good (sent, dropped, or abandoned at the close deadline): later answers change nothing. */
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
+  startedAt: number;
+  attempt: number;
 }
 
 /** Publishes Kong-format log entries to Kafka. */
@@ -68,6 +88,8 @@ export class KafkaLogPublisher {
   readonly #notices: PublisherNotices;
   readonly #registry: RegistryStage | undefined;
   #transport: Promise<Transport> | undefined;
+  #transportInstance: Transport | undefined;
+  #tokens: OAuthTokenSource | undefined;
   #connected = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
@@ -93,14 +115,14 @@ export class KafkaLogPublisher {
       waiting: () => this.#counters.buffered + this.#counters.inFlight,
       now: Date.now,
     });
-    this.#queue = new BatchQueue(o, this.#counters);
+    // A schema describes one entry: Kong writes arrays only for JSON values, so a registry sends entries one by one.
+    this.#queue = new BatchQueue(o.registry ? { ...o, maxBatchSize: 1 } : o, this.#counters);
     this.#policy = o;
     if (o.registry) {
       addRegistrySecrets(this.#secrets, o.registry.auth);
       this.#registry = new RegistryStage(o.registry, {
         onDroppedField: (path) => this.#log.line('debug', `"${path}" has no place in the value schema: left out of the message`, { source: 'registry' }),
       });
-      // A schema describes one entry: Kong writes arrays only for JSON values, so a registry sends entries one by one.
       if (o.maxBatchSize > 1) this.#log.line('info', `maxBatchSize ${o.maxBatchSize} ignored with schemaRegistry: one message per entry`);
     }
   }
@@ -155,13 +177,15 @@ export class KafkaLogPublisher {
       this.#drop('closed', 1, undefined, settlers);
       return;
     }
-    let json: string;
-    try {
-      // With a registry the JSON is only the size estimate counted against maxBytes; the entry itself is queued.
-      json = serializeEntry(entry);
-    } catch (error) {
-      this.#drop('serialize_failed', 1, error, settlers);
-      return;
+    const registry = this.#registry;
+    let json: string | undefined;
+    if (registry === undefined) {
+      try {
+        json = serializeEntry(entry);
+      } catch (error) {
+        this.#drop('serialize_failed', 1, error, settlers);
+        return;
+      }
     }
     let routing: ReturnType<typeof routeEntry>;
     try {
@@ -174,11 +198,29 @@ export class KafkaLogPublisher {
       this.#drop('topic_not_allowed', 1, undefined, settlers);
       return;
     }
+    // The queue holds (and counts) the bytes it will send: the JSON, or with a registry whose schema is known
+    // the wire format; until the schema is known, the JSON, encoded when the request goes out.
+    let value: Buffer | undefined;
+    let key = routing.key;
+    if (registry !== undefined) {
+      try {
+        const encoded = registry.encodeNow(entry, key);
+        if (encoded !== undefined) {
+          value = ownBuffer(encoded.value);
+          key = encoded.key;
+        } else {
+          json = serializeEntry(entry);
+        }
+      } catch (error) {
+        this.#drop(isSchemaMismatch(error) ? 'schema_mismatch' : 'serialize_failed', 1, error, settlers);
+        return;
+      }
+    }
     const queued = {
-      value: this.#registry ? entry : json,
-      bytes: Buffer.byteLength(json),
+      value: value ?? ownBytes(json as string, Buffer.byteLength(json as string)),
+      pendingSchema: value === undefined && registry !== undefined,
       topic: routing.topic,
-      key: routing.key,
+      key: key === null ? null : ownBuffer(key),
       headers: routing.headers,
       ...(settler ? { settler } : {}),
     };
@@ -240,34 +282,70 @@ export class KafkaLogPublisher {
   }
 
   async #close(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     this.#state = 'closing';
     this.#closeOpen();
     this.#pump();
     if (!this.#idle()) {
-      let timer: NodeJS.Timeout | undefined;
       const target = this.#counters.accepted;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#flushWaiters.push({ target, resolve })),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await this.#until(deadline, new Promise<void>((resolve) => this.#flushWaiters.push({ target, resolve })));
     }
     this.#state = 'closed';
+    // From here on nothing changes the counts: an answer still coming for an abandoned request is ignored.
     this.#abandonAll();
     this.#clearTimers();
-    await this.#registry?.close().catch(noop);
-    const transport = this.#transport;
-    if (transport) {
-      const t = await transport.catch(() => undefined);
-      await t?.close().catch(noop);
-      if (this.#connected) {
-        this.#connected = false;
-        this.#events.emit(PublisherEvents.DISCONNECT, { brokers: this.#options.brokers });
-      }
+    this.#tokens?.close();
+    if (!(await this.#until(deadline, this.#release()))) this.#destroyTransport();
+    if (this.#connected) {
+      this.#connected = false;
+      this.#events.emit(PublisherEvents.DISCONNECT, { brokers: this.#options.brokers });
     }
     this.#resolveWaiters(true);
+  }
+
+  /** Waits for `promise`, but not past `deadline` (ms since the epoch); `true` when it settled in time. */
+  async #until(deadline: number, promise: Promise<unknown>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      promise.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    return settled;
+  }
+
+  /** Closes the registry and the transport, letting them finish what is in flight. Never rejects. */
+  async #release(): Promise<void> {
+    const transport = this.#transport;
+    await Promise.all([
+      this.#registry?.close().catch(noop),
+      transport?.then(
+        (t) => t.close().catch(noop),
+        noop,
+      ),
+    ]);
+  }
+
+  /** Destroys the transport's sockets at once; one still being created is closed as soon as it exists. */
+  #destroyTransport(): void {
+    const transport = this.#transportInstance;
+    if (transport) {
+      try {
+        transport.destroy?.();
+      } catch {
+        // A custom transport's failure must not reach the caller of close().
+      }
+      return;
+    }
+    this.#transport?.then(
+      (t) => {
+        t.destroy?.();
+        return t.close();
+      },
+      noop,
+    ).catch(noop);
   }
 
   /**
@@ -384,113 +462,163 @@ export class KafkaLogPublisher {
   }
 
   #start(batch: QueuedBatch): void {
-    const delivery: Delivery = { batch, settled: false, timer: undefined };
+    const delivery: Delivery = {
+      parts: [{ messages: batch.messages, request: undefined }],
+      entries: batch.entries,
+      settled: false,
+      timer: undefined,
+      startedAt: Date.now(),
+      attempt: 0,
+    };
     this.#deliveries.add(delivery);
     this.#counters.inFlight += batch.entries;
-    const request = { records: batch.messages.map((m) => m.record) };
-    const startedAt = Date.now();
-    let attempt = 0;
-    const tryOnce = (): void => {
-      delivery.timer = undefined;
-      const sending = this.#registry ? this.#encodeThenProduce(delivery) : this.#produce(request);
+    this.#attempt(delivery);
+  }
+
+  /** Sends the delivery's first part. */
+  #attempt(delivery: Delivery): void {
+    delivery.timer = undefined;
+    const part = delivery.parts[0] as DeliveryPart;
+    this.#send(delivery, part).then(
+      () => this.#onSent(delivery, part),
+      (failure: unknown) => this.#onFailed(delivery, part, failure),
+    )
       // The handlers are written not to throw; should one ever do, the catch logs it: never an unhandled rejection.
-      sending.then(
-        () => {
-          if (delivery.settled) return;
-          this.#finish(delivery);
-          const c = this.#counters;
-          c.sent += batch.entries;
-          c.bytesSent += batch.valueBytes;
-          for (const m of batch.messages) for (const s of m.settlers ?? []) s.resolve();
-          if (batch.messages.length > 0 && this.#events.has(PublisherEvents.DELIVERED)) {
-            this.#events.emit(PublisherEvents.DELIVERED, {
-              entries: batch.entries,
-              messages: batch.messages.length,
-              bytes: batch.valueBytes,
-              durationMs: Date.now() - startedAt,
-            });
-          }
-          this.#afterSettle();
-        },
-        (failure: unknown) => {
-          if (delivery.settled) return;
-          const error = this.#asError(failure);
-          if (error.retriable) this.#notices.failed(error);
-          attempt += 1;
-          const delay = retryDelay(this.#policy, attempt);
-          const reason: DropReason | undefined = !error.retriable
-            ? error instanceof TransportError && error.kind === 'message_too_large'
-              ? 'message_too_large'
-              : error.code === ErrorCodes.REGISTRY
-                ? 'registry'
-                : 'non_retriable'
-            : this.#state === 'closed' || !mayRetry(this.#policy, startedAt, Date.now(), delay)
-              ? 'retry_time_exceeded'
-              : undefined;
-          if (reason) {
-            this.#finish(delivery);
-            this.#events.emit(PublisherEvents.DELIVERY_FAILURE, {
-              entries: batch.entries,
-              messages: batch.messages.length,
-              attempts: attempt,
-              error,
-            });
-            this.#dropBatch(batch, reason, error);
-            this.#afterSettle();
-            return;
-          }
-          this.#counters.retried += batch.entries;
-          this.#events.emit(PublisherEvents.RETRY, {
-            entries: batch.entries,
-            messages: batch.messages.length,
-            attempt,
-            delayMs: delay,
-            error,
-          });
-          this.#log.line('debug', `retrying ${batch.entries} entries in ${delay} ms: ${error.message}`);
-          delivery.timer = setTimeout(() => this.#safely('a delivery retry', tryOnce), delay);
-        },
-      ).catch((error: unknown) => this.#internalError('a delivery', error));
-    };
-    tryOnce();
+      .catch((error: unknown) => this.#internalError('a delivery', error));
   }
 
   /**
-   * Encodes what the request still holds as entries, drops the misfits (that entry only), then produces the rest.
+   * Encodes what still waits for the registry (dropping the misfits: that entry only), then produces the part.
    * A REGISTRY error rejects like a broker failure: retried with backoff, or dropped as `registry`.
    */
-  async #encodeThenProduce(delivery: Delivery): Promise<void> {
-    const registry = this.#registry as RegistryStage;
-    const misfits = await registry.encode(delivery.batch.messages);
-    if (delivery.settled) return;
-    if (misfits.length > 0) this.#dropMisfits(delivery.batch, misfits);
-    delivery.batch.valueBytes = delivery.batch.messages.reduce((sum, m) => sum + m.record.value.length, 0);
-    if (delivery.batch.messages.length === 0) return;
-    await this.#produce({ records: delivery.batch.messages.map((m) => m.record) });
-  }
-
-  #dropMisfits(batch: QueuedBatch, misfits: RegistryMisfit[]): void {
-    const dropped = new Set(misfits.map((misfit) => misfit.message));
-    batch.messages = batch.messages.filter((m) => !dropped.has(m));
-    for (const { message, error } of misfits) {
-      batch.entries -= message.entries;
-      this.#counters.inFlight -= message.entries;
-      this.#log.line('debug', `dropping ${message.entries} entry (schema_mismatch): ${error.message}`);
-      this.#drop('schema_mismatch', message.entries, error, message.settlers);
+  async #send(delivery: Delivery, part: DeliveryPart): Promise<void> {
+    if (this.#registry !== undefined && part.messages.some((m) => m.pendingSchema)) {
+      const misfits = await this.#registry.encode(part.messages);
+      if (delivery.settled) return;
+      if (misfits.length > 0) {
+        this.#dropMisfits(delivery, part, misfits);
+        part.request = undefined;
+      }
     }
+    if (part.messages.length === 0) return;
+    part.request ??= { records: part.messages.map((m) => m.record) };
+    const transport = await this.#getTransport();
+    if (delivery.settled) return;
+    await transport.produce(part.request);
+    this.#markConnected();
   }
 
-  async #produce(request: { records: QueuedBatch['messages'][number]['record'][] }): Promise<void> {
-    const transport = await this.#getTransport();
-    await transport.produce(request);
-    this.#markConnected();
+  #onSent(delivery: Delivery, part: DeliveryPart): void {
+    if (delivery.settled) return;
+    this.#settleSent(delivery, part.messages);
+    delivery.parts.shift();
+    this.#continue(delivery);
+  }
+
+  #onFailed(delivery: Delivery, part: DeliveryPart, failure: unknown): void {
+    if (delivery.settled) return;
+    const error = this.#asError(failure);
+    if (error.retriable) this.#notices.failed(error);
+    if (error instanceof TransportError && error.kind === 'message_too_large') {
+      this.#resendRefused(delivery, part, error);
+      return;
+    }
+    delivery.attempt += 1;
+    const attempt = delivery.attempt;
+    const delay = retryDelay(this.#policy, attempt);
+    const reason: DropReason | undefined = !error.retriable
+      ? error.code === ErrorCodes.REGISTRY
+        ? 'registry'
+        : 'non_retriable'
+      : this.#state === 'closed' || !mayRetry(this.#policy, delivery.startedAt, Date.now(), delay)
+        ? 'retry_time_exceeded'
+        : undefined;
+    const entries = delivery.entries;
+    const messages = delivery.parts.reduce((sum, p) => sum + p.messages.length, 0);
+    if (reason) {
+      this.#events.emit(PublisherEvents.DELIVERY_FAILURE, { entries, messages, attempts: attempt, error });
+      this.#log.line('debug', `dropping ${entries} entries (${reason}): ${error.message}`);
+      this.#dropDelivery(delivery, reason, error);
+      this.#afterSettle();
+      return;
+    }
+    const retried = part.messages.reduce((sum, m) => sum + m.entries, 0);
+    this.#counters.retried += retried;
+    this.#events.emit(PublisherEvents.RETRY, { entries: retried, messages: part.messages.length, attempt, delayMs: delay, error });
+    this.#log.line('debug', `retrying ${retried} entries in ${delay} ms: ${error.message}`);
+    delivery.timer = setTimeout(() => this.#safely('a delivery retry', () => this.#attempt(delivery)), delay);
+  }
+
+  /**
+   * The broker refused messages of the part for their size: the ones it wrote are settled, a refused message
+   * alone is dropped (`message_too_large`), several refused ones are resent in two halves (a message holding
+   * several entries is split in two), until each is delivered or dropped alone. Nothing is sent twice: the
+   * transport never sends an acknowledged record again, and a refused one was not written.
+   */
+  #resendRefused(delivery: Delivery, part: DeliveryPart, error: TransportError): void {
+    const refusedRecords = error.refused;
+    const refused = refusedRecords === undefined ? part.messages : part.messages.filter((m) => refusedRecords.has(m.record));
+    if (refusedRecords !== undefined) this.#settleSent(delivery, part.messages.filter((m) => !refusedRecords.has(m.record)));
+    delivery.parts.shift();
+    const only = refused.length === 1 ? (refused[0] as QueuedMessage) : undefined;
+    if (only !== undefined && only.entries === 1) {
+      this.#log.line('debug', `dropping 1 entry (message_too_large): ${error.message}`);
+      this.#dropMessages(delivery, [only], 'message_too_large', error);
+    } else if (refused.length > 0) {
+      const halves: QueuedMessage[][] =
+        only !== undefined ? splitMessage(only).map((half) => [half]) : [refused.slice(0, Math.ceil(refused.length / 2)), refused.slice(Math.ceil(refused.length / 2))];
+      const entries = refused.reduce((sum, m) => sum + m.entries, 0);
+      this.#counters.retried += entries;
+      this.#log.line('debug', `resending ${entries} entries in two smaller requests: ${error.message}`);
+      delivery.parts.unshift(...halves.map((messages) => ({ messages, request: undefined })));
+    }
+    this.#continue(delivery);
+  }
+
+  /** Sends the next part at once, or settles the delivery when nothing is left. */
+  #continue(delivery: Delivery): void {
+    if (delivery.parts.length > 0) {
+      this.#attempt(delivery);
+      return;
+    }
+    this.#finish(delivery);
+    this.#afterSettle();
+  }
+
+  /** Counts acknowledged messages as sent and resolves their sync-mode promises. */
+  #settleSent(delivery: Delivery, messages: readonly QueuedMessage[]): void {
+    if (messages.length === 0) return;
+    let entries = 0;
+    let bytes = 0;
+    for (const m of messages) {
+      entries += m.entries;
+      bytes += m.record.value.length;
+      for (const s of m.settlers ?? []) s.resolve();
+    }
+    const c = this.#counters;
+    delivery.entries -= entries;
+    c.inFlight -= entries;
+    c.sent += entries;
+    c.bytesSent += bytes;
+    if (this.#events.has(PublisherEvents.DELIVERED)) {
+      this.#events.emit(PublisherEvents.DELIVERED, { entries, messages: messages.length, bytes, durationMs: Date.now() - delivery.startedAt });
+    }
+    this.#resolveWaiters(false);
+  }
+
+  #dropMisfits(delivery: Delivery, part: DeliveryPart, misfits: RegistryMisfit[]): void {
+    const dropped = new Set(misfits.map((misfit) => misfit.message));
+    part.messages = part.messages.filter((m) => !dropped.has(m));
+    for (const { message, error } of misfits) {
+      this.#log.line('debug', `dropping ${message.entries} entry (schema_mismatch): ${error.message}`);
+      this.#dropMessages(delivery, [message], 'schema_mismatch', error);
+    }
   }
 
   #finish(delivery: Delivery): void {
     delivery.settled = true;
     if (delivery.timer !== undefined) clearTimeout(delivery.timer);
     this.#deliveries.delete(delivery);
-    this.#counters.inFlight -= delivery.batch.entries;
   }
 
   #afterSettle(): void {
@@ -498,19 +626,34 @@ export class KafkaLogPublisher {
     if (this.#state !== 'closed') this.#pump();
   }
 
-  /** Drops what is still buffered or in flight (close deadline passed). */
+  /** Drops what is still buffered or in flight (the close deadline passed). */
   #abandonAll(): void {
     const error = new KafkaLogError(ErrorCodes.TIMEOUT, 'the publisher closed before delivery');
-    for (const delivery of [...this.#deliveries]) {
-      this.#finish(delivery);
-      this.#dropBatch(delivery.batch, 'close_timeout', error);
-    }
-    for (const batch of this.#queue.drain()) this.#dropBatch(batch, 'close_timeout', error);
+    for (const delivery of [...this.#deliveries]) this.#dropDelivery(delivery, 'close_timeout', error);
+    for (const batch of this.#queue.drain()) this.#dropSettled(batch.messages, batch.entries, 'close_timeout', error);
   }
 
-  #dropBatch(batch: QueuedBatch, reason: DropReason, cause: unknown): void {
-    const settlers = batch.messages.flatMap((m) => m.settlers ?? []);
-    this.#drop(reason, batch.entries, cause, settlers.length > 0 ? settlers : undefined);
+  /** Drops everything a delivery still holds and settles it. */
+  #dropDelivery(delivery: Delivery, reason: DropReason, cause: unknown): void {
+    this.#finish(delivery);
+    const messages = delivery.parts.flatMap((p) => p.messages);
+    delivery.parts = [];
+    this.#dropMessages(delivery, messages, reason, cause);
+  }
+
+  /** Drops messages of a delivery (they leave `inFlight`). */
+  #dropMessages(delivery: Delivery, messages: readonly QueuedMessage[], reason: DropReason, cause: unknown): void {
+    const entries = messages.reduce((sum, m) => sum + m.entries, 0);
+    delivery.entries -= entries;
+    this.#counters.inFlight -= entries;
+    this.#dropSettled(messages, entries, reason, cause);
+  }
+
+  /** Counts `entries` of `messages` dropped and rejects their sync-mode promises. */
+  #dropSettled(messages: readonly QueuedMessage[], entries: number, reason: DropReason, cause: unknown): void {
+    if (entries === 0) return;
+    const settlers = messages.flatMap((m) => m.settlers ?? []);
+    this.#drop(reason, entries, cause, settlers.length > 0 ? settlers : undefined);
   }
 
   #drop(reason: DropReason, count: number, cause: unknown, settlers: EntrySettler[] | undefined): void {
@@ -574,9 +717,11 @@ export class KafkaLogPublisher {
     const o = this.#options;
     const factory: TransportFactory =
       typeof o.transport === 'function' ? o.transport : await loadTransportFactory(o.transport);
-    return factory(this.#transportConfig(), {
+    const transport = await factory(this.#transportConfig(), {
       log: (level, namespace, message, extra) => this.#log.clientLine(level, namespace, message, extra),
     });
+    this.#transportInstance = transport;
+    return transport;
   }
 
   #transportConfig(): TransportConfig {
@@ -592,6 +737,7 @@ export class KafkaLogPublisher {
         secrets: this.#secrets,
         fail: (message, options) => new KafkaLogError(ErrorCodes.AUTHENTICATION, message, options),
       });
+      this.#tokens = tokens;
       sasl = {
         mechanism: 'OAUTHBEARER',
         oauthBearerToken: async () => {

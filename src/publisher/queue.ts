@@ -1,15 +1,20 @@
 /**
- * The bounded queue between `publish` and the transport. Entries (serialized once) are coalesced into
- * messages of up to `maxBatchSize` entries (a JSON array when more than one), messages into produce requests
- * bounded by `maxMessagesPerRequest` and `maxBytesPerRequest`. What does not fit is refused with a reason for
- * the caller to count. No I/O here: the owner asks for requests when it has room to send them.
+ * The bounded queue between `publish` and the transport. Entries arrive as the bytes they will be sent as (their
+ * JSON, or with a schema registry the Confluent wire format) and are coalesced into messages of up to
+ * `maxBatchSize` entries (a JSON array when more than one), messages into produce requests bounded by
+ * `maxMessagesPerRequest` and `maxBytesPerRequest`. What does not fit is refused with a reason for the caller to
+ * count. No I/O here: the owner asks for requests when it has room to send them.
  *
- * With a schema registry an entry is queued as the object itself, not its JSON: its message holds it until the
- * owner encodes it at request time, and always alone (a schema describes one entry, never an array).
+ * `bufferedBytes` counts the bytes the queue really holds: message values, keys and headers. Each value is its own
+ * allocation (never a slice of Node's shared 8 KiB pool, which a retained slice would keep alive whole), so
+ * `maxBytes` bounds the memory, not an estimate of it.
+ *
+ * With a schema registry whose schema is not known yet (the registry was not reached), an entry waits as its JSON
+ * bytes (`pendingSchema`), counted like any other, and is encoded when its request goes out. Such a message holds
+ * one entry: a schema describes one entry, never an array.
  *
  * @module
  */
-import type { LogEntry } from '../entry/log-entry.js';
 import { type ProduceRecord, recordSize } from '../transport/transport.js';
 import type { DropReason, StatsCounters } from './stats.js';
 
@@ -21,12 +26,12 @@ export interface EntrySettler {
   reject(error: unknown): void;
 }
 
-/** One entry, serialized (or kept for the registry), with its routing. */
+/** One entry, as the bytes it is sent as, with its routing. */
 export interface QueuedEntry {
-  /** The serialized entry (JSON text), or the entry itself when a schema registry encodes it at request time. */
-  value: string | LogEntry;
-  /** The UTF-8 byte length of its JSON (with a registry: the estimate counted against `maxBytes`). */
-  bytes: number;
+  /** The message value of this entry alone: its JSON (UTF-8), or its schema registry wire format. */
+  value: Buffer;
+  /** `value` is the entry's JSON, still to be encoded by the schema registry at request time. */
+  pendingSchema: boolean;
   /** Topic. */
   topic: string;
   /** Key or `null`. */
@@ -39,19 +44,21 @@ export interface QueuedEntry {
 
 /** A closed message: its record and what it holds. */
 export interface QueuedMessage {
-  /** The record to produce (with a pending `entry`: an empty value, written when the entry is encoded). */
+  /** The record to produce. */
   record: ProduceRecord;
-  /** The entry still to be encoded into `record.value` by a schema registry; `undefined` once encoded. */
-  entry: LogEntry | undefined;
+  /** `record.value` is one entry's JSON, still to be encoded by the schema registry. */
+  pendingSchema: boolean;
   /** Entries in it. */
   entries: number;
-  /** Serialized entry bytes in it (what `bufferedBytes` counted). */
-  entryBytes: number;
+  /** Byte length of each entry of a JSON-array value, in order (so a refused array can be split); else `undefined`. */
+  entrySizes: number[] | undefined;
+  /** Bytes `bufferedBytes` counted for it while it was buffered. */
+  heldBytes: number;
   /** Approximate bytes in a produce request. */
   size: number;
   /** When it became ready, ms. */
   readyAt: number;
-  /** Sync-mode settlers of its entries. */
+  /** Sync-mode settlers of its entries, in entry order. */
   settlers: EntrySettler[] | undefined;
 }
 
@@ -61,8 +68,6 @@ export interface QueuedBatch {
   messages: QueuedMessage[];
   /** Entries in them. */
   entries: number;
-  /** Value bytes in them. */
-  valueBytes: number;
 }
 
 /** The queue's limits. */
@@ -71,7 +76,7 @@ export interface QueueLimits {
   maxBatchSize: number;
   /** Most buffered entries. */
   maxEntries: number;
-  /** Most buffered entry bytes. */
+  /** Most buffered bytes (values, keys, headers). */
   maxBytes: number;
   /** Most buffered messages. */
   maxBufferedMessages: number;
@@ -81,19 +86,92 @@ export interface QueueLimits {
   maxBytesPerRequest: number;
 }
 
-const EMPTY = Buffer.alloc(0);
 // Confluent wire-format header: magic byte and 4-byte schema id.
 const WIRE_HEADER_BYTES = 5;
+const OPEN_BRACKET = 0x5b;
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
 
-// Bytes the JSON array adds around N entries: "[" + (N-1) commas + "]".
-const arrayBytes = (n: number) => (n > 1 ? n + 1 : 0);
+/**
+ * `text` as UTF-8 in a buffer of its own (`bytes` is its UTF-8 length). `Buffer.from` would slice small strings
+ * out of Node's shared pool: a queued slice keeps its whole 8 KiB slab alive, so the bytes held would exceed the
+ * bytes counted.
+ */
+export function ownBytes(text: string, bytes: number): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(bytes);
+  buffer.write(text, 0, 'utf8');
+  return buffer;
+}
+
+/** `buffer` itself when it owns its memory, else a copy that does (see {@link ownBytes}). */
+export function ownBuffer(buffer: Buffer): Buffer {
+  if (buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length) return buffer;
+  const copy = Buffer.allocUnsafeSlow(buffer.length);
+  buffer.copy(copy);
+  return copy;
+}
+
+/** Bytes a message's key and headers hold. */
+export function routingBytes(key: Buffer | null, headers: Record<string, string | Buffer> | undefined): number {
+  let bytes = key?.length ?? 0;
+  if (headers) for (const name in headers) bytes += name.length + (headers[name] as string | Buffer).length;
+  return bytes;
+}
+
+/** The message value of `parts` as one JSON array (or the entry alone when there is one), in its own buffer. */
+function joinEntries(parts: readonly Buffer[], total: number): Buffer {
+  if (parts.length === 1) return parts[0] as Buffer;
+  const out = Buffer.allocUnsafeSlow(total + parts.length + 1);
+  let at = 0;
+  out[at++] = OPEN_BRACKET;
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) out[at++] = COMMA;
+    at += (parts[i] as Buffer).copy(out, at);
+  }
+  out[at] = CLOSE_BRACKET;
+  return out;
+}
+
+/**
+ * Splits a message of several entries (a JSON array value) into two messages of half its entries each, for a
+ * resend after the broker refused it as too large. The halves are not buffered (they are in flight).
+ */
+export function splitMessage(message: QueuedMessage): [QueuedMessage, QueuedMessage] {
+  const sizes = message.entrySizes;
+  if (sizes === undefined || sizes.length < 2) throw new RangeError('only a message of several entries can be split');
+  const value = message.record.value;
+  const parts: Buffer[] = [];
+  let at = 1; // past "["
+  for (const size of sizes) {
+    parts.push(value.subarray(at, at + size));
+    at += size + 1; // past the entry and its "," (or the closing "]")
+  }
+  const middle = Math.ceil(sizes.length / 2);
+  const half = (from: number, to: number): QueuedMessage => {
+    const halfSizes = sizes.slice(from, to);
+    const bytes = halfSizes.reduce((sum, size) => sum + size, 0);
+    const record: ProduceRecord = { ...message.record, value: joinEntries(parts.slice(from, to), bytes) };
+    return {
+      record,
+      pendingSchema: false,
+      entries: to - from,
+      entrySizes: to - from > 1 ? halfSizes : undefined,
+      heldBytes: 0,
+      size: recordSize(record),
+      readyAt: message.readyAt,
+      settlers: message.settlers?.slice(from, to),
+    };
+  };
+  return [half(0, middle), half(middle, sizes.length)];
+}
 
 interface OpenMessage {
   topic: string;
   key: Buffer | null;
   headers: Record<string, string | Buffer> | undefined;
-  parts: string[];
+  parts: Buffer[];
   bytes: number;
+  heldBytes: number;
   settlers: EntrySettler[] | undefined;
 }
 
@@ -139,36 +217,55 @@ export class BatchQueue {
    */
   add(entry: QueuedEntry, now: number): DropReason | undefined {
     const limits = this.#limits;
+    const bytes = entry.value.length;
+    const routing = routingBytes(entry.key, entry.headers);
     if (this.#stats.buffered + 1 > limits.maxEntries) return 'queue_full_entries';
-    if (this.#stats.bufferedBytes + entry.bytes > limits.maxBytes) return 'queue_full_bytes';
-    const alone = recordSize({ topic: entry.topic, key: entry.key, value: Buffer.alloc(0), headers: entry.headers });
-    if (alone + entry.bytes > limits.maxBytesPerRequest) return 'message_too_large';
+    const alone = recordSize({ topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers });
+    if (alone + (entry.pendingSchema ? WIRE_HEADER_BYTES : 0) > limits.maxBytesPerRequest) return 'message_too_large';
 
-    if (limits.maxBatchSize === 1 || typeof entry.value !== 'string') {
+    if (limits.maxBatchSize === 1 || entry.pendingSchema) {
+      if (this.#stats.bufferedBytes + bytes + routing > limits.maxBytes) return 'queue_full_bytes';
       if (this.#messages + 1 > limits.maxBufferedMessages) return 'queue_full_messages';
-      this.#count(1, entry.bytes);
       this.#messages += 1;
-      const settlers = entry.settler ? [entry.settler] : undefined;
-      this.#pushReady(entry.topic, entry.key, entry.headers, entry.value, 1, entry.bytes, settlers, now);
+      this.#count(1, bytes + routing);
+      const record: ProduceRecord =
+        entry.headers === undefined
+          ? { topic: entry.topic, key: entry.key, value: entry.value }
+          : { topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers };
+      this.#pushReady({
+        record,
+        pendingSchema: entry.pendingSchema,
+        entries: 1,
+        entrySizes: undefined,
+        heldBytes: bytes + routing,
+        // A pending entry's encoded size is not known yet: its JSON size plus the wire-format header stands in.
+        size: alone + (entry.pendingSchema ? WIRE_HEADER_BYTES : 0),
+        readyAt: now,
+        settlers: entry.settler ? [entry.settler] : undefined,
+      });
       return undefined;
     }
 
     const groupKey = entry.key === null ? entry.topic : `${entry.topic}\u0000${entry.key.toString('latin1')}`;
     let open = this.#open.get(groupKey);
-    // A message must stay within one request: close it first when this entry would overflow it.
-    if (open && alone + open.bytes + entry.bytes + arrayBytes(open.parts.length + 1) > limits.maxBytesPerRequest) {
+    // A message must stay within one request: close it first when this entry would overflow it ("[", ",", "]").
+    if (open && alone + open.bytes + open.parts.length + 2 > limits.maxBytesPerRequest) {
       this.#close(groupKey, open, now);
       open = undefined;
     }
+    // Counted before the message is closed: the entry plus its separator, the key and headers once per message.
+    const held = bytes + 1 + (open ? 0 : routing + 1);
+    if (this.#stats.bufferedBytes + held > limits.maxBytes) return 'queue_full_bytes';
     if (!open) {
       if (this.#messages + 1 > limits.maxBufferedMessages) return 'queue_full_messages';
       this.#messages += 1;
-      open = { topic: entry.topic, key: entry.key, headers: entry.headers, parts: [], bytes: 0, settlers: undefined };
+      open = { topic: entry.topic, key: entry.key, headers: entry.headers, parts: [], bytes: 0, heldBytes: 0, settlers: undefined };
       this.#open.set(groupKey, open);
     }
-    this.#count(1, entry.bytes);
+    this.#count(1, held);
     open.parts.push(entry.value);
-    open.bytes += entry.bytes;
+    open.bytes += bytes;
+    open.heldBytes += held;
     if (entry.settler) {
       open.settlers ??= [];
       open.settlers.push(entry.settler);
@@ -191,8 +288,7 @@ export class BatchQueue {
     const messages: QueuedMessage[] = [];
     let bytes = 0;
     let entries = 0;
-    let valueBytes = 0;
-    let entryBytes = 0;
+    let held = 0;
     while (this.#head < this.#ready.length && messages.length < this.#limits.maxMessagesPerRequest) {
       const message = this.#ready[this.#head] as QueuedMessage;
       if (messages.length > 0 && bytes + message.size > this.#limits.maxBytesPerRequest) break;
@@ -201,8 +297,7 @@ export class BatchQueue {
       messages.push(message);
       bytes += message.size;
       entries += message.entries;
-      entryBytes += message.entryBytes;
-      valueBytes += message.record.value.length;
+      held += message.heldBytes;
     }
     if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
       this.#ready = this.#ready.slice(this.#head);
@@ -210,8 +305,8 @@ export class BatchQueue {
     }
     this.#readyBytes -= bytes;
     this.#messages -= messages.length;
-    this.#count(-entries, -entryBytes);
-    return { messages, entries, valueBytes };
+    this.#count(-entries, -held);
+    return { messages, entries };
   }
 
   /** Removes everything (on a timed-out close); the caller counts the drops and settles the settlers. */
@@ -229,26 +324,29 @@ export class BatchQueue {
 
   #close(groupKey: string, open: OpenMessage, now: number): void {
     this.#open.delete(groupKey);
-    const value = open.parts.length === 1 ? (open.parts[0] as string) : `[${open.parts.join(',')}]`;
-    this.#pushReady(open.topic, open.key, open.headers, value, open.parts.length, open.bytes, open.settlers, now);
+    const n = open.parts.length;
+    const value = joinEntries(open.parts, open.bytes);
+    const record: ProduceRecord =
+      open.headers === undefined
+        ? { topic: open.topic, key: open.key, value }
+        : { topic: open.topic, key: open.key, value, headers: open.headers };
+    // Now exact: the joined value (a single entry has no brackets) plus the key and headers.
+    const heldBytes = value.length + routingBytes(open.key, open.headers);
+    this.#count(0, heldBytes - open.heldBytes);
+    this.#pushReady({
+      record,
+      pendingSchema: false,
+      entries: n,
+      entrySizes: n > 1 ? open.parts.map((part) => part.length) : undefined,
+      heldBytes,
+      size: recordSize(record),
+      readyAt: now,
+      settlers: open.settlers,
+    });
   }
 
-  #pushReady(
-    topic: string,
-    key: Buffer | null,
-    headers: Record<string, string | Buffer> | undefined,
-    content: string | LogEntry,
-    entries: number,
-    entryBytes: number,
-    settlers: EntrySettler[] | undefined,
-    now: number,
-  ): void {
-    const pending = typeof content === 'string' ? undefined : content;
-    const value = pending === undefined ? Buffer.from(content as string) : EMPTY;
-    const record: ProduceRecord = headers === undefined ? { topic, key, value } : { topic, key, value, headers };
-    // A pending entry's encoded size is not known yet: its JSON size (plus the wire-format header) stands in.
-    const size = recordSize(record) + (pending === undefined ? 0 : entryBytes + WIRE_HEADER_BYTES);
-    this.#ready.push({ record, entry: pending, entries, entryBytes, size, readyAt: now, settlers });
-    this.#readyBytes += size;
+  #pushReady(message: QueuedMessage): void {
+    this.#ready.push(message);
+    this.#readyBytes += message.size;
   }
 }

@@ -1,11 +1,13 @@
 /**
- * The publisher's schema-registry stage: with a registry configured, a queued message holds its entry (not its
- * JSON) until its produce request is about to go out; this stage then encodes its value (and its key, when a key
- * schema is set) in the Confluent wire format. Encoding at request time keeps `publish` synchronous and cheap,
- * and lets a registry outage be retried like a broker outage while the entries wait in the bounded queue.
+ * The publisher's schema-registry stage. Once the value (and key) schemas are resolved, `publish` encodes each
+ * entry at once in the Confluent wire format, so the queue holds and counts the very bytes it will send. Before
+ * that (the registry not reached yet, or `refreshIntervalMs` 0, which asks the registry before every encode) an
+ * entry waits as its JSON bytes, counted against `maxBytes` like any other, and this stage encodes it, from that
+ * JSON, when its produce request is about to go out; a registry outage is then retried like a broker outage.
  *
  * @module
  */
+import type { LogEntry } from '../entry/log-entry.js';
 import { ErrorCodes, KafkaLogError, type SchemaMismatchError } from '../errors.js';
 import { type RegistryEncoder, type ResolvedSchemas, createRegistryEncoder } from '../registry/encoder.js';
 import type { ResolvedRegistryOptions } from '../registry/options.js';
@@ -25,18 +27,32 @@ export interface RegistryStageHooks {
   onDroppedField(path: string): void;
 }
 
-function isSchemaMismatch(error: unknown): error is SchemaMismatchError {
+/** An entry's value and key in the wire format. */
+export interface EncodedEntry {
+  /** The value. */
+  value: Buffer;
+  /** The key: the key schema's wire format, or the routed bytes when there is no key schema. */
+  key: Buffer | null;
+}
+
+/** Whether `error` is an entry (or key) that does not fit its schema. */
+export function isSchemaMismatch(error: unknown): error is SchemaMismatchError {
   return error instanceof KafkaLogError && error.code === ErrorCodes.SCHEMA_MISMATCH;
 }
 
-/** Encodes queued messages through one registry encoder, created once. */
+const noop = () => undefined;
+
+/** Encodes entries through one registry encoder, created once. */
 export class RegistryStage {
   readonly #encoder: RegistryEncoder;
+  readonly #keySchema: boolean;
   #schemas: Promise<ResolvedSchemas> | undefined;
+  #warmed = false;
 
   /** Creates the encoder (no request is made yet; the codec packages load on first use). */
   constructor(options: ResolvedRegistryOptions, hooks: RegistryStageHooks) {
     this.#encoder = createRegistryEncoder(options, { onDroppedField: (path) => hooks.onDroppedField(path) });
+    this.#keySchema = options.keySchema !== undefined;
   }
 
   /** Resolves the value (and key) schemas once; a failure is forgotten, so the next request asks again. */
@@ -52,23 +68,43 @@ export class RegistryStage {
   }
 
   /**
-   * Encodes the messages still holding an entry, in place (a message encoded once is never encoded again, so a
-   * retried request sends the same bytes). Returns the misfits, which the caller drops; throws the REGISTRY error
-   * that stopped it (retriable or not), in which case the messages not yet encoded keep their entries.
+   * Encodes an entry now when the schemas allow it without a request; `undefined` when it must wait (the first
+   * call also starts resolving the schemas in the background, so the entries after it need not wait). Throws a
+   * {@link SchemaMismatchError} when it does not fit a pinned schema version.
+   */
+  encodeNow(entry: LogEntry, key: Buffer | null): EncodedEntry | undefined {
+    const value = this.#encoder.encodeValueNow(entry);
+    if (value === undefined) {
+      if (!this.#warmed) {
+        this.#warmed = true;
+        this.ready().catch(noop);
+      }
+      return undefined;
+    }
+    if (!this.#keySchema || key === null) return { value, key };
+    const encodedKey = this.#encoder.encodeKeyNow(key.toString('utf8'));
+    return encodedKey === undefined ? undefined : { value, key: encodedKey };
+  }
+
+  /**
+   * Encodes, in place, the messages still holding an entry's JSON (a message encoded once is never encoded
+   * again, so a retried request sends the same bytes). Returns the misfits, which the caller drops; throws the
+   * REGISTRY error that stopped it (retriable or not), in which case the messages not yet encoded stay pending.
    */
   async encode(messages: readonly QueuedMessage[]): Promise<RegistryMisfit[]> {
+    if (!messages.some((message) => message.pendingSchema)) return [];
     const schemas = await this.ready();
     const misfits: RegistryMisfit[] = [];
     for (const message of messages) {
-      const entry = message.entry;
-      if (entry === undefined) continue;
+      if (!message.pendingSchema) continue;
       const record = message.record;
       try {
+        const entry = JSON.parse(record.value.toString('utf8')) as LogEntry;
         const value = await this.#encoder.encodeValue([entry], false);
         // Without a key schema keys stay the bytes routing chose (they may not even be UTF-8).
         const key = schemas.key === undefined || record.key === null ? record.key : await this.#encoder.encodeKey(record.key.toString('utf8'));
         message.record = { ...record, key, value };
-        message.entry = undefined;
+        message.pendingSchema = false;
       } catch (error) {
         if (!isSchemaMismatch(error)) throw error;
         misfits.push({ message, error });
@@ -77,7 +113,7 @@ export class RegistryStage {
     return misfits;
   }
 
-  /** Releases the registry connections. */
+  /** Releases the registry connections (at once: sockets in use included). */
   close(): Promise<void> {
     return this.#encoder.close();
   }

@@ -148,6 +148,7 @@ export class RegistryClient {
 
   /** Closes kept-alive connections. */
   close(): void {
+    this.tokens?.close();
     this.http.close();
   }
 

@@ -52,6 +52,15 @@ export interface ResolvedSchemas {
 export interface RegistryEncoder extends MessageEncoder {
   /** Resolves the value (and key) schemas now, so configuration errors show at start rather than on the first entry. */
   ready(): Promise<ResolvedSchemas>;
+  /**
+   * Encodes one entry now, without waiting, when its schema is already resolved and may be used without asking
+   * the registry; `undefined` when it must be resolved first (not resolved yet, `refreshIntervalMs` 0, or a
+   * `latest` schema the entry does not fit, which is resolved again before giving up). Throws a
+   * {@link SchemaMismatchError} when the entry does not fit a pinned version.
+   */
+  encodeValueNow(entry: LogEntry): Buffer | undefined;
+  /** {@link RegistryEncoder.encodeValueNow} for a key (plain UTF-8 without a key schema). */
+  encodeKeyNow(key: string): Buffer | undefined;
 }
 
 interface Resolved {
@@ -122,6 +131,18 @@ class SchemaSlot {
     return current;
   }
 
+  /**
+   * The resolved schema when it may be used without a request (a stale `latest` starts its refresh in the
+   * background, as `get` does); `undefined` when a request must come first.
+   */
+  peek(): Resolved | undefined {
+    const current = this.current;
+    if (current === undefined || !this.tracksLatest) return current;
+    if (this.refreshIntervalMs === 0) return undefined;
+    if (this.now() - current.resolvedAt >= this.refreshIntervalMs) this.resolve().catch(() => undefined);
+    return current;
+  }
+
   /** Resolves again now (one request for concurrent callers). */
   resolve(): Promise<Resolved> {
     this.pending ??= this.fetch().finally(() => {
@@ -151,6 +172,18 @@ class SchemaSlot {
 function encodeWith(resolved: Resolved, value: unknown, context: CodecContext): Buffer {
   const output = resolved.codec.encode(value, context);
   return encodeWireMessage(resolved.info.id, output.payload, output.messageIndexes);
+}
+
+/** Encodes with a slot's resolved schema, or `undefined` when it needs a request first (see `encodeValueNow`). */
+function encodeNowThroughSlot(slot: SchemaSlot, value: unknown, context: CodecContext): Buffer | undefined {
+  const resolved = slot.peek();
+  if (resolved === undefined) return undefined;
+  try {
+    return encodeWith(resolved, value, context);
+  } catch (error) {
+    if (error instanceof SchemaMismatchError && slot.tracksLatest) return undefined;
+    throw error;
+  }
 }
 
 /** Encodes with a slot; after a mismatch against `latest`, resolves again once and retries if the schema changed. */
@@ -213,6 +246,17 @@ export function createRegistryEncoder(options: RegistryOptions | KongSchemaRegis
           'with a schema registry every entry is its own message (one value per schema); send entries one by one',
         );
       return encodeThroughSlot(valueSlot, entries[0], context);
+    },
+
+    encodeValueNow(entry: LogEntry): Buffer | undefined {
+      assertOpen();
+      return encodeNowThroughSlot(valueSlot, entry, context);
+    },
+
+    encodeKeyNow(key: string): Buffer | undefined {
+      assertOpen();
+      if (!keySlot) return Buffer.from(key, 'utf8');
+      return encodeNowThroughSlot(keySlot, key, context);
     },
 
     async encodeKey(key: string): Promise<Buffer> {

@@ -15,6 +15,7 @@ import kafkajs, {
   type KafkaConfig,
   type LogEntry as KafkajsLogEntry,
   type Message,
+  type PartitionMetadata,
   type PartitionerArgs,
   type Producer,
   type ProducerConfig,
@@ -78,31 +79,48 @@ type StickyMessage = Message & { [STICKY]?: { partition?: number } };
 
 /**
  * Keyed records go where the Java client sends them (murmur2); keyless records of one request all go to one
- * partition, chosen round-robin per request. The choice is written back into the message, so a retry of the
- * same request sends every record to the same partition again.
+ * partition per topic, chosen round-robin per request. The choice is written back into the message, so a retry
+ * sends every record to the same partition again. The partitions kafkajs shows the partitioner are kept, so the
+ * transport can also fix a record's partition itself, before sending (see {@link StablePartitions.assign}).
  */
-function createStablePartitioner() {
-  const defaultPartitioner = Partitioners.DefaultPartitioner();
-  let counter = Math.floor(Math.random() * 0x7fffffff);
-  return ({ topic, partitionMetadata, message: plain }: PartitionerArgs): number => {
-    const message = plain as StickyMessage;
+class StablePartitions {
+  readonly #metadata = new Map<string, PartitionMetadata[]>();
+  readonly #byKey = Partitioners.DefaultPartitioner();
+  #counter = Math.floor(Math.random() * 0x7fffffff);
+
+  /** kafkajs' `createPartitioner`. */
+  readonly createPartitioner = () => ({ topic, partitionMetadata, message }: PartitionerArgs): number => {
+    this.#metadata.set(topic, partitionMetadata);
+    return this.#choose(topic, partitionMetadata, message as StickyMessage);
+  };
+
+  /** Fixes `message.partition` from the partitions seen so far; `false` when the topic's are not known yet. */
+  assign(topic: string, message: StickyMessage): boolean {
+    if (message.partition !== undefined && message.partition !== null) return true;
+    const metadata = this.#metadata.get(topic);
+    if (metadata === undefined || metadata.length === 0) return false;
+    this.#choose(topic, metadata, message);
+    return true;
+  }
+
+  #choose(topic: string, partitionMetadata: PartitionMetadata[], message: StickyMessage): number {
     if (message.partition !== undefined && message.partition !== null) return message.partition;
     let partition: number;
     const sticky = message[STICKY];
     if (message.key !== null && message.key !== undefined) {
-      partition = defaultPartitioner({ topic, partitionMetadata, message });
+      partition = this.#byKey({ topic, partitionMetadata, message });
     } else if (sticky?.partition !== undefined) {
       partition = sticky.partition;
     } else {
       const available = partitionMetadata.filter((p) => p.leader >= 0);
       const pool = available.length > 0 ? available : partitionMetadata;
-      counter = (counter + 1) & 0x7fffffff;
-      partition = (pool[counter % pool.length] as { partitionId: number }).partitionId;
+      this.#counter = (this.#counter + 1) & 0x7fffffff;
+      partition = (pool[this.#counter % pool.length] as { partitionId: number }).partitionId;
       if (sticky) sticky.partition = partition;
     }
     message.partition = partition;
     return partition;
-  };
+  }
 }
 
 interface ScramInternals {
@@ -164,29 +182,6 @@ async function saslOptions(config: TransportConfig): Promise<SASLOptions | undef
   if (sasl.mechanism === 'PLAIN') return { mechanism: 'plain', username, password };
   if (sasl.mechanism === 'SCRAM-SHA-256') return { mechanism: 'scram-sha-256', username, password };
   return { mechanism: 'scram-sha-512', username, password };
-}
-
-/** The sockets of one transport, so close() can end them all, including one kafkajs opens while closing. */
-interface SocketRegistry {
-  closed: boolean;
-  readonly open: Set<net.Socket>;
-}
-
-function socketFactory(keepAliveMs: number | undefined, registry: SocketRegistry): ISocketFactory {
-  return ({ host, port, ssl, onConnect }) => {
-    const socket = ssl
-      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
-      : net.connect({ host, port }, onConnect);
-    socket.setKeepAlive(keepAliveMs !== undefined, keepAliveMs ?? 0);
-    if (registry.closed) {
-      // kafkajs retries a connection even after disconnect(): that attempt fails at once instead of lingering.
-      process.nextTick(() => socket.destroy(new Error('the transport is closed')));
-      return socket;
-    }
-    registry.open.add(socket);
-    socket.once('close', () => registry.open.delete(socket));
-    return socket;
-  };
 }
 
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
@@ -262,6 +257,13 @@ export function classifyKafkajsError(error: unknown): TransportError {
   return new TransportError(timeout ? 'timeout' : 'broker', message, retriable);
 }
 
+/** One produce call of kafkajs: the records of one topic-partition (or one record whose partition is not known yet). */
+interface PartitionBatch {
+  topic: string;
+  records: ProduceRecord[];
+  messages: StickyMessage[];
+}
+
 /** The kafkajs transport. */
 export class KafkajsTransport implements Transport {
   readonly #config: TransportConfig;
@@ -269,8 +271,11 @@ export class KafkajsTransport implements Transport {
   #producer: Producer | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
-  readonly #sockets: SocketRegistry = { closed: false, open: new Set() };
   readonly #messages = new WeakMap<ProduceRecord, StickyMessage>();
+  readonly #acknowledged = new WeakSet<ProduceRecord>();
+  readonly #partitions = new StablePartitions();
+  readonly #sockets = new Set<net.Socket>();
+  #destroyed = false;
   readonly #compression: CompressionTypes;
 
   /** Use {@link createKafkajsTransport}. */
@@ -315,7 +320,7 @@ export class KafkajsTransport implements Transport {
       // The cluster's own retrier (connect, metadata) runs INSIDE the producer's: kept to one retry so the
       // nesting does not multiply into minutes that the publisher's maxRetryTime cannot see.
       retry: { retries: 1, initialRetryTime: Math.max(1, config.retryBackoff), maxRetryTime: Math.max(1, config.retryBackoff), multiplier: 1, factor: 0 },
-      socketFactory: socketFactory(config.keepAliveMs, this.#sockets),
+      socketFactory: this.#socketFactory(),
       logLevel: KAFKAJS_LEVELS[config.logLevel],
       logCreator: () => (entry: KafkajsLogEntry) => {
         const level = LEVELS[entry.level];
@@ -330,7 +335,7 @@ export class KafkajsTransport implements Transport {
     const sasl = await saslOptions(config);
     if (sasl) kafkaConfig.sasl = sasl;
     const producerConfig: ProducerConfig = {
-      createPartitioner: createStablePartitioner,
+      createPartitioner: this.#partitions.createPartitioner,
       retry: this.#retry(),
       idempotent: config.idempotent,
       allowAutoTopicCreation: true,
@@ -354,6 +359,23 @@ export class KafkajsTransport implements Transport {
     }
   }
 
+  /** Every broker socket goes through here, so `destroy()` can release them all; none is made once destroyed. */
+  #socketFactory(): ISocketFactory {
+    const keepAliveMs = this.#config.keepAliveMs;
+    return ({ host, port, ssl, onConnect }) => {
+      if (this.#destroyed) throw new Error('the transport is closed');
+      const socket = ssl
+        ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+        : net.connect({ host, port }, onConnect);
+      socket.setKeepAlive(keepAliveMs !== undefined, keepAliveMs ?? 0);
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      // kafkajs listens too; this one makes sure `destroy()`'s error can never go unhandled.
+      socket.on('error', () => undefined);
+      return socket;
+    };
+  }
+
   // kafkajs retries a request a bounded number of times at a steady backoff (Kong's
   // producer_request_retries_*); an idempotent producer insists on at least one retry.
   #retry(): KafkaConfig['retry'] {
@@ -372,37 +394,99 @@ export class KafkajsTransport implements Transport {
     if (this.#closed) throw new TransportError('broker', 'the transport is closed', false);
   }
 
+  /**
+   * Sends each topic-partition's records as a produce call of its own. kafkajs reports a produce request with
+   * one refused partition as a failure of the whole request, although the broker wrote the other partitions:
+   * one call per partition tells which records are written, so none is sent twice and a record refused for its
+   * size is told apart from its neighbours.
+   */
   async produce(request: ProduceRequest): Promise<void> {
     await this.connect();
     const producer = this.#producer;
     if (!producer) throw new TransportError('broker', 'the transport is closed', false);
-    const sticky = {};
-    const byTopic = new Map<string, StickyMessage[]>();
-    for (const record of request.records) {
+    const refused = new Set<ProduceRecord>();
+    let failure: TransportError | undefined;
+    const settle = (batch: PartitionBatch, outcome: PromiseSettledResult<unknown>) => {
+      if (outcome.status === 'fulfilled') {
+        for (const record of batch.records) this.#acknowledged.add(record);
+        return;
+      }
+      const error = classifyKafkajsError(this.#clean(outcome.reason));
+      if (error.kind === 'message_too_large') for (const record of batch.records) refused.add(record);
+      else failure ??= error;
+    };
+    let { batches, unplaced } = this.#group(request.records);
+    if (unplaced.length > 0) {
+      // A record whose topic's partitions are not known yet goes alone first: that teaches the partitioner.
+      await this.#sendAll(producer, unplaced, settle);
+      if (failure) throw failure;
+      ({ batches, unplaced } = this.#group(request.records.filter((record) => !refused.has(record))));
+      if (unplaced.length > 0) throw new TransportError('broker', `no partitions known for topic "${unplaced[0]?.topic}"`, true);
+    }
+    await this.#sendAll(producer, batches, settle);
+    if (failure) throw failure;
+    if (refused.size > 0) {
+      throw new TransportError('message_too_large', `the broker refused ${refused.size} record(s) as too large`, false, { refused });
+    }
+  }
+
+  /** The request's unacknowledged records by topic-partition, and those whose partition cannot be fixed yet. */
+  #group(records: readonly ProduceRecord[]): { batches: PartitionBatch[]; unplaced: PartitionBatch[] } {
+    const groups = new Map<string, PartitionBatch>();
+    const unplaced: PartitionBatch[] = [];
+    const probed = new Set<string>();
+    const sticky = new Map<string, { partition?: number }>();
+    for (const record of records) {
+      if (this.#acknowledged.has(record)) continue;
       let message = this.#messages.get(record);
       if (!message) {
-        message = { key: record.key, value: record.value, [STICKY]: sticky };
+        let topicSticky = sticky.get(record.topic);
+        if (!topicSticky) {
+          topicSticky = {};
+          sticky.set(record.topic, topicSticky);
+        }
+        message = { key: record.key, value: record.value, [STICKY]: topicSticky };
         if (record.partition !== undefined) message.partition = record.partition;
         if (record.headers !== undefined) message.headers = { ...record.headers };
         this.#messages.set(record, message);
       }
-      let list = byTopic.get(record.topic);
-      if (!list) {
-        list = [];
-        byTopic.set(record.topic, list);
+      if (!this.#partitions.assign(record.topic, message)) {
+        // One record per topic goes ahead; the others wait for it (and are grouped after).
+        if (!probed.has(record.topic)) {
+          probed.add(record.topic);
+          unplaced.push({ topic: record.topic, records: [record], messages: [message] });
+        }
+        continue;
       }
-      list.push(message);
+      const id = `${record.topic}\u0000${message.partition}`;
+      let group = groups.get(id);
+      if (!group) {
+        group = { topic: record.topic, records: [], messages: [] };
+        groups.set(id, group);
+      }
+      group.records.push(record);
+      group.messages.push(message);
     }
-    try {
-      await producer.sendBatch({
-        topicMessages: Array.from(byTopic, ([topic, messages]) => ({ topic, messages })),
-        acks: this.#config.acks,
-        timeout: this.#config.requestTimeout,
-        compression: this.#compression,
-      });
-    } catch (error) {
-      throw classifyKafkajsError(this.#clean(error));
-    }
+    return { batches: [...groups.values()], unplaced };
+  }
+
+  /** Sends the batches concurrently and hands each outcome to `settle`. */
+  async #sendAll(
+    producer: Producer,
+    batches: readonly PartitionBatch[],
+    settle: (batch: PartitionBatch, outcome: PromiseSettledResult<unknown>) => void,
+  ): Promise<void> {
+    const outcomes = await Promise.allSettled(batches.map((batch) => this.#send(producer, batch)));
+    for (const [i, outcome] of outcomes.entries()) settle(batches[i] as PartitionBatch, outcome);
+  }
+
+  #send(producer: Producer, batch: PartitionBatch): Promise<unknown> {
+    return producer.sendBatch({
+      topicMessages: [{ topic: batch.topic, messages: batch.messages }],
+      acks: this.#config.acks,
+      timeout: this.#config.requestTimeout,
+      compression: this.#compression,
+    });
   }
 
   /** Releases the producer; a connection attempt still under way ends without leaving a socket behind. */
@@ -415,16 +499,20 @@ export class KafkajsTransport implements Transport {
     if (connecting !== undefined) {
       // A connection attempt under way (waiting on a silent broker) would keep its socket, and disconnect() would
       // wait for it, until its timeout: its sockets end now, so it fails at once.
-      this.#endSockets();
+      this.destroy();
     }
     if (producer) await producer.disconnect().catch(() => undefined);
-    this.#endSockets();
+    // kafkajs ends its sockets and waits for the broker's side: a broker that never closes it keeps them open.
+    this.destroy();
   }
 
-  /** Ends every socket with an error: kafkajs fails what waits on it (a bare destroy() it would not notice). */
-  #endSockets(): void {
-    this.#sockets.closed = true;
-    for (const socket of this.#sockets.open) socket.destroy(new Error('the transport is closed'));
+  destroy(): void {
+    this.#destroyed = true;
+    // With an error: kafkajs then fails the requests still waiting on the socket and stops its timers (a socket
+    // merely destroyed leaves them waiting for their request timeout).
+    const closed = new Error('the transport is closed');
+    for (const socket of this.#sockets) socket.destroy(closed);
+    this.#sockets.clear();
   }
 }
 

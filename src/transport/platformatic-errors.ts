@@ -61,8 +61,14 @@ function describe(tree: PlatformaticErrorLike[], fallback: unknown): string {
   return inner.length === 0 ? (outer as string) : `${outer} (${inner.slice(-2).join('; ')})`;
 }
 
+/** Options of {@link classifyPlatformaticError}. */
+export interface ClassifyOptions {
+  /** Classify by the other failures of the tree: the records refused for their size are accounted for apart. */
+  ignoreTooLarge?: boolean;
+}
+
 /** Classifies a @platformatic/kafka failure. Messages are the client's own, which carry no credentials. */
-export function classifyPlatformaticError(error: unknown): TransportError {
+export function classifyPlatformaticError(error: unknown, options: ClassifyOptions = {}): TransportError {
   const tree = errorTree(error);
   for (const e of tree) if (e instanceof KafkaLogError) return transportErrorOf(e);
   const message = describe(tree, error);
@@ -73,7 +79,7 @@ export function classifyPlatformaticError(error: unknown): TransportError {
     if (typeof e.code === 'string' && !e.code.startsWith('PLT_KFK_') && TLS_CODES.test(e.code)) {
       return new TransportError('authentication', `TLS handshake failed: ${e.message ?? message}`, false);
     }
-    if (e.apiId !== undefined && TOO_LARGE_API_IDS.has(e.apiId)) {
+    if (!options.ignoreTooLarge && e.apiId !== undefined && TOO_LARGE_API_IDS.has(e.apiId)) {
       return new TransportError('message_too_large', `the broker refused the batch: ${message}`, false);
     }
   }
@@ -85,4 +91,50 @@ export function classifyPlatformaticError(error: unknown): TransportError {
   const retriable =
     timeout || tree.some((e) => e.canRetry === true || e.code === 'PLT_KFK_NETWORK' || /^Unknown topic /.test(e.message ?? ''));
   return new TransportError(timeout ? 'timeout' : 'broker', message, retriable);
+}
+
+/** How a partition is named in {@link partitionOutcomes}. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+// Kafka's error codes of a partition refused for its size: MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE,
+// INVALID_RECORD (as the error classification).
+const TOO_LARGE_CODES = new Set([10, 18, 87]);
+
+interface PartitionAnswer {
+  name?: string;
+  partitionResponses?: Array<{ index?: number; errorCode?: number }>;
+}
+
+/**
+ * The partitions a failed send's answers say were written, and those refused for their size: read from every
+ * produce answer in the error (the client keeps it on a `ResponseError`) and from its report of the brokers
+ * that answered (`produced`).
+ */
+export function partitionOutcomes(error: unknown): { written: Set<string>; tooLarge: Set<string> } {
+  const written = new Set<string>();
+  const tooLarge = new Set<string>();
+  const seen = new Set<unknown>();
+  const visit = (node: unknown, depth: number): void => {
+    if (!node || typeof node !== 'object' || seen.has(node) || depth > 8) return;
+    seen.add(node);
+    const e = node as {
+      response?: { responses?: PartitionAnswer[] };
+      produced?: { offsets?: Array<{ topic: string; partition: number }> };
+      errors?: unknown[];
+      cause?: unknown;
+    };
+    for (const answer of Array.isArray(e.response?.responses) ? e.response.responses : []) {
+      for (const partition of answer.partitionResponses ?? []) {
+        if (typeof answer.name !== 'string' || typeof partition.index !== 'number') continue;
+        const key = partitionKey(answer.name, partition.index);
+        if (partition.errorCode === 0) written.add(key);
+        else if (TOO_LARGE_CODES.has(partition.errorCode ?? -1)) tooLarge.add(key);
+      }
+    }
+    for (const { topic, partition } of e.produced?.offsets ?? []) written.add(partitionKey(topic, partition));
+    if (Array.isArray(e.errors)) for (const inner of e.errors) visit(inner, depth + 1);
+    visit(e.cause, depth + 1);
+  };
+  visit(error, 0);
+  return { written, tooLarge };
 }

@@ -5,16 +5,18 @@
  *
  * - chooses every record's partition itself, once per request (keys: murmur2 as the Java client and kafkajs;
  *   keyless: one partition per request, round-robin across requests), so a retry goes to the same partitions;
- * - remembers which partitions of a request the broker already acknowledged and sends only the others on a
- *   retry: with an idempotent producer the retry carries the same sequence numbers (the client advances them on
- *   acknowledgement only), and no acknowledged records are sent twice;
+ * - remembers which records the broker already acknowledged (read from the answer, also when another partition of
+ *   the same request was refused) and sends only the others on a retry: with an idempotent producer the retry
+ *   carries the same sequence numbers (the client advances them on acknowledgement only), and no acknowledged
+ *   record is sent twice, in whichever request the publisher sends it again;
+ * - names the records the broker refused for their size, so the publisher can resend their neighbours;
  * - supplies what the client lacks: delegation-token SCRAM (`tokenauth=true`), zstd on Node 20, TCP keep-alive.
  *
  * @module
  */
 import type { ClusterMetadata, MessageToProduce, Producer, ProducerOptions, SASLOptions } from '@platformatic/kafka';
 import * as net from 'node:net';
-import { classifyPlatformaticError } from './platformatic-errors.js';
+import { classifyPlatformaticError, partitionKey, partitionOutcomes } from './platformatic-errors.js';
 import { authenticateScramToken } from './platformatic-scram.js';
 import { ensurePlatformaticZstd, type PlatformaticCodecSlot } from './platformatic-zstd.js';
 import {
@@ -61,13 +63,11 @@ export async function loadPlatformaticKafka(
 const LEVEL_RANK: Record<TransportLogLevel | 'silent', number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 const POSITIVE = 0x7fffffff;
 
-/** One request as sent: records with their partitions fixed, and the partitions already acknowledged. */
-interface PreparedRequest {
-  readonly messages: Message[];
-  readonly acknowledged: Set<string>;
+/** Destroys every broker socket of `producer` at once (its graceful close ends them and waits for the broker). */
+function destroyConnections(producer: BufferProducer): void {
+  for (const [, connection] of producer.connections) connection.socket?.destroy();
+  producer.close().catch(() => undefined);
 }
-
-const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
 function headerMap(headers: ProduceRecord['headers']): Map<Buffer, Buffer> | undefined {
   if (!headers) return undefined;
@@ -81,10 +81,12 @@ export class PlatformaticTransport implements Transport {
   readonly #kafka: PlatformaticKafka;
   readonly #config: TransportConfig;
   readonly #hooks: TransportHooks;
-  readonly #prepared = new WeakMap<ProduceRequest, PreparedRequest>();
+  readonly #messages = new WeakMap<ProduceRecord, Message>();
+  readonly #acknowledged = new WeakSet<ProduceRecord>();
   #producer: BufferProducer | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
+  #closing: BufferProducer | undefined;
   #roundRobin = Math.floor(Math.random() * POSITIVE);
 
   /** Use {@link createPlatformaticTransport}. */
@@ -260,38 +262,57 @@ export class PlatformaticTransport implements Transport {
     await this.connect();
     const producer = this.#producer;
     if (!producer || this.#closed) throw new TransportError('broker', 'the transport is closed', false);
+    const pending = request.records.filter((record) => !this.#acknowledged.has(record));
+    if (pending.length === 0) return;
+    let messages: Message[];
     try {
-      const prepared = this.#prepared.get(request) ?? (await this.#prepare(producer, request));
-      const pending = prepared.messages.filter((m) => !prepared.acknowledged.has(partitionKey(m.topic, m.partition as number)));
-      if (pending.length === 0) return;
-      try {
-        await producer.send({ messages: pending, acks: this.#config.acks });
-      } catch (error) {
-        // Partitions answered before another failed must not be sent again.
-        const produced = (error as { produced?: { offsets?: Array<{ topic: string; partition: number }> } }).produced;
-        for (const { topic, partition } of produced?.offsets ?? []) prepared.acknowledged.add(partitionKey(topic, partition));
-        throw error;
-      }
+      messages = await this.#prepare(producer, pending);
     } catch (error) {
       throw classifyPlatformaticError(this.#clean(error));
     }
+    try {
+      await producer.send({ messages, acks: this.#config.acks });
+    } catch (error) {
+      // Partitions written before or beside the failure must not be sent again; those refused for their size
+      // are named, so the publisher can resend their neighbours.
+      const { written, tooLarge } = partitionOutcomes(error);
+      const refused = new Set<ProduceRecord>();
+      let unsettled = 0;
+      pending.forEach((record, i) => {
+        const message = messages[i] as Message;
+        const key = partitionKey(message.topic, message.partition as number);
+        if (written.has(key)) this.#acknowledged.add(record);
+        else if (tooLarge.has(key)) refused.add(record);
+        else unsettled += 1;
+      });
+      if (refused.size > 0 && unsettled === 0) {
+        throw new TransportError('message_too_large', `the broker refused ${refused.size} record(s) as too large`, false, { refused });
+      }
+      // Something else failed too: that decides (the refused records are refused again on the retry).
+      throw classifyPlatformaticError(this.#clean(error), { ignoreTooLarge: refused.size > 0 });
+    }
+    for (const record of pending) this.#acknowledged.add(record);
   }
 
-  /** Fixes every record's partition (from the topic's partition count) and builds the client's messages once. */
-  async #prepare(producer: BufferProducer, request: ProduceRequest): Promise<PreparedRequest> {
-    const topics = [...new Set(request.records.map((r) => r.topic))];
-    const metadata = await producer.metadata({ topics, autocreateTopics: true });
-    const stickyByTopic = new Map<string, number>();
-    const messages = request.records.map((record): Message => {
-      const message: Message = { topic: record.topic, value: record.value, partition: this.#partition(metadata, record, stickyByTopic) };
-      if (record.key !== null) message.key = record.key;
-      const headers = headerMap(record.headers);
-      if (headers) message.headers = headers;
-      return message;
-    });
-    const prepared = { messages, acknowledged: new Set<string>() };
-    this.#prepared.set(request, prepared);
-    return prepared;
+  /**
+   * The client's message of each record, its partition fixed the first time it is sent (from the topic's
+   * partition count), so every later send of the record goes to the same partition.
+   */
+  async #prepare(producer: BufferProducer, records: readonly ProduceRecord[]): Promise<Message[]> {
+    const fresh = records.filter((record) => !this.#messages.has(record));
+    if (fresh.length > 0) {
+      const topics = [...new Set(fresh.map((r) => r.topic))];
+      const metadata = await producer.metadata({ topics, autocreateTopics: true });
+      const stickyByTopic = new Map<string, number>();
+      for (const record of fresh) {
+        const message: Message = { topic: record.topic, value: record.value, partition: this.#partition(metadata, record, stickyByTopic) };
+        if (record.key !== null) message.key = record.key;
+        const headers = headerMap(record.headers);
+        if (headers) message.headers = headers;
+        this.#messages.set(record, message);
+      }
+    }
+    return records.map((record) => this.#messages.get(record) as Message);
   }
 
   #partition(metadata: ClusterMetadata, record: ProduceRecord, stickyByTopic: Map<string, number>): number {
@@ -315,7 +336,18 @@ export class PlatformaticTransport implements Transport {
     const producer = this.#producer;
     this.#producer = undefined;
     this.#connecting = undefined;
+    this.#closing = producer;
     if (producer) await producer.close().catch(() => undefined);
+    this.#closing = undefined;
+  }
+
+  destroy(): void {
+    this.#closed = true;
+    const producer = this.#producer ?? this.#closing;
+    this.#producer = undefined;
+    this.#connecting = undefined;
+    this.#closing = undefined;
+    if (producer) destroyConnections(producer);
   }
 }
 

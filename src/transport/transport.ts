@@ -121,10 +121,22 @@ export interface TransportHooks {
 export interface Transport {
   /** Connects (idempotent; concurrent calls share one attempt). Rejects with a {@link TransportError}. */
   connect(): Promise<void>;
-  /** Produces one request; resolves when acknowledged. Rejects with a {@link TransportError}. */
+  /**
+   * Produces one request; resolves when every record is acknowledged. Rejects with a {@link TransportError}.
+   *
+   * A record (the same object) acknowledged once is not sent again, whichever request holds it later: after a
+   * failure the publisher retries the same request, or regroups its records into smaller ones. When the broker
+   * refuses records for their size, the error is a `message_too_large` TransportError whose `refused` names them
+   * (see {@link TransportError.refused}).
+   */
   produce(request: ProduceRequest): Promise<void>;
-  /** Releases every socket and timer. Never rejects. */
+  /** Releases every socket and timer, letting requests in flight finish first. Never rejects. */
   close(): Promise<void>;
+  /**
+   * Releases every socket and timer now, without waiting for anything (the publisher's close deadline passed
+   * while `close()` was still waiting). Optional: without it a transport's `close()` must keep to its own bound.
+   */
+  destroy?(): void;
 }
 
 /** Creates a transport. */
@@ -133,12 +145,24 @@ export type TransportFactory = (config: TransportConfig, hooks: TransportHooks) 
 /** What went wrong in a transport, classified. */
 export type TransportErrorKind = 'authentication' | 'broker' | 'timeout' | 'missing_dependency' | 'message_too_large';
 
+/** Options of a {@link TransportError}. */
+export interface TransportErrorOptions {
+  /** See {@link TransportError.refused}. */
+  refused?: ReadonlySet<ProduceRecord>;
+}
+
 /** A transport failure: retriable or not, with a message free of secrets. */
 export class TransportError extends KafkaLogError {
   /** The classification. */
   readonly kind: TransportErrorKind;
+  /**
+   * With kind `message_too_large`: the records of the request the broker refused for their size (none of them
+   * was written), every other record of the request having been acknowledged. `undefined`: the whole request was
+   * refused, and nothing of it was written.
+   */
+  readonly refused: ReadonlySet<ProduceRecord> | undefined;
 
-  constructor(kind: TransportErrorKind, message: string, retriable: boolean) {
+  constructor(kind: TransportErrorKind, message: string, retriable: boolean, options: TransportErrorOptions = {}) {
     const code =
       kind === 'authentication'
         ? ErrorCodes.AUTHENTICATION
@@ -149,6 +173,7 @@ export class TransportError extends KafkaLogError {
             : ErrorCodes.BROKER;
     super(code, message, { retriable });
     this.kind = kind;
+    this.refused = options.refused;
   }
 }
 

@@ -62,12 +62,13 @@ export function uniqueTopic(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Creates topics on a plaintext bootstrap list. */
-export async function createTopics(brokers: string[], topics: string[], numPartitions = 1): Promise<void> {
+/** Creates topics on a plaintext bootstrap list, with topic configs (e.g. `max.message.bytes`) when given. */
+export async function createTopics(brokers: string[], topics: string[], numPartitions = 1, config: Record<string, string> = {}): Promise<void> {
   const admin: Admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions, configEntries })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { buildSync } from 'esbuild';
 import { describe, expect, inject, it } from 'vitest';
 import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
+import { bundleChild, sourcePath } from './child-support.js';
 import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';
 
@@ -127,28 +125,16 @@ describe.each(TRANSPORTS)('KafkaLogPublisher over %s against the local broker', 
   it('a process that publishes and closes exits by itself', async () => {
     const topic = uniqueTopic('pub-exit');
     await createTopics(brokers, [topic]);
-    const dir = path.resolve(`.local/test-publisher-exit-${transport}`);
-    mkdirSync(dir, { recursive: true });
-    const script = path.join(dir, 'child.ts');
-    writeFileSync(
-      script,
-      `import { KafkaLogPublisher } from ${JSON.stringify(path.resolve('src/publisher/publisher.ts'))};
-       import { realisticEntry } from ${JSON.stringify(path.resolve('test/integration/publisher-support.ts'))};
+    const child = bundleChild(
+      `test-publisher-exit-${transport}`,
+      `import { KafkaLogPublisher } from ${sourcePath('src/publisher/publisher.ts')};
+       import { realisticEntry } from ${sourcePath('test/integration/publisher-support.ts')};
        const publisher = new KafkaLogPublisher({ transport: ${JSON.stringify(transport)}, brokers: ${JSON.stringify(brokers)}, topic: ${JSON.stringify(topic)} });
        for (let i = 0; i < 50; i++) publisher.publish(realisticEntry(i));
        publisher.close().then(() => console.log(JSON.stringify(publisher.stats())));`,
     );
-    buildSync({
-      entryPoints: [script],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      outfile: path.join(dir, 'child.cjs'),
-      external: ['kafkajs', '@platformatic/kafka', 'fast-json-stringify'],
-      logLevel: 'silent',
-    });
     // Hangs (and fails on the timeout) if a socket or timer is left behind.
-    const out = execFileSync(process.execPath, [path.join(dir, 'child.cjs')], { timeout: 20_000, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [child], { timeout: 20_000, encoding: 'utf8' });
     expect(JSON.parse(out.trim())).toMatchObject({ accepted: 50, sent: 50 });
   });
 });

@@ -97,10 +97,11 @@ describe('three-broker cluster, partition leader killed with SIGKILL mid-stream'
       }
     };
 
-    // Stream until the first acknowledgement (at least 3 s): on a cluster just started, the transaction coordinator
-    // that hands out the idempotent producer id may still be loading for a few seconds.
-    const streamStart = Date.now();
-    while (Date.now() - streamStart < 3000 || (publisher.stats().sent === 0 && Date.now() - streamStart < 30_000)) await publishFor(500);
+    // Connected and delivering before the kill: on a busy machine the idempotent producer's first InitProducerId
+    // can take seconds (the coordinator loading), so wait for the first acknowledgement, bounded.
+    await publisher.connect();
+    await publishFor(3000);
+    for (let waited = 0; publisher.stats().sent === 0 && waited < 20_000; waited += 200) await publishFor(200);
     const beforeKill = publisher.stats();
     expect(beforeKill.sent).toBeGreaterThan(0);
 

@@ -2,75 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { DroppedError, ErrorCodes, InvalidOptionError } from '../../src/errors.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
-import type { PublisherStats } from '../../src/publisher/stats.js';
 import { mayRetry, retryDelay } from '../../src/publisher/retry.js';
-import {
-  type ProduceRequest,
-  type Transport,
-  TransportError,
-  type TransportFactory,
-} from '../../src/transport/transport.js';
-
-function entry(i: number, query: Record<string, string> = {}): LogEntry {
-  return {
-    request: {
-      id: `req-${i}`,
-      uri: `/items/${i}`,
-      url: `http://svc:8080/items/${i}`,
-      querystring: query,
-      method: 'GET',
-      headers: { host: 'svc:8080' },
-      size: 80,
-    },
-    upstream_uri: `/items/${i}`,
-    upstream_status: '200',
-    response: { status: 200, headers: { 'content-type': 'application/json' }, size: 120 },
-    latencies: { request: 3, proxy: 2, kong: 1, receive: 0 },
-    client_ip: '127.0.0.1',
-    started_at: 1_700_000_000_000 + i,
-    source: 'upstream',
-  };
-}
-
-/** A transport that records requests and answers as told. */
-class FakeTransport implements Transport {
-  readonly requests: ProduceRequest[] = [];
-  readonly calls: ProduceRequest[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
-  closed = false;
-  answer: (request: ProduceRequest, call: number) => Promise<void> = () => Promise.resolve();
-  async connect(): Promise<void> {}
-  async produce(request: ProduceRequest): Promise<void> {
-    this.calls.push(request);
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      await this.answer(request, this.calls.length);
-      if (!this.requests.includes(request)) this.requests.push(request);
-    } finally {
-      this.inFlight -= 1;
-    }
-  }
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-  values(): string[] {
-    return this.requests.flatMap((r) => r.records.map((m) => m.value.toString()));
-  }
-}
-
-function setup(options: Partial<KafkaLogPublisherOptions> = {}) {
-  const fake = new FakeTransport();
-  const factory: TransportFactory = () => fake;
-  const publisher = new KafkaLogPublisher({ brokers: ['127.0.0.1:9'], topic: 'logs', transport: factory, ...options });
-  return { fake, publisher };
-}
-
-function balanced(s: PublisherStats): boolean {
-  return s.accepted === s.sent + s.dropped.total + s.buffered + s.inFlight;
-}
+import { TransportError } from '../../src/transport/transport.js';
+import { FakeTransport, balanced, entry, setup } from './publisher-support.js';
 
 const open: KafkaLogPublisher[] = [];
 afterEach(async () => {
@@ -384,5 +318,72 @@ describe('retry backoff', () => {
   it('stops when the next retry would start after maxRetryTime', () => {
     expect(mayRetry(policy, 0, 4000, 1000)).toBe(true);
     expect(mayRetry(policy, 0, 4500, 1000)).toBe(false);
+  });
+});
+
+describe('bytes the queue holds', () => {
+  const owns = (buffer: Buffer) => buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length;
+
+  it('bounds memory by default: maxBytes is 32 MiB, also through fromKongConfig (Kong leaves max_bytes unset)', async () => {
+    const { PUBLISHER_DEFAULTS, resolvePublisherOptions } = await import('../../src/publisher/options.js');
+    const { fromKongConfig } = await import('../../src/publisher/kong-config.js');
+    expect(PUBLISHER_DEFAULTS.maxBytes).toBe(32 * 1024 * 1024);
+    expect(resolvePublisherOptions({ brokers: ['h:1'], topic: 't' }).maxBytes).toBe(32 * 1024 * 1024);
+    const kong = { bootstrap_servers: [{ host: 'h', port: 1 }], topic: 't' };
+    const resolvedFromKong = (config: object) => resolvePublisherOptions(fromKongConfig(config)).maxBytes;
+    expect(resolvedFromKong(kong)).toBe(32 * 1024 * 1024);
+    expect(resolvedFromKong({ ...kong, queue: { max_bytes: null } })).toBe(32 * 1024 * 1024);
+    expect(resolvedFromKong({ ...kong, queue: { max_bytes: 1_000_000 } })).toBe(1_000_000);
+  });
+
+  it('counts what each buffered message holds (value, key, headers), each value in memory of its own', async () => {
+    const { fake, publisher } = setup({ flushTimeout: 60_000, messageHeaders: { source: 'kong' } });
+    open.push(publisher);
+    let expected = 0;
+    for (let i = 0; i < 6; i++) {
+      publisher.publish(entry(i), { key: `k-${i}` });
+      expected += Buffer.byteLength(JSON.stringify(entry(i))) + `k-${i}`.length + 'source'.length + 'kong'.length;
+      expect(publisher.stats().bufferedBytes).toBe(expected);
+    }
+    await publisher.flush();
+    const records = fake.requests.flatMap((r) => r.records);
+    expect(records).toHaveLength(6);
+    // Not slices of Node's shared 8 KiB pool: a queued slice would keep its whole slab alive.
+    for (const record of records) {
+      expect(owns(record.value)).toBe(true);
+      expect(owns(record.key as Buffer)).toBe(true);
+    }
+    expect(publisher.stats().bufferedBytes).toBe(0);
+  });
+
+  it('with maxBatchSize, counts each message exactly once it is closed, and never over maxBytes while open', async () => {
+    const size = Buffer.byteLength(JSON.stringify(entry(0)));
+    const { fake, publisher } = setup({ maxBatchSize: 3, flushTimeout: 60_000, maxCoalescingDelay: 60_000, maxBytes: 4 * size + 8 });
+    open.push(publisher);
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      publisher.publish(entry(i), { key: 'k' });
+      seen.push(publisher.stats().bufferedBytes);
+    }
+    expect(Math.max(...seen)).toBeLessThanOrEqual(4 * size + 8);
+    const s = publisher.stats();
+    // the first message closed at 3 entries: "[a,b,c]" plus the key, exactly; the fourth entry is open, the rest dropped
+    expect(s.buffered).toBe(4);
+    expect(s.dropped.byReason.queue_full_bytes).toBe(2);
+    await publisher.flush();
+    const values = fake.values();
+    expect(values[0]).toBe(`[${[0, 1, 2].map((i) => JSON.stringify(entry(i))).join(',')}]`);
+    expect(fake.requests[0]?.records[0]?.value.length).toBe(3 * size + 4);
+    expect(publisher.stats()).toMatchObject({ buffered: 0, bufferedBytes: 0, sent: 4 });
+  });
+
+  it('refuses at publish time an entry larger than maxBytesPerRequest on its own', () => {
+    const { publisher } = setup({ maxBytesPerRequest: 1024 });
+    open.push(publisher);
+    const big = entry(1);
+    big.request.headers = { pad: 'x'.repeat(2000) };
+    publisher.publish(big);
+    publisher.publish(entry(2));
+    expect(publisher.stats()).toMatchObject({ accepted: 2, buffered: 1, dropped: { byReason: { message_too_large: 1 } } });
   });
 });

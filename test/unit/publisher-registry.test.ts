@@ -1,5 +1,5 @@
 // The publisher's schema-registry wiring without a broker: option validation (camelCase and Kong's block), the
-// queue keeping entries (bytes estimated by their JSON), registry secrets stripped from every error, and keys
+// queue holding the bytes it sends (JSON until the schema is known, then the wire format), registry secrets stripped from every error, and keys
 // left as routed when no key schema is set. The TEST registry serves the schemas.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestRegistry } from '../../scripts/local-registry.mjs';
@@ -64,28 +64,61 @@ describe('schemaRegistry option', () => {
 });
 
 describe('with a registry', () => {
-  it('queues entries (bytes estimated by their JSON), one message per entry whatever maxBatchSize, encoded at request time', async () => {
+  it('queues the bytes it sends: JSON until the schema is known, then the wire format encoded at publish; one message per entry', async () => {
     const { publisher, requests } = setup({
       schemaRegistry: { url: registry.url, valueSchema: { subject: 'logs-value', version: 'latest' } },
       maxBatchSize: 5,
       flushTimeout: 60_000,
       maxCoalescingDelay: 60_000,
     });
-    const entries = [richEntry(0), richEntry(1), richEntry(2)];
-    for (const entry of entries) publisher.publish(entry, { key: Buffer.from([0xff, 0x00]) });
-    expect(publisher.stats().bufferedBytes).toBe(entries.reduce((sum, e) => sum + Buffer.byteLength(serializeLogEntry(e)), 0));
+    const key = Buffer.from([0xff, 0x00]);
+    const entries = [richEntry(0), richEntry(1), richEntry(2), richEntry(3), richEntry(4)];
+    // The schema is not resolved yet: the first entries wait as their JSON (and key), counted exactly.
+    for (const entry of entries.slice(0, 3)) publisher.publish(entry, { key });
+    const json = entries.slice(0, 3).reduce((sum, e) => sum + Buffer.byteLength(serializeLogEntry(e)) + key.length, 0);
+    expect(publisher.stats().bufferedBytes).toBe(json);
+    await publisher.connect(); // resolves the schema
+    for (const entry of entries.slice(3)) publisher.publish(entry, { key });
+    const buffered = publisher.stats().bufferedBytes;
     expect(requests).toHaveLength(0);
     await publisher.flush();
     await publisher.close();
     const records = requests.flatMap((r) => r.records);
-    expect(records).toHaveLength(3);
+    expect(records).toHaveLength(5);
+    // the last two were queued as the very bytes sent
+    expect(buffered - json).toBe(records.slice(3).reduce((sum, r) => sum + r.value.length + key.length, 0));
     for (const [i, record] of records.entries()) {
       const wire = decodeWireMessage(record.value);
       expect(JSON.parse(Buffer.from(wire.payload).toString())).toEqual(JSON.parse(serializeLogEntry(entries[i] as never)));
       // no key schema: the routed key bytes are sent as they are
-      expect(record.key).toEqual(Buffer.from([0xff, 0x00]));
+      expect(record.key).toEqual(key);
     }
-    expect(publisher.stats()).toMatchObject({ accepted: 3, sent: 3, bytesSent: records.reduce((s, r) => s + r.value.length, 0) });
+    expect(publisher.stats()).toMatchObject({ accepted: 5, sent: 5, bytesSent: records.reduce((s, r) => s + r.value.length, 0) });
+  });
+
+  it('a registry unreachable at start: entries wait within maxBytes (counted drops beyond), every step balanced', async () => {
+    const size = Buffer.byteLength(serializeLogEntry(richEntry(0)));
+    const { publisher, requests } = setup({
+      schemaRegistry: { url: 'http://127.0.0.1:1', valueSchema: { subject: 'logs-value', version: 'latest' }, requestTimeoutMs: 500 },
+      maxBytes: size * 3 + 100,
+      flushTimeout: 60_000,
+      maxRetryTime: 100,
+      initialRetryDelay: 20,
+    });
+    const balanced = () => {
+      const s = publisher.stats();
+      return s.accepted === s.sent + s.dropped.total + s.buffered + s.inFlight;
+    };
+    for (let i = 0; i < 10; i++) {
+      publisher.publish(richEntry(i));
+      expect(balanced()).toBe(true);
+      expect(publisher.stats().bufferedBytes).toBeLessThanOrEqual(size * 3 + 100);
+    }
+    expect(publisher.stats()).toMatchObject({ buffered: 3, dropped: { byReason: { queue_full_bytes: 7 } } });
+    await publisher.flush();
+    await publisher.close();
+    expect(requests).toHaveLength(0);
+    expect(publisher.stats()).toMatchObject({ accepted: 10, sent: 0, buffered: 0, inFlight: 0, dropped: { total: 10, byReason: { retry_time_exceeded: 3 } } });
   });
 
   it('strips the registry password from errors, events and logs', async () => {
