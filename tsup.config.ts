@@ -11,4 +11,6 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
+  // `__filename` in the ESM build (the expression engine resolves its packages from where kafka-log is installed).
+  shims: true,
 });
