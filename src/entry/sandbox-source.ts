@@ -37,7 +37,7 @@ export function setupSource(maxValueBytes: number): string {
   return `'use strict';
 (() => {
   const G = globalThis;
-  const freeze = Object.freeze, getProto = Object.getPrototypeOf, isFrozen = Object.isFrozen, keys = Object.keys;
+  const freeze = Object.freeze, getProto = Object.getPrototypeOf;
   const defineProperty = Object.defineProperty, ownKeys = Reflect.ownKeys, describeOwn = Reflect.getOwnPropertyDescriptor;
   const apply = Reflect.apply, isArray = Array.isArray, isFinite = Number.isFinite, stringify = JSON.stringify, parse = JSON.parse;
   const ObjectProto = Object.prototype, FunctionProto = Function.prototype, functionText = FunctionProto.toString;
@@ -87,17 +87,8 @@ export function setupSource(maxValueBytes: number): string {
       return 'an unprintable value';
     }
   };
-  const deepFreeze = (root) => {
-    const stack = [root];
-    while (stack.length > 0) {
-      const value = stack.pop();
-      if (typeof value !== 'object' || value === null || isFrozen(value)) continue;
-      freeze(value);
-      const names = keys(value);
-      for (let i = 0; i < names.length; i++) stack.push(value[names[i]]);
-    }
-    return root;
-  };
+  // JSON.parse calls it for every value, innermost first: each object is complete, and its parent not yet frozen.
+  const frozen = (key, value) => (typeof value === 'object' && value !== null ? freeze(value) : value);
   const at = (key) => (key === '' ? '' : ' (at key "' + key + '")');
   // JSON data only: what JSON.stringify would write without silently changing it.
   function replacer(key, value) {
@@ -149,8 +140,8 @@ export function setupSource(maxValueBytes: number): string {
     load(entryJson, contextJson) {
       entry = undefined;
       context = undefined;
-      entry = deepFreeze(parse(entryJson));
-      context = deepFreeze(parse(contextJson));
+      entry = parse(entryJson, frozen);
+      context = parse(contextJson, frozen);
     },
     evaluate(index) {
       const fn = expressions[index];
