@@ -34,6 +34,8 @@ export class ExpressionEngine {
   readonly #register: QuickJSHandle;
   readonly #load: QuickJSHandle;
   readonly #evaluate: QuickJSHandle;
+  readonly #runAll: QuickJSHandle;
+  readonly #switchOff: QuickJSHandle;
   #deadline = Number.POSITIVE_INFINITY;
   #interrupted = false;
   /** Promise work is left that could not be run: the instance must be replaced. */
@@ -60,6 +62,8 @@ export class ExpressionEngine {
     this.#register = this.#context.getProp(runner, 'register');
     this.#load = this.#context.getProp(runner, 'load');
     this.#evaluate = this.#context.getProp(runner, 'evaluate');
+    this.#runAll = this.#context.getProp(runner, 'runAll');
+    this.#switchOff = this.#context.getProp(runner, 'switchOff');
     runner.dispose();
   }
 
@@ -83,6 +87,21 @@ export class ExpressionEngine {
   load(entryJson: string, contextJson: string): EngineCall {
     this.#runtime.setMemoryLimit(BASE_HEAP_BYTES + HEAP_BYTES_PER_INPUT_BYTE * (entryJson.length + contextJson.length));
     return this.#call(this.#load, [this.#context.newString(entryJson), this.#context.newString(contextJson)]);
+  }
+
+  /**
+   * Loads the entry and the context and evaluates every expression not switched off, in one call: the text is a
+   * JSON array of outcomes (`null` for one switched off). Only for expressions that cannot leave promise work
+   * (plain ones, see `expression-analysis.ts`).
+   */
+  runAll(entryJson: string, contextJson: string): EngineCall {
+    this.#runtime.setMemoryLimit(BASE_HEAP_BYTES + HEAP_BYTES_PER_INPUT_BYTE * (entryJson.length + contextJson.length));
+    return this.#call(this.#runAll, [this.#context.newString(entryJson), this.#context.newString(contextJson)]);
+  }
+
+  /** Makes {@link runAll} skip expression `index`. */
+  switchOff(index: number): void {
+    this.#call(this.#switchOff, [this.#context.newNumber(index)]);
   }
 
   /**

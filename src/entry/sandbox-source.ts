@@ -8,8 +8,9 @@
  * - removes `WeakRef`, `FinalizationRegistry`, `SharedArrayBuffer` (garbage-collection timing and shared memory);
  * - freezes the global object and every object reachable from it or from syntax (iterator, generator and async
  *   prototypes, the `%ThrowTypeError%` accessors): an expression can keep nothing from one entry to the next;
- * - returns the runner: `register(index, source, text)`, `load(entryJson, contextJson)`, `evaluate(index)`. It
- *   lives in a closure, out of reach of expressions.
+ * - returns the runner: `register(index, source, text)`, `switchOff(index)`, `load(entryJson, contextJson)`,
+ *   `evaluate(index)`, and `runAll(entryJson, contextJson)` (load and every expression not switched off, in one
+ *   call, with `position()` telling where it stopped). It lives in a closure, out of reach of expressions.
  *
  * @module
  */
@@ -119,8 +120,41 @@ export function setupSource(maxValueBytes: number): string {
   const failure = (message) => '{"error":' + stringify(message) + '}';
 
   const expressions = [];
+  const off = [];
   let entry = {};
   let context = {};
+  let position = -1;
+  const load = (entryJson, contextJson) => {
+    entry = undefined;
+    context = undefined;
+    entry = parse(entryJson, frozen);
+    context = parse(contextJson, frozen);
+  };
+  const evaluateOne = (index) => {
+    const fn = expressions[index];
+    if (fn === undefined) return failure('was not compiled');
+    let result;
+    try {
+      result = fn(entry, context);
+    } catch (e) {
+      return failure('threw ' + describe(e));
+    }
+    if (result === undefined) return '{}';
+    let json;
+    try {
+      if ((typeof result === 'object' || typeof result === 'function') && result !== null && typeof result.then === 'function') {
+        return failure('returned a Promise; custom fields must be synchronous');
+      }
+      json = stringify(result, replacer);
+    } catch (e) {
+      return failure(describe(e));
+    }
+    // UTF-8 bytes are at least the UTF-16 length and at most three times it: count only when in doubt.
+    if (json.length > MAX || (json.length * 3 > MAX && utf8Length(json) > MAX)) {
+      return failure('the value is larger than maxValueBytes (' + MAX + ' bytes of JSON)');
+    }
+    return '{"value":' + json + '}';
+  };
   return freeze({
     register(index, source, text) {
       let fn;
@@ -130,43 +164,31 @@ export function setupSource(maxValueBytes: number): string {
         return describe(e);
       }
       if (typeof fn !== 'function' || apply(functionText, fn, []) !== text) {
-        return 'it is not one expression (it closes the parenthesis around it)';
+        return 'it is not one expression (it closes the function it is compiled into)';
       }
       freeze(fn);
       freeze(fn.prototype);
       expressions[index] = fn;
       return '';
     },
-    load(entryJson, contextJson) {
-      entry = undefined;
-      context = undefined;
-      entry = parse(entryJson, frozen);
-      context = parse(contextJson, frozen);
+    load,
+    switchOff(index) {
+      off[index] = true;
     },
-    evaluate(index) {
-      const fn = expressions[index];
-      if (fn === undefined) return failure('was not compiled');
-      let result;
-      try {
-        result = fn(entry, context);
-      } catch (e) {
-        return failure('threw ' + describe(e));
+    evaluate: evaluateOne,
+    runAll(entryJson, contextJson) {
+      position = -1;
+      load(entryJson, contextJson);
+      let out = '[';
+      for (let index = 0; index < expressions.length; index++) {
+        position = index;
+        out += (index === 0 ? '' : ',') + (off[index] === true ? 'null' : evaluateOne(index));
       }
-      if (result === undefined) return '{}';
-      let json;
-      try {
-        if ((typeof result === 'object' || typeof result === 'function') && result !== null && typeof result.then === 'function') {
-          return failure('returned a Promise; custom fields must be synchronous');
-        }
-        json = stringify(result, replacer);
-      } catch (e) {
-        return failure(describe(e));
-      }
-      // UTF-8 bytes are at least the UTF-16 length and at most three times it: count only when in doubt.
-      if (json.length > MAX || (json.length * 3 > MAX && utf8Length(json) > MAX)) {
-        return failure('the value is larger than maxValueBytes (' + MAX + ' bytes of JSON)');
-      }
-      return '{"value":' + json + '}';
+      position = expressions.length;
+      return out + ']';
+    },
+    position() {
+      return String(position);
     },
   });
 })();`;

@@ -174,6 +174,7 @@ export class ExpressionSandbox {
     const limit = this.#options.timeoutMs;
     const weight = this.#plainWeight;
     const unguarded = weight !== undefined && weight * (entryJson.length + contextJson.length + this.#literalChars) <= UNGUARDED_WORK_BYTES;
+    if (unguarded && this.#runAll(entryJson, contextJson, outcomes)) return outcomes;
     let next = 0;
     let loaded = false;
     while (next < count) {
@@ -247,9 +248,51 @@ export class ExpressionSandbox {
     return outcomes;
   }
 
+  /**
+   * Plain expressions only: loads the entry and evaluates them all in one call (their work is bounded, they leave
+   * no promise work). `false` when that call did not complete: the caller starts over, one expression at a time.
+   */
+  #runAll(entryJson: string, contextJson: string, outcomes: ExpressionOutcome[]): boolean {
+    let engine: ExpressionEngine;
+    let call: EngineCall;
+    try {
+      engine = this.#engine ?? this.#start();
+      this.#engine = engine;
+      engine.setDeadline(performance.now() + LOAD_TIMEOUT_MS + this.#options.timeoutMs);
+      call = engine.runAll(entryJson, contextJson);
+    } catch {
+      this.#engine = undefined;
+      return false;
+    }
+    if (!('text' in call)) return false;
+    let list: unknown;
+    try {
+      list = JSON.parse(call.text);
+    } catch {
+      return false;
+    }
+    if (!Array.isArray(list) || list.length !== outcomes.length) return false;
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = list[index] as ExpressionOutcome | null;
+      if (outcome === null) {
+        outcomes[index] = SKIPPED;
+        continue;
+      }
+      this.#evaluations[index] = (this.#evaluations[index] ?? 0) + 1;
+      this.#breaker.recordInTime(index);
+      outcomes[index] = outcome;
+    }
+    return true;
+  }
+
   /** An outcome for an expression that timed out or had to be stopped, switching it off after too many. */
   #stopped(index: number, reason: string): ExpressionOutcome {
     if (!this.#breaker.recordStopped(index)) return { error: reason };
+    try {
+      this.#engine?.switchOff(index);
+    } catch {
+      this.#engine = undefined;
+    }
     this.#summarise();
     const times = this.#options.timeoutsBeforeSwitchOff;
     return { error: `${reason}, ${times} ${times === 1 ? 'time' : 'times in a row'}: switched off until the application restarts` };
@@ -289,6 +332,7 @@ export class ExpressionSandbox {
           const expression = this.#expressions[index]!;
           started.setDeadline(performance.now() + COMPILE_TIMEOUT_MS);
           started.register(index, expressionScript(expression), expressionFunctionText(expression));
+          if (this.#breaker.isOff(index)) started.switchOff(index);
         }
         engine = started;
       } catch (error) {
