@@ -67,7 +67,7 @@ async function main() {
     broker = await resolveBrokers(progress);
   } catch (error) {
     clearInterval(heartbeat);
-    return fail(`could not start the local broker: ${error.message}\n  (it needs Java 17+, Maven 3.8+ and openssl; see scripts/README-kafka.md)`);
+    return fail(`could not start the local broker: ${error.message}\n  (it needs Java 17+, Maven 3.8+ and openssl; see CONTRIBUTING.md, "The local Apache Kafka broker")`);
   }
   clearInterval(heartbeat);
   const keepBroker = broker.started && Boolean(process.env.KAFKA_LOG_KEEP_BROKER);

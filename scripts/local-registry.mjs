@@ -35,7 +35,11 @@ const versionNotFound = (version) => new RegistryHttpError(404, 40402, `Version 
 const schemaNotFound = () => new RegistryHttpError(404, 40403, 'Schema not found');
 const invalidSchema = (reason) => new RegistryHttpError(422, 42201, `Invalid schema: ${reason}`);
 const invalidVersion = (version) =>
-  new RegistryHttpError(422, 42202, `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`);
+  new RegistryHttpError(
+    422,
+    42202,
+    `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+  );
 
 function emptyState() {
   return { nextId: 1, schemas: [], subjects: {}, globalCompatibility: 'BACKWARD', subjectCompatibility: {} };
@@ -173,7 +177,8 @@ export async function startTestRegistry(options = {}) {
 
   function readCompatibility(body) {
     const level = body?.compatibility ?? body?.compatibilityLevel;
-    if (!COMPATIBILITY_LEVELS.includes(level)) throw new RegistryHttpError(422, 42203, 'Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive');
+    const levels = 'none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive';
+    if (!COMPATIBILITY_LEVELS.includes(level)) throw new RegistryHttpError(422, 42203, `Invalid compatibility level. Valid values are ${levels}`);
     return level;
   }
 
@@ -184,11 +189,13 @@ export async function startTestRegistry(options = {}) {
     const basic = parseBasic(headers.authorization);
     if (basic) [clientId, clientSecret] = [basic.username, basic.password];
     const expected = options.oauth2;
-    if (!expected || form.get('grant_type') !== 'client_credentials' || !safeEqual(clientId, expected.clientId) || !safeEqual(clientSecret, expected.clientSecret))
+    const granted = form.get('grant_type') === 'client_credentials';
+    if (!expected || !granted || !safeEqual(clientId, expected.clientId) || !safeEqual(clientSecret, expected.clientSecret))
       return { status: 401, body: { error: 'invalid_client' }, contentType: 'application/json' };
     const token = randomBytes(16).toString('hex');
     issuedTokens.add(token);
-    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: form.get('scope') ?? '' }, contentType: 'application/json' };
+    const body = { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: form.get('scope') ?? '' };
+    return { status: 200, body, contentType: 'application/json' };
   }
 
   function authorized(headers) {
@@ -366,8 +373,24 @@ function protoToFileDescriptor(schemaText, referencedTexts) {
   const file = files.find((f) => (f.package ?? '') === (parsed.package ?? '')) ?? files[0];
   file.name = 'schema.proto';
   file.dependency = parsed.imports ?? [];
-  for (const message of file.messageType ?? []) markProto3Optional(message);
+  for (const message of file.messageType ?? []) {
+    markProto3Optional(message);
+    exclusiveReservedEnds(message, root.lookupType(parsed.package ? `${parsed.package}.${message.name}` : message.name));
+  }
   return Buffer.from(descriptor.FileDescriptorProto.encode(file).finish()).toString('base64');
+}
+
+// A message's reserved ranges end exclusively in a descriptor (descriptor.proto's ReservedRange), inclusively in
+// .proto text and in protobufjs; protobufjs 7 copies its inclusive ends into descriptors (fixed in protobufjs 8), which
+// Python's protobuf refuses ("Reserved range (16, 16) is invalid"). Written here from the parsed type's own ranges.
+function exclusiveReservedEnds(message, type) {
+  const ranges = (type.reserved ?? []).filter((range) => Array.isArray(range));
+  message.reservedRange = ranges.map(([start, end]) => ({ start, end: end + 1 }));
+  for (const nested of message.nestedType ?? []) {
+    // Map entries are descriptor-only types, without a protobufjs type (and without reserved ranges).
+    const inner = type.get(nested.name);
+    if (inner !== null && Array.isArray(inner.fieldsArray)) exclusiveReservedEnds(nested, inner);
+  }
 }
 
 // protobufjs writes proto3 `optional` as a one-field oneof named `_field` without the proto3_optional flag.

@@ -32,6 +32,8 @@ export const ErrorCodes = {
   SCHEMA_MISMATCH: 'KAFKA_LOG_ERR_SCHEMA_MISMATCH',
   /** An optional package needed by the chosen option is not installed. */
   MISSING_DEPENDENCY: 'KAFKA_LOG_ERR_MISSING_DEPENDENCY',
+  /** A schema registry or token endpoint answered with a body longer than kafka-log reads (see the README's limits). */
+  RESPONSE_TOO_LARGE: 'KAFKA_LOG_ERR_RESPONSE_TOO_LARGE',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */
@@ -144,6 +146,20 @@ export class RegistryError extends KafkaLogError {
     super(ErrorCodes.REGISTRY, message, { retriable: options.retriable, cause: options.cause });
     this.status = options.status;
     this.registryErrorCode = options.registryErrorCode;
+  }
+}
+
+/**
+ * A schema registry or OAuth token endpoint answered with a body longer than the cap kafka-log reads; the
+ * connection was cut there. Never retriable: a server that answers this much is misconfigured or hostile.
+ */
+export class ResponseTooLargeError extends KafkaLogError {
+  /** The cap that was passed, bytes. */
+  readonly limitBytes: number;
+
+  constructor(message: string, limitBytes: number) {
+    super(ErrorCodes.RESPONSE_TOO_LARGE, message, { retriable: false });
+    this.limitBytes = limitBytes;
   }
 }
 

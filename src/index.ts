@@ -21,6 +21,7 @@ export {
 } from './entry/build.js';
 export { logEntrySchema, type JsonSchema } from './entry/schema.js';
 export { serializeLogEntry } from './entry/serialize.js';
+export { readTraceIds } from './entry/trace-ids.js';
 export { parseUrlEncoded } from './entry/urlencoded.js';
 export {
   encodeBody,

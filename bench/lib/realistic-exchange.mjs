@@ -49,7 +49,7 @@ export function realisticExchange() {
     timings: { startedAt: 1795000000123, total: 12.6, receive: 0.4, upstream: 10.9 },
     route: { path: '/api/v1/orders/:id/items' },
     requestId: '7f3c9a2e-1b4d-4e8f-9a6b-2c5d8e1f0a3b',
-    traceId: '0af7651916cd43dd8448eb211c80319c',
+    traceIds: { w3c: '0af7651916cd43dd8448eb211c80319c' },
   };
 }
 export { json as sampleJson };

@@ -134,6 +134,8 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   responseBodyBytes = 0;
   /** The framework's own matched-route object, for adapters that track it (Express's `req.route`). */
   matchedRoute: unknown = undefined;
+  /** The trace id of the OpenTelemetry span active when the request reached the adapter (`trace_id.w3c`). */
+  activeTraceId: string | undefined = undefined;
 
   private readonly method: string;
   private readonly uri: string;

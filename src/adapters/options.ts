@@ -29,7 +29,10 @@ export interface KafkaLogAdapterOptions<TRequest> extends EntryOptions {
   generateRequestId?: boolean;
   /** Header holding a correlation id for `correlation_id` (e.g. `kong-request-id`). Default none. */
   correlationIdHeader?: string | false;
-  /** Read `trace_id` from a W3C `traceparent` header. Default `true`. */
+  /**
+   * Write `trace_id` (Kong's shape): from the request's tracing headers (W3C `traceparent`, B3, Jaeger, OpenTracing,
+   * Datadog, AWS X-Ray, GCP, Instana) and the active OpenTelemetry span. Default `true`.
+   */
   traceparent?: boolean;
   /** The matched route; replaces what the adapter found (Express: `{ path }` of `req.route`). */
   route?: (request: TRequest) => JsonObject | undefined;
@@ -59,7 +62,7 @@ export interface ResolvedAdapterOptions<TRequest> {
   readonly generateRequestId: boolean;
   /** Lower-cased correlation id header, or `undefined`. */
   readonly correlationIdHeader: string | undefined;
-  /** Whether `traceparent` is read. */
+  /** Whether `trace_id` is written. */
   readonly traceparent: boolean;
   /** See {@link KafkaLogAdapterOptions.route}. */
   readonly route: ((request: TRequest) => JsonObject | undefined) | undefined;

@@ -13,9 +13,11 @@ import { CustomFieldReports } from '../entry/custom-field-reports.js';
 import { type CompiledCustomFields, applyCustomFields, compileCustomFields } from '../entry/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
+import { withW3cTraceId } from '../entry/trace-ids.js';
 import { CustomFieldError, ErrorCodes, KafkaLogError, describeError } from '../errors.js';
 import { type CaptureCompletion, type CaptureSettings, type ExchangeCapture, startCapture } from './capture.js';
 import { type KafkaLogAdapterOptions, type ResolvedAdapterOptions, resolveAdapterOptions } from './options.js';
+import { activeTraceId, loadOpenTelemetry } from './active-span.js';
 import { type RequestIdSettings, readRequestIds } from './request-ids.js';
 import type { SinkMeta } from './sink.js';
 
@@ -67,6 +69,7 @@ export function createExchangePipeline<TRequest>(
     requestIdHeader: resolved.requestIdHeader,
     generateRequestId: resolved.generateRequestId,
     correlationIdHeader: resolved.correlationIdHeader,
+    readTraceHeaders: resolved.traceparent,
   };
   const sink = resolved.sink;
 
@@ -77,6 +80,8 @@ export function createExchangePipeline<TRequest>(
       // A failing error reporter has nowhere left to report to; the application must not notice.
     }
   };
+
+  if (resolved.traceparent) void loadOpenTelemetry(report);
 
   const hook = <T>(fn: ((request: TRequest) => T) | undefined, name: string, request: TRequest): T | undefined => {
     if (fn === undefined) return undefined;
@@ -93,7 +98,8 @@ export function createExchangePipeline<TRequest>(
     const exchange = capture.toExchange();
     const ids = readRequestIds(capture.request.rawHeaders, idSettings);
     if (ids.requestId !== undefined) exchange.requestId = ids.requestId;
-    if (ids.traceId !== undefined && resolved.traceparent) exchange.traceId = ids.traceId;
+    const traceIds = capture.activeTraceId === undefined ? ids.traceIds : withW3cTraceId(ids.traceIds, capture.activeTraceId);
+    if (traceIds !== undefined) exchange.traceIds = traceIds;
     if (ids.correlationId !== undefined) exchange.correlationId = ids.correlationId;
     if (resolved.workspace !== undefined) exchange.workspace = resolved.workspace;
     if (resolved.workspaceName !== undefined) exchange.workspaceName = resolved.workspaceName;
@@ -152,7 +158,10 @@ export function createExchangePipeline<TRequest>(
     capture(request, response, context, prototypesTapped = false) {
       try {
         if (resolved.skip?.(context)) return undefined;
-        return startCapture(request, response, context, settings, completion, prototypesTapped);
+        const capture = startCapture(request, response, context, settings, completion, prototypesTapped);
+        // Read now: the application's tracing context is the request's only while the adapter's hook runs.
+        if (resolved.traceparent) capture.activeTraceId = activeTraceId();
+        return capture;
       } catch (error) {
         report(error);
         return undefined;

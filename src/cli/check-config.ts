@@ -12,7 +12,8 @@ import { fromKongConfig } from '../publisher/kong-config.js';
 import { type FlagSpec, booleanFlag, parseFlags } from './args.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 import { certificatesOf, findKafkaLogPlugins } from './kong-plugins.js';
-import { maskSecrets } from './mask.js';
+import { maskSecrets, maskText } from './mask.js';
+import { escapeControls, printableError, terminalJson } from './terminal-text.js';
 
 /** `kafka-log check-config --help`. */
 export const CHECK_CONFIG_HELP = `Usage: kafka-log check-config [--json] FILE
@@ -66,21 +67,22 @@ export function checkDocument(document: unknown): PluginCheck[] {
       const options = fromKongConfig(plugin, { certificates });
       return { ...where, valid: true, options: maskSecrets(options) };
     } catch (error) {
-      if (error instanceof InvalidOptionError) return { ...where, valid: false, field: error.field, error: error.message };
-      return { ...where, valid: false, error: error instanceof Error ? error.message : String(error) };
+      // A message may quote a value of the file (option checks echo short scalars): masked like the options.
+      if (error instanceof InvalidOptionError) return { ...where, valid: false, field: error.field, error: maskText(error.message) };
+      return { ...where, valid: false, error: maskText(error instanceof Error ? error.message : String(error)) };
     }
   });
 }
 
 function printText(checks: PluginCheck[], io: CliIo): void {
   for (const check of checks) {
-    const title = `${check.location}${check.owner ? ` (${check.owner})` : ''}`;
+    // Names and values come from the file: control characters in them are shown escaped, never sent to the terminal.
+    const title = escapeControls(`${check.location}${check.owner ? ` (${check.owner})` : ''}`);
     if (check.valid) {
       io.stdout.write(`OK    ${title}\n`);
-      const json = JSON.stringify(check.options, null, 2) ?? '';
-      io.stdout.write(`${json.replace(/^/gm, '      ')}\n`);
+      io.stdout.write(`${terminalJson(check.options, 2).replace(/^/gm, '      ')}\n`);
     } else {
-      io.stdout.write(`ERROR ${title}\n      ${check.error}\n`);
+      io.stdout.write(`ERROR ${title}\n      ${escapeControls(check.error ?? '')}\n`);
     }
   }
   const bad = checks.filter((c) => !c.valid).length;
@@ -100,14 +102,14 @@ export async function runCheckConfig(argv: readonly string[], io: CliIo): Promis
   try {
     checks = checkDocument(readDocument(file));
   } catch (error) {
-    io.stderr.write(`kafka-log check-config: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`kafka-log check-config: ${printableError(error)}\n`);
     return ExitCode.ERROR;
   }
   if (checks.length === 0) {
-    io.stderr.write(`kafka-log check-config: no plugin named kafka-log in ${file}\n`);
+    io.stderr.write(`kafka-log check-config: no plugin named kafka-log in ${escapeControls(file)}\n`);
     return ExitCode.ERROR;
   }
-  if (booleanFlag(args, 'json')) io.stdout.write(`${JSON.stringify({ file, plugins: checks }, null, 2)}\n`);
+  if (booleanFlag(args, 'json')) io.stdout.write(`${terminalJson({ file, plugins: checks }, 2)}\n`);
   else printText(checks, io);
   return checks.every((c) => c.valid) ? ExitCode.OK : ExitCode.ERROR;
 }

@@ -7,6 +7,7 @@
 import { CHECK_CONFIG_HELP, runCheckConfig } from './check-config.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 import { runTail, TAIL_HELP } from './tail.js';
+import { escapeControls, printableError } from './terminal-text.js';
 import { packageVersion } from './version.js';
 
 /** `kafka-log --help`. */
@@ -40,14 +41,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const command = COMMANDS[first];
   if (!command) {
-    io.stderr.write(`kafka-log: unknown command "${first}"\n\n${MAIN_HELP}\n`);
+    io.stderr.write(`kafka-log: unknown command "${escapeControls(first)}"\n\n${MAIN_HELP}\n`);
     return ExitCode.USAGE;
   }
   try {
     return await command.run(rest, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`kafka-log ${first}: ${error.message}\n\n${command.help}\n`);
+    io.stderr.write(`kafka-log ${first}: ${printableError(error)}\n\n${command.help}\n`);
     return ExitCode.USAGE;
   }
 }
@@ -73,7 +74,7 @@ if (typeof require !== 'undefined' && require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`kafka-log: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(`kafka-log: ${printableError(error, undefined, { stack: true })}\n`);
       process.exitCode = ExitCode.ERROR;
     },
   );

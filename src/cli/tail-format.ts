@@ -1,9 +1,11 @@
 /**
  * One line per entry for `kafka-log tail`: time (ISO), method, status, latency, URI, client IP; colored by
- * status class only when writing to a terminal.
+ * status class only when writing to a terminal. Values come from topic data, written by whoever could send a
+ * request: their control characters are shown escaped (`\x1b`), never sent to the terminal.
  *
  * @module
  */
+import { escapeControls } from './terminal-text.js';
 
 const RESET = '\u001b[0m';
 const DIM = '\u001b[2m';
@@ -19,7 +21,7 @@ function get(value: unknown, ...path: string[]): unknown {
 }
 
 function text(value: unknown, fallback = '-'): string {
-  return typeof value === 'string' && value.length > 0 ? value : typeof value === 'number' ? String(value) : fallback;
+  return typeof value === 'string' && value.length > 0 ? escapeControls(value) : typeof value === 'number' ? String(value) : fallback;
 }
 
 function isoTime(startedAt: unknown): string {

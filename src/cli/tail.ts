@@ -3,13 +3,16 @@
  *
  * @module
  */
-import { type ConsumedRecord, readTopic, TopicReadError } from '../transport/consumer.js';
+import { SecretSet } from '../secrets.js';
+import { type ConsumedRecord, readTopic } from '../transport/consumer.js';
 import { type FlagSpec, booleanFlag, integerFlag, parseFlags, stringFlag } from './args.js';
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionFromFlags } from './connection.js';
+import { CONNECTION_FLAGS, CONNECTION_HELP, PASSWORD_ENV, connectionFromFlags } from './connection.js';
 import { DecodeError, decodeEntries, loadRegistryDecoder, type RegistryDecoder } from './decode.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 import { compileEntryFilter } from './tail-filter.js';
+import { maskText } from './mask.js';
 import { formatEntryLine, useColor } from './tail-format.js';
+import { printableError, terminalJson } from './terminal-text.js';
 
 /** The environment variable holding the schema registry's basic-auth password. */
 export const REGISTRY_PASSWORD_ENV = 'KAFKA_LOG_REGISTRY_PASSWORD';
@@ -62,7 +65,7 @@ function registrySettings(url: string | undefined, username: string | undefined,
     if (username !== undefined) throw new UsageError('--registry-username needs --registry');
     return undefined;
   }
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`--registry must be an http(s) URL, got "${url}"`);
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`--registry must be an http(s) URL, got "${maskText(url)}"`);
   if (username === undefined) return { url };
   const password = env[REGISTRY_PASSWORD_ENV];
   if (password === undefined) throw new UsageError(`--registry-username needs the ${REGISTRY_PASSWORD_ENV} environment variable`);
@@ -88,6 +91,9 @@ export async function runTail(argv: readonly string[], io: CliIo): Promise<numbe
     ...(minLatency === undefined ? {} : { minLatency }),
   });
   const registry = registrySettings(stringFlag(args, 'registry'), stringFlag(args, 'registry-username'), io.env);
+  // A broker or registry may quote what it was sent: the passwords are removed from every message printed.
+  const secrets = new SecretSet().add(io.env[PASSWORD_ENV], stringFlag(args, 'username')).add(registry?.auth?.password, registry?.auth?.username);
+  const printable = (error: unknown) => printableError(error, secrets);
   const json = booleanFlag(args, 'json');
   const color = !json && useColor(io.stdout.isTTY, io.env);
   if (max === 0) return ExitCode.OK;
@@ -96,7 +102,7 @@ export async function runTail(argv: readonly string[], io: CliIo): Promise<numbe
   try {
     decoder = registry ? await loadRegistryDecoder(registry) : undefined;
   } catch (error) {
-    io.stderr.write(`kafka-log tail: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`kafka-log tail: ${printable(error)}\n`);
     return ExitCode.ERROR;
   }
 
@@ -107,12 +113,12 @@ export async function runTail(argv: readonly string[], io: CliIo): Promise<numbe
       entries = await decodeEntries(record.value, decoder);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
-      io.stderr.write(`kafka-log tail: ${record.topic}/${record.partition}@${record.offset}: ${error.message}\n`);
+      io.stderr.write(`kafka-log tail: ${record.topic}/${record.partition}@${record.offset}: ${printable(error)}\n`);
       return true;
     }
     for (const entry of entries) {
       if (!filter(entry)) continue;
-      io.stdout.write(`${json ? JSON.stringify(entry) : formatEntryLine(entry, color)}\n`);
+      io.stdout.write(`${json ? terminalJson(entry) : formatEntryLine(entry, color)}\n`);
       printed += 1;
       if (max !== undefined && printed >= max) return false;
     }
@@ -131,8 +137,7 @@ export async function runTail(argv: readonly string[], io: CliIo): Promise<numbe
       },
     );
   } catch (error) {
-    const message = error instanceof TopicReadError || error instanceof Error ? error.message : String(error);
-    io.stderr.write(`kafka-log tail: ${message}\n`);
+    io.stderr.write(`kafka-log tail: ${printable(error)}\n`);
     return ExitCode.ERROR;
   }
   return ExitCode.OK;

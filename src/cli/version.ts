@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 
 /** The version of the installed kafka-log package, or `unknown`. */
 export function packageVersion(): string {
-  // `__filename` exists in the CommonJS build the `bin` points at; the ESM build falls back to argv.
+  // `__filename` exists in both builds (the ESM one through the build's shim); argv is the last resort.
   const here = typeof __filename === 'string' ? __filename : (process.argv[1] ?? '');
   let dir = dirname(here);
   for (let i = 0; i < 4; i++) {

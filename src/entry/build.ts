@@ -161,7 +161,7 @@ function buildWith(exchange: HttpExchange, compiled: CompiledOptions): LogEntry 
   if (exchange.consumer !== undefined) entry.consumer = exchange.consumer;
   if (exchange.workspace !== undefined) entry.workspace = exchange.workspace;
   if (exchange.workspaceName !== undefined) entry.workspace_name = exchange.workspaceName;
-  if (exchange.traceId !== undefined) entry.trace_id = exchange.traceId;
+  if (exchange.traceIds !== undefined) entry.trace_id = exchange.traceIds;
   if (exchange.correlationId !== undefined) entry.correlation_id = exchange.correlationId;
   return entry;
 }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { AuthenticatedEntity, JsonObject, ResponseSource, UpstreamTry } from './log-entry.js';
+import type { AuthenticatedEntity, JsonObject, ResponseSource, TraceIds, UpstreamTry } from './log-entry.js';
+import type { readTraceIds } from './trace-ids.js';
 
 /**
  * Headers as captured. Prefer the flat `[name, value, name, value, ...]` list node gives as `rawHeaders`
@@ -119,8 +120,8 @@ export interface HttpExchange {
   workspaceName?: string;
   /** Request id; `""` when none. */
   requestId?: string;
-  /** Trace id. */
-  traceId?: string;
+  /** Trace ids by tracing format (`trace_id`); {@link readTraceIds} reads them from request headers as Kong does. */
+  traceIds?: TraceIds;
   /** Correlation id. */
   correlationId?: string;
 }

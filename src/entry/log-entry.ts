@@ -108,6 +108,32 @@ export interface AuthenticatedEntity {
   consumer_id?: string;
 }
 
+/** A tracing header format, as a key of `trace_id` (Kong's propagation formats). */
+export type TraceIdFormat = 'w3c' | 'b3' | 'jaeger' | 'ot' | 'datadog' | 'aws' | 'gcp' | 'instana';
+
+/**
+ * `trace_id` of a {@link LogEntry}, Kong's shape (Kong 3.5 and later): one key per tracing format, each value
+ * written the way Kong writes that format. Only the formats found are present.
+ */
+export interface TraceIds {
+  /** From W3C `traceparent` (or the application's active OpenTelemetry span): 32 lower-case hex digits. */
+  w3c?: string;
+  /** From B3 (`b3`, a `b3=` entry of `tracestate`, or `x-b3-traceid`): 16 or 32 lower-case hex digits, as sent. */
+  b3?: string;
+  /** From Jaeger `uber-trace-id`: 16 lower-case hex digits for a 64-bit id, else 32 (zero-padded in front). */
+  jaeger?: string;
+  /** From OpenTracing `ot-tracer-traceid`: 16 or 32 lower-case hex digits, as sent. */
+  ot?: string;
+  /** From `x-datadog-trace-id`: decimal digits, the id's low 64 bits. */
+  datadog?: string;
+  /** From AWS X-Ray `x-amzn-trace-id` (`Root=1-<8 hex>-<24 hex>`): the 32 hex digits, lower-case. */
+  aws?: string;
+  /** From GCP `x-cloud-trace-context`: 32 lower-case hex digits. */
+  gcp?: string;
+  /** From Instana `x-instana-t`: 16 or 32 lower-case hex digits. */
+  instana?: string;
+}
+
 /** Who produced the response: the upstream service, or the gateway/middleware itself. */
 export type ResponseSource = 'upstream' | 'kong';
 
@@ -146,8 +172,8 @@ export interface LogEntry {
   workspace?: string;
   /** Workspace name. */
   workspace_name?: string;
-  /** Trace id (from W3C `traceparent`). */
-  trace_id?: string;
+  /** Trace ids by tracing format, from the request's tracing headers; absent when it carries none. */
+  trace_id?: TraceIds;
   /** Correlation id. */
   correlation_id?: string;
   /** Custom fields. */

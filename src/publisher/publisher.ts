@@ -8,9 +8,12 @@
  * @module
  */
 import type { LogEntry } from '../entry/log-entry.js';
-import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
+import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError, describeError } from '../errors.js';
+import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
+import { addRegistrySecrets } from '../registry/client.js';
 import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
 import type { RegistryOptions } from '../registry/options.js';
+import { SecretSet } from '../secrets.js';
 import type { Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
 import { loadTransportFactory } from '../transport/select.js';
@@ -22,7 +25,6 @@ import {
   TypedEmitter,
 } from './events.js';
 import { routeEntry } from './keys.js';
-import { OAuthTokenSource } from './oauth.js';
 import {
   type KafkaLogPublisherOptions,
   type PublishMeta,
@@ -30,7 +32,7 @@ import {
   resolvePublisherOptions,
 } from './options.js';
 import { BatchQueue, type EntrySettler, type QueuedBatch } from './queue.js';
-import { RegistryStage, type RegistryMisfit, registrySecrets } from './registry-stage.js';
+import { RegistryStage, type RegistryMisfit } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
 import { serializeEntry } from './serialize-entry.js';
 import { type DropReason, type PublisherStats, StatsCounters } from './stats.js';
@@ -43,6 +45,8 @@ export interface CloseOptions {
 
 const LEVEL_RANK: Record<PublisherLogLevel, number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/** Deadline of one OAUTHBEARER token request (connect, answer and body). */
+const TOKEN_REQUEST_DEADLINE_MS = 10_000;
 const noop = () => undefined;
 
 /** One produce request from first attempt to settlement. */
@@ -59,7 +63,8 @@ export class KafkaLogPublisher {
   readonly #events: TypedEmitter;
   readonly #queue: BatchQueue;
   readonly #policy: BackoffPolicy;
-  readonly #secrets = new Set<string>();
+  /** Credentials and the OAuth token in use: removed from every error, event and log line before it is built. */
+  readonly #secrets = new SecretSet();
   readonly #deliveries = new Set<Delivery>();
   readonly #flushWaiters: Array<{ target: number; resolve: () => void }> = [];
   readonly #logRank: number;
@@ -80,14 +85,13 @@ export class KafkaLogPublisher {
   constructor(options: KafkaLogPublisherOptions) {
     const o = resolvePublisherOptions(options);
     this.#options = o;
-    if (o.authentication?.password) this.#secrets.add(o.authentication.password);
-    if (o.authentication?.oauthBearer) this.#secrets.add(o.authentication.oauthBearer.clientSecret);
+    this.#secrets.add(o.authentication?.password, o.authentication?.username).add(o.authentication?.oauthBearer?.clientSecret);
     this.#logRank = LEVEL_RANK[o.logLevel];
     this.#events = new TypedEmitter((error) => this.#log('error', 'publisher', `an event listener threw: ${String(error)}`));
     this.#queue = new BatchQueue(o, this.#counters);
     this.#policy = o;
     if (o.registry) {
-      for (const secret of registrySecrets(o.registry)) this.#secrets.add(secret);
+      addRegistrySecrets(this.#secrets, o.registry.auth);
       this.#registry = new RegistryStage(o.registry, {
         onDroppedField: (path) => this.#log('debug', 'registry', `"${path}" has no place in the value schema: left out of the message`),
       });
@@ -545,14 +549,28 @@ export class KafkaLogPublisher {
     const auth = o.authentication;
     let sasl: TransportConfig['sasl'];
     if (auth?.mechanism === 'OAUTHBEARER' && auth.oauthBearer) {
-      const tokens = new OAuthTokenSource(auth.oauthBearer, (secret) => this.#secrets.add(secret));
-      sasl = { mechanism: 'OAUTHBEARER', oauthBearerToken: () => tokens.token() };
+      const { tokenEndpointUrl, clientId, clientSecret, scopes, extensions, tokenEndpointTlsVerify } = auth.oauthBearer;
+      const tokens = new OAuthTokenSource({
+        grant: { tokenEndpoint: tokenEndpointUrl, clientId, clientSecret, scopes },
+        tlsVerify: tokenEndpointTlsVerify !== false,
+        deadlineMs: TOKEN_REQUEST_DEADLINE_MS,
+        secrets: this.#secrets,
+        fail: (message, options) => new KafkaLogError(ErrorCodes.AUTHENTICATION, message, options),
+      });
+      sasl = {
+        mechanism: 'OAUTHBEARER',
+        oauthBearerToken: async () => {
+          const value = await tokens.token();
+          return extensions ? { value, extensions: { ...extensions } } : { value };
+        },
+      };
     } else if (auth) {
       sasl = { mechanism: auth.mechanism, username: auth.username ?? '', password: auth.password ?? '', tokenAuth: auth.tokenAuth ?? false };
     }
     const tls = o.tls;
     return {
       brokers: o.brokers,
+      secrets: this.#secrets,
       clientId: o.clientId,
       connectionTimeout: o.timeout,
       keepAliveMs: o.keepaliveEnabled ? o.keepalive : undefined,
@@ -584,20 +602,17 @@ export class KafkaLogPublisher {
   // ---- errors, logs, secrets ----
 
   #redact(text: string): string {
-    let out = text;
-    for (const secret of this.#secrets) if (secret.length >= 3 && out.includes(secret)) out = out.split(secret).join('[REDACTED]');
-    return out;
+    return this.#secrets.scrub(text);
   }
 
-  /** Any failure as a KafkaLogError whose message is free of secrets. */
+  /**
+   * Any failure as a KafkaLogError free of secrets. kafka-log's own errors are built clean and pass unchanged; one
+   * holding a secret (from a custom transport, say) is never edited, since a stack read earlier would keep the
+   * secret: it is replaced by a scrubbed copy (message, stack, every cause).
+   */
   #asError(error: unknown): KafkaLogError {
-    if (error instanceof KafkaLogError) {
-      const clean = this.#redact(error.message);
-      if (clean !== error.message) error.message = clean;
-      return error;
-    }
-    const message = this.#redact(error instanceof Error ? error.message : String(error));
-    return new KafkaLogError(ErrorCodes.BROKER, message, { retriable: true });
+    if (error instanceof KafkaLogError) return this.#secrets.cleanError(error);
+    return new KafkaLogError(ErrorCodes.BROKER, this.#redact(describeError(error)), { retriable: true });
   }
 
   #log(level: Exclude<PublisherLogLevel, 'silent'>, source: string, message: string, extra?: Record<string, unknown>): void {

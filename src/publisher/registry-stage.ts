@@ -25,17 +25,6 @@ export interface RegistryStageHooks {
   onDroppedField(path: string): void;
 }
 
-/** The secrets of a registry configuration: stripped from every error, event and log line. */
-export function registrySecrets(options: ResolvedRegistryOptions): string[] {
-  const auth = options.auth;
-  if (auth.mode === 'basic') {
-    // The Authorization header value too, in case anything below ever echoes it.
-    return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')];
-  }
-  if (auth.mode === 'oauth2') return auth.password === undefined ? [auth.clientSecret] : [auth.clientSecret, auth.password];
-  return [];
-}
-
 function isSchemaMismatch(error: unknown): error is SchemaMismatchError {
   return error instanceof KafkaLogError && error.code === ErrorCodes.SCHEMA_MISMATCH;
 }

@@ -11,7 +11,7 @@
 import type { Schema, Type, types } from 'avsc';
 import { SchemaMismatchError } from '../errors.js';
 import type { CodecContext, SchemaCodec } from './codec.js';
-import { loadOptional } from './optional-dependency.js';
+import { loadOptional } from '../optional-dependency.js';
 
 type AvscModule = typeof import('avsc');
 

@@ -7,9 +7,10 @@
  */
 
 import { RegistryError } from '../errors.js';
-import { type HttpAgents, createHttpAgents, describeUrl, isRetriableStatus, sendHttp } from './http.js';
-import { OAuth2TokenSource } from './oauth2.js';
-import type { ResolvedRegistryOptions } from './options.js';
+import { HttpClient, type HttpFailure, describeUrl, isRetriableStatus } from '../http-client/request.js';
+import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
+import { SecretSet } from '../secrets.js';
+import type { RegistryAuth, ResolvedRegistryOptions } from './options.js';
 
 /** The schema types a Confluent registry holds. */
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
@@ -46,20 +47,66 @@ export interface SubjectVersion extends RegistrySchema {
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
+/**
+ * Longest registry answer read, bytes. A schema answer carries the schema text (Kong's entry schemas are a few
+ * kilobytes; large Protobuf or JSON schemas stay well below this).
+ */
+const REGISTRY_RESPONSE_MAX_BYTES = 4 * 1024 * 1024;
+
+const QUOTED_MAX_LENGTH = 500;
+
+const registryFailure: HttpFailure = (message, options) => new RegistryError(message, options);
+
+/** Adds the static secrets of a registry's authentication to `secrets` (the basic header's base64 included). */
+export function addRegistrySecrets(secrets: SecretSet, auth: RegistryAuth): SecretSet {
+  if (auth.mode === 'basic') secrets.add(auth.password, auth.username);
+  if (auth.mode === 'oauth2') secrets.add(auth.clientSecret).add(auth.password, auth.username);
+  return secrets;
+}
+
 function schemaTypeOf(value: unknown): SchemaType {
   if (value === undefined || value === null || value === 'AVRO') return 'AVRO';
   if (value === 'JSON' || value === 'PROTOBUF') return value;
-  throw new RegistryError(`schema registry returned an unknown schemaType ${JSON.stringify(value)}`, { retriable: false });
+  throw new RegistryError(`schema registry returned an unknown schemaType ${quoted(JSON.stringify(value) ?? typeof value)}`, { retriable: false });
 }
 
-/** A minimal Confluent Schema Registry client. */
+/** Text of the registry's, quoted in a message: cut short, since an answer may be megabytes long. */
+function quoted(text: string): string {
+  return text.length > QUOTED_MAX_LENGTH ? `${text.slice(0, QUOTED_MAX_LENGTH)}...` : text;
+}
+
+/**
+ * A minimal Confluent Schema Registry client. Every credential it sends (the basic password and header, the
+ * client secret, the password grant's password, the bearer token in use) is removed from the text of its errors
+ * before they are built, also when the registry or a proxy quotes the request back.
+ */
 export class RegistryClient {
-  private readonly agents: HttpAgents;
-  private readonly tokens: OAuth2TokenSource | undefined;
+  private readonly http: HttpClient;
+  private readonly tokens: OAuthTokenSource | undefined;
+  private readonly secrets: SecretSet;
 
   constructor(private readonly options: ResolvedRegistryOptions) {
-    this.agents = createHttpAgents(options.sslVerify);
-    this.tokens = options.auth.mode === 'oauth2' ? new OAuth2TokenSource(options.auth, this.agents, options.requestTimeoutMs) : undefined;
+    this.secrets = addRegistrySecrets(new SecretSet(), options.auth);
+    this.http = new HttpClient({
+      target: 'schema registry',
+      tlsVerify: options.sslVerify,
+      keepAlive: true,
+      deadlineMs: options.requestTimeoutMs,
+      maxBodyBytes: REGISTRY_RESPONSE_MAX_BYTES,
+      secrets: this.secrets,
+      fail: registryFailure,
+    });
+    const auth = options.auth;
+    this.tokens =
+      auth.mode === 'oauth2'
+        ? new OAuthTokenSource({
+            grant: auth,
+            tlsVerify: options.sslVerify,
+            deadlineMs: options.requestTimeoutMs,
+            secrets: this.secrets,
+            fail: registryFailure,
+          })
+        : undefined;
   }
 
   /** Resolves `subject` at `version` (`latest` or a number) to its schema and id. */
@@ -101,38 +148,17 @@ export class RegistryClient {
 
   /** Closes kept-alive connections. */
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
-  }
-
-  /** Credentials sent in the last request (the basic header, the bearer token), for {@link RegistryClient.scrub}. */
-  private sentSecrets: string[] = [];
-
-  /**
-   * A registry (or a proxy in front of it) may echo the request back in its error message, Authorization header
-   * included: every credential this client sends is cut out before the message is quoted.
-   */
-  private scrub(text: string): string {
-    const auth = this.options.auth;
-    const secrets = [...this.sentSecrets];
-    if (auth.mode === 'basic') secrets.push(auth.password);
-    if (auth.mode === 'oauth2') secrets.push(auth.clientSecret, auth.password ?? '');
-    let out = text;
-    for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join('[REDACTED]');
-    return out;
+    this.http.close();
   }
 
   private async headers(): Promise<Record<string, string>> {
     const headers: Record<string, string> = { accept: CONTENT_TYPE, 'content-type': CONTENT_TYPE };
     const auth = this.options.auth;
     if (auth.mode === 'basic') {
-      const credential = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
-      this.sentSecrets = [credential];
-      headers.authorization = `Basic ${credential}`;
+      headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     }
     if (auth.mode === 'oauth2' && this.tokens) {
-      const token = await this.tokens.current();
-      this.sentSecrets = [token];
+      const token = await this.tokens.token();
       headers.authorization = `Bearer ${token}`;
       if (auth.identityPoolId) headers['Confluent-Identity-Pool-Id'] = auth.identityPoolId;
       if (auth.logicalClusterId) headers['target-sr-cluster'] = auth.logicalClusterId;
@@ -159,7 +185,9 @@ export class RegistryClient {
     }
     const registryBody = (parsed ?? {}) as { error_code?: unknown; message?: unknown };
     const registryErrorCode = typeof registryBody.error_code === 'number' ? registryBody.error_code : undefined;
-    const detail = typeof registryBody.message === 'string' ? `: ${this.scrub(registryBody.message)}` : '';
+    // A registry (or a proxy before it) may quote the request, Authorization header included: scrubbed, then cut
+    // (in that order, so no secret is cut in half where scrubbing cannot recognise it).
+    const detail = typeof registryBody.message === 'string' ? `: ${quoted(this.secrets.scrub(registryBody.message))}` : '';
     const where = describeUrl(`${this.options.url}${path}`);
     const errorOptions: { status: number; retriable: boolean; registryErrorCode?: number } = {
       status: answer.status,
@@ -170,13 +198,7 @@ export class RegistryClient {
   }
 
   private async send(method: 'GET' | 'POST', path: string, body: unknown) {
-    const call = {
-      method,
-      url: `${this.options.url}${path}`,
-      headers: await this.headers(),
-      timeoutMs: this.options.requestTimeoutMs,
-      target: 'schema registry',
-    };
-    return sendHttp(body === undefined ? call : { ...call, body: JSON.stringify(body) }, this.agents);
+    const request = { method, url: `${this.options.url}${path}`, headers: await this.headers() };
+    return this.http.send(body === undefined ? request : { ...request, body: JSON.stringify(body) });
   }
 }

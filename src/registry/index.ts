@@ -35,8 +35,8 @@ export {
   type KongSchemaRegistryConfig,
   type KongSchemaSelector,
 } from './kong-config.js';
+export { kongLogEntrySchema } from './kong-schemas.js';
 export {
-  kongLogEntrySchema,
   registerKongSchemas,
   topicSubject,
   type RegisterKongSchemaRequest,

@@ -10,7 +10,7 @@
 import type { default as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { SchemaMismatchError } from '../errors.js';
 import type { SchemaCodec } from './codec.js';
-import { loadOptional } from './optional-dependency.js';
+import { loadOptional } from '../optional-dependency.js';
 
 type AjvConstructor = typeof AjvClass;
 

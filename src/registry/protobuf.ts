@@ -12,7 +12,7 @@
 import type * as ProtobufModule from 'protobufjs';
 import { SchemaMismatchError } from '../errors.js';
 import type { CodecContext, SchemaCodec } from './codec.js';
-import { loadOptional } from './optional-dependency.js';
+import { loadOptional } from '../optional-dependency.js';
 
 type Protobuf = typeof ProtobufModule;
 type MessageType = ProtobufModule.Type;

@@ -7,24 +7,12 @@
 
 import { InvalidOptionError } from '../errors.js';
 import { RegistryClient, type SchemaType } from './client.js';
-import { KONG_LOG_ENTRY_AVRO_SCHEMA, KONG_LOG_ENTRY_JSON_SCHEMA, KONG_LOG_ENTRY_PROTO_SCHEMA } from './kong-schemas.js';
+import { kongLogEntrySchema } from './kong-schemas.js';
 import { type RegistryOptions, resolveRegistryOptions } from './options.js';
 
 /** The subject Confluent's default TopicNameStrategy gives a topic's values (`<topic>-value`) or keys (`<topic>-key`). */
 export function topicSubject(topic: string, part: 'value' | 'key' = 'value'): string {
   return `${topic}-${part}`;
-}
-
-/** The ready-made Kong log-entry schema text of a type. */
-export function kongLogEntrySchema(type: SchemaType): string {
-  switch (type) {
-    case 'AVRO':
-      return JSON.stringify(KONG_LOG_ENTRY_AVRO_SCHEMA);
-    case 'JSON':
-      return JSON.stringify(KONG_LOG_ENTRY_JSON_SCHEMA);
-    case 'PROTOBUF':
-      return KONG_LOG_ENTRY_PROTO_SCHEMA;
-  }
 }
 
 /** What {@link registerKongSchemas} registers. */

@@ -22,6 +22,7 @@ import kafkajs, {
   logLevel,
   Partitioners,
 } from 'kafkajs';
+import { KafkaLogError } from '../errors.js';
 import { type LoadableCodec, loadCodec } from './codecs.js';
 import {
   type ProduceRecord,
@@ -32,6 +33,7 @@ import {
   type TransportHooks,
   type TransportLogLevel,
   socketTlsOptions,
+  transportErrorOf,
 } from './transport.js';
 
 // Node's ESM loader sees only the named exports kafkajs' CommonJS index lets it detect; `CompressionCodecs` is not
@@ -221,6 +223,8 @@ function errorChain(error: unknown): KafkajsErrorLike[] {
 export function classifyKafkajsError(error: unknown): TransportError {
   if (error instanceof TransportError) return error;
   const chain = errorChain(error);
+  // A token provider's failure reaches kafkajs as is (or wrapped): it keeps its own meaning.
+  for (const e of chain) if (e instanceof KafkaLogError) return transportErrorOf(e);
   const message = chain.map((e) => e.message).find((m) => m) ?? String(error);
   for (const e of chain) {
     if (e.name === 'KafkaJSSASLAuthenticationError' || (e.type !== undefined && AUTH_TYPES.has(e.type))) {
@@ -256,6 +260,11 @@ export class KafkajsTransport implements Transport {
     this.#compression = COMPRESSION_TYPES[config.compression];
   }
 
+  /** The client's error with the publisher's secrets removed (a broker may quote the credentials it was sent). */
+  #clean(error: unknown): unknown {
+    return this.#config.secrets ? this.#config.secrets.cleanError(error) : error;
+  }
+
   /** Connects once; a failed attempt is forgotten so the next call tries again. */
   connect(): Promise<void> {
     this.#connecting ??= this.#connect().catch((error: unknown) => {
@@ -266,7 +275,7 @@ export class KafkajsTransport implements Transport {
         ?.disconnect()
         .catch(() => undefined)
         .then(() => {
-          throw classifyKafkajsError(error);
+          throw classifyKafkajsError(this.#clean(error));
         });
     });
     return this.#connecting;
@@ -358,7 +367,7 @@ export class KafkajsTransport implements Transport {
         compression: this.#compression,
       });
     } catch (error) {
-      throw classifyKafkajsError(error);
+      throw classifyKafkajsError(this.#clean(error));
     }
   }
 

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { ErrorCodes, KafkaLogError } from '../errors.js';
-import { TransportError } from './transport.js';
+import { KafkaLogError } from '../errors.js';
+import { TransportError, transportErrorOf } from './transport.js';
 
 interface PlatformaticErrorLike {
   name?: string;
@@ -53,14 +53,6 @@ function errorTree(error: unknown): PlatformaticErrorLike[] {
   return out;
 }
 
-function fromKafkaLogError(error: KafkaLogError): TransportError {
-  if (error instanceof TransportError) return error;
-  if (error.code === ErrorCodes.AUTHENTICATION) return new TransportError('authentication', error.message, error.retriable);
-  if (error.code === ErrorCodes.MISSING_DEPENDENCY) return new TransportError('missing_dependency', error.message, false);
-  if (error.code === ErrorCodes.TIMEOUT) return new TransportError('timeout', error.message, error.retriable);
-  return new TransportError('broker', error.message, error.retriable);
-}
-
 // "Producing messages failed." says little: the innermost distinct messages say what happened.
 function describe(tree: PlatformaticErrorLike[], fallback: unknown): string {
   const messages = [...new Set(tree.map((e) => e.message).filter((m): m is string => Boolean(m)))];
@@ -72,7 +64,7 @@ function describe(tree: PlatformaticErrorLike[], fallback: unknown): string {
 /** Classifies a @platformatic/kafka failure. Messages are the client's own, which carry no credentials. */
 export function classifyPlatformaticError(error: unknown): TransportError {
   const tree = errorTree(error);
-  for (const e of tree) if (e instanceof KafkaLogError) return fromKafkaLogError(e);
+  for (const e of tree) if (e instanceof KafkaLogError) return transportErrorOf(e);
   const message = describe(tree, error);
   for (const e of tree) {
     if (e.code === 'PLT_KFK_AUTHENTICATION' || (e.apiId !== undefined && AUTH_API_IDS.has(e.apiId))) {

@@ -94,6 +94,11 @@ export class PlatformaticTransport implements Transport {
     this.#hooks = hooks;
   }
 
+  /** The client's error with the publisher's secrets removed (a broker may quote the credentials it was sent). */
+  #clean(error: unknown): unknown {
+    return this.#config.secrets ? this.#config.secrets.cleanError(error) : error;
+  }
+
   /** Connects to every broker once (authenticating each); a failed attempt is forgotten so the next call retries. */
   connect(): Promise<void> {
     this.#connecting ??= this.#connect().catch(async (error: unknown) => {
@@ -101,7 +106,7 @@ export class PlatformaticTransport implements Transport {
       const producer = this.#producer;
       this.#producer = undefined;
       await producer?.close().catch(() => undefined);
-      throw classifyPlatformaticError(error);
+      throw classifyPlatformaticError(this.#clean(error));
     });
     return this.#connecting;
   }
@@ -134,7 +139,7 @@ export class PlatformaticTransport implements Transport {
         await probe.connect(broker.slice(0, at), Number(broker.slice(at + 1)));
         return;
       } catch (error) {
-        failure = classifyPlatformaticError(error);
+        failure = classifyPlatformaticError(this.#clean(error));
         if (failure.kind === 'authentication') throw failure;
       } finally {
         await probe.close().catch(() => undefined);
@@ -247,7 +252,7 @@ export class PlatformaticTransport implements Transport {
         throw error;
       }
     } catch (error) {
-      throw classifyPlatformaticError(error);
+      throw classifyPlatformaticError(this.#clean(error));
     }
   }
 

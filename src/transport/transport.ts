@@ -6,6 +6,7 @@
  */
 import type { SecureContext } from 'node:tls';
 import { ErrorCodes, KafkaLogError } from '../errors.js';
+import type { Redactor } from '../secrets.js';
 
 /** One Kafka record. */
 export interface ProduceRecord {
@@ -78,6 +79,12 @@ export interface TransportSasl {
 export interface TransportConfig {
   /** `host:port` bootstrap brokers. */
   brokers: readonly string[];
+  /**
+   * The publisher's secrets. A transport passes the client's errors through {@link Redactor.cleanError} before
+   * it builds its own from them, so no {@link TransportError} ever holds a password or token (a broker or client
+   * may quote the credentials it was sent). Absent: nothing to remove.
+   */
+  secrets?: Redactor;
   /** Client id. */
   clientId: string;
   /** Connect/authentication timeout, ms. */
@@ -143,6 +150,18 @@ export class TransportError extends KafkaLogError {
     super(code, message, { retriable });
     this.kind = kind;
   }
+}
+
+/**
+ * kafka-log's own error met inside a client's error (a token provider's failure the client passed on) as a
+ * {@link TransportError} of the same meaning: an OAuth refusal stays an authentication failure.
+ */
+export function transportErrorOf(error: KafkaLogError): TransportError {
+  if (error instanceof TransportError) return error;
+  if (error.code === ErrorCodes.AUTHENTICATION) return new TransportError('authentication', error.message, error.retriable);
+  if (error.code === ErrorCodes.MISSING_DEPENDENCY) return new TransportError('missing_dependency', error.message, false);
+  if (error.code === ErrorCodes.TIMEOUT) return new TransportError('timeout', error.message, error.retriable);
+  return new TransportError('broker', error.message, error.retriable);
 }
 
 /**

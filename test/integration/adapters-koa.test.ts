@@ -22,7 +22,7 @@ import {
 } from './adapters-support.js';
 import { TRANSPORTS } from './transports.js';
 
-const TOPICS = ['json', 'urlencoded', 'multipart', 'binary', 'stream', 'thrown', 'early', 'aborted', 'tls'] as const;
+const TOPICS = ['json', 'urlencoded', 'multipart', 'binary', 'stream', 'thrown', 'early', 'routerless', 'aborted', 'tls'] as const;
 type Topic = (typeof TOPICS)[number];
 
 let harness: BrokerHarness;
@@ -300,6 +300,62 @@ describe.each(TRANSPORTS)('kafka-log/koa through the local broker (%s)', (transp
     expect(refused.route).toEqual({ path: '/admin/stats' });
     expect(admitted.source).toBe('upstream');
     expect(admitted.route).toEqual({ path: '/admin/stats' });
+  });
+
+  it('logs an app without @koa/router: its middleware answering is upstream; above upstreamBoundary or unanswered is kong', async () => {
+    const sink = harness.sink('routerless'); // one publisher: the entries arrive in the order sent
+    const plain = async (build: (app: Koa, log: ReturnType<typeof kafkaLog>) => void) => {
+      const app = new Koa();
+      app.silent = true;
+      const log = kafkaLog({ sink });
+      app.use(log);
+      build(app, log);
+      const server = http.createServer(app.callback());
+      servers.push(server);
+      return listen(server);
+    };
+    // The README's Koa quick start: one middleware answers every request.
+    const quickStart = await plain((app) => {
+      app.use(async (ctx) => {
+        await sleep(30);
+        ctx.body = { hello: 'world' };
+      });
+    });
+    // Gateway-like middleware above the boundary, and a path nobody answers.
+    const guarded = await plain((app, log) => {
+      app.use(async (ctx: Context, next: Next) => {
+        if (ctx.get('authorization') !== 'Bearer good') {
+          ctx.status = 401;
+          return;
+        }
+        await next();
+      });
+      app.use(log.upstreamBoundary);
+      app.use(async (ctx: Context, next: Next) => {
+        if (ctx.path === '/mine') ctx.body = 'mine';
+        else await next();
+      });
+    });
+    const good = { authorization: 'Bearer good' };
+    expect(await (await fetch(`http://127.0.0.1:${quickStart}/hello`)).json()).toEqual({ hello: 'world' });
+    expect((await fetch(`http://127.0.0.1:${guarded}/mine`)).status).toBe(401);
+    expect(await (await fetch(`http://127.0.0.1:${guarded}/mine`, { headers: good })).text()).toBe('mine');
+    expect((await fetch(`http://127.0.0.1:${guarded}/other`, { headers: good })).status).toBe(404);
+    const [answered, denied, admitted, missing] = (await harness.entries('routerless', 4)) as [LogEntry, LogEntry, LogEntry, LogEntry];
+    expectPlausibleWithGeneratedId(answered, quickStart);
+    expect(answered.source).toBe('upstream');
+    expect(answered.response.status).toBe(200);
+    expect(answered.latencies.proxy).toBeGreaterThanOrEqual(25);
+    expect(answered).not.toHaveProperty('route');
+    expect(denied.response.status).toBe(401);
+    expect(denied.source).toBe('kong');
+    expect(denied.latencies.proxy).toBe(-1);
+    expect(admitted.source).toBe('upstream');
+    expect(admitted.latencies.proxy).toBeGreaterThanOrEqual(0);
+    expect(missing.response.status).toBe(404);
+    expect(missing.source).toBe('kong');
+    expect(missing.latencies.proxy).toBe(-1);
+    expect(sink.errors).toEqual([]);
   });
 
   it('logs an aborted request as 499', async () => {

@@ -167,5 +167,5 @@ export function expectJsonExchangeEntry(
   expect(entry.consumer).toEqual({ id: '42' });
   expect(entry.source).toBe('upstream');
   expect(entry.latencies.proxy).toBeGreaterThanOrEqual(0);
-  expect(entry.trace_id).toBe(TRACE_ID);
+  expect(entry.trace_id).toEqual({ w3c: TRACE_ID });
 }

@@ -1,4 +1,4 @@
-// Runs the built CLI (`dist/cli.js`, built by `npm test` before the suite) as a child process.
+// Runs the built CLI (`dist/cli.js`, built by `npm test` before the suite), or any script, as a child process.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -13,10 +13,15 @@ export interface CliRun {
 
 /** Runs `node dist/cli.js ...args`; kills it after `timeoutMs`. */
 export function runCli(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
+  return runNode([CLI, ...args], { ...options, env: { NO_COLOR: '1', ...options.env } });
+}
+
+/** Runs `node ...args` with Node's defaults; kills it after `timeoutMs`. */
+export function runNode(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -125,6 +125,45 @@ describe('kafka-log tail (following)', () => {
   });
 });
 
+describe('kafka-log tail with hostile topic data', () => {
+  // Anyone who can send a request writes the method, URI and headers kafka-log logs: a terminal must not act on them.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the test.
+  const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+  const hostile = {
+    started_at: Date.UTC(2024, 4, 1, 12),
+    request: { method: 'GET\u001b[2J\u001b[H', uri: '/a\rfake line\u009b31m\u0007/café/日本?q=🎉', headers: { 'x-note': 'a\u2028b' } },
+    response: { status: 200 },
+    latencies: { request: 7 },
+    client_ip: '10.0.0.9\u001b]0;pwned\u0007',
+  };
+  const hostileTopic = `cli-tail-hostile-${run}`;
+  beforeAll(async () => {
+    await admin.createTopics({ topics: [{ topic: hostileTopic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: hostileTopic, messages: [{ value: JSON.stringify(hostile) }, { value: '\u001b[31mnot json' }] });
+    await producer.disconnect();
+  });
+  const read = (...args: string[]) => runCli(['tail', '--brokers', brokers, '--topic', hostileTopic, '--no-follow', '--from-beginning', ...args]);
+
+  it('text: control characters shown as visible escapes, Unicode kept, one line per entry', async () => {
+    const result = await read();
+    expect(result.code).toBe(0);
+    expect(CONTROLS.test(result.stdout)).toBe(false);
+    expect(CONTROLS.test(result.stderr)).toBe(false);
+    expect(lines(result.stdout)).toEqual([
+      '2024-05-01T12:00:00.000Z GET\\x1b[2J\\x1b[H 200 7ms /a\\x0dfake line\\x9b31m\\x07/café/日本?q=🎉 10.0.0.9\\x1b]0;pwned\\x07',
+    ]);
+  });
+
+  it('--json: the same entry back, with no raw control character, line or paragraph separator', async () => {
+    const result = await read('--json');
+    expect(result.code).toBe(0);
+    expect(CONTROLS.test(result.stdout)).toBe(false);
+    expect(lines(result.stdout).map((l) => JSON.parse(l) as unknown)).toEqual([hostile]);
+  });
+});
+
 describe('kafka-log tail errors', () => {
   it('names the brokers it cannot reach, within a few seconds', async () => {
     const result = await runCli(['tail', '--brokers', '127.0.0.1:1', '--topic', topic, '--connect-timeout', '1000']);

@@ -1,5 +1,7 @@
-// Secrets against the real broker: wrong SASL passwords and a refused OAUTHBEARER client secret (from a token
-// endpoint that echoes the request back) never show in anything the publisher emits; and redaction beyond the two
+// Secrets against the real broker, on both transports: wrong SASL passwords and a refused OAUTHBEARER client secret
+// (from a token endpoint that echoes the request back) never show in anything the publisher emits, nor in the
+// stack of an error read the moment it leaves the transport or the token provider (errors are built clean, not
+// edited afterwards); and redaction beyond the two
 // default headers (more headers, query arguments, body fields by path) holds end to end, through the Express
 // adapter and the broker, down to the message bytes a consumer reads.
 import * as http from 'node:http';
@@ -13,13 +15,18 @@ import { PublisherEvents } from '../../src/publisher/events.js';
 import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { exchangeFixture } from '../../src/testing/exchange-fixture.js';
+import { spyingTransport } from '../support/spying-transport.js';
 import { createTopics, readTopic, uniqueTopic } from './publisher-support.js';
+import { TRANSPORTS, type TransportName } from './transports.js';
 
 const kafka = inject('kafka');
 const secret = (name: string) => `${name}-S3cr3t+/=&-${Math.random().toString(36).slice(2, 10)}`;
 
-/** Everything a publisher emits, as text: events, logger lines at debug, errors with stack and causes, stats. */
-async function captureFailingPublisher(options: KafkaLogPublisherOptions): Promise<{ text: string; codes: string[] }> {
+/**
+ * Everything a publisher emits, as text: events, logger lines at debug, errors with stack and causes, stats; and
+ * every error as it leaves the transport or the token provider, its stack read there first.
+ */
+async function captureFailingPublisher(transport: TransportName, options: KafkaLogPublisherOptions): Promise<{ text: string; codes: string[]; early: number }> {
   const texts: string[] = [];
   const add = (label: string, value: unknown) => {
     texts.push(`${label}: ${inspect(value, { depth: 30, showHidden: true, getters: true })}`);
@@ -28,9 +35,15 @@ async function captureFailingPublisher(options: KafkaLogPublisherOptions): Promi
     }
   };
   const codes: string[] = [];
+  let early = 0;
+  const spied = spyingTransport(transport, (where, error) => {
+    early += 1;
+    add(`${where} rejected`, error);
+  });
   const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (m: string, x?: unknown) => add(`logger.${level}`, { m, x })]));
   const publisher = new KafkaLogPublisher({
     ...options,
+    transport: spied,
     logger: logger as unknown as KafkaLogPublisherOptions['logger'],
     logLevel: 'debug',
     maxRetryTime: 0,
@@ -44,22 +57,23 @@ async function captureFailingPublisher(options: KafkaLogPublisherOptions): Promi
   await publisher.flush();
   await publisher.close({ timeoutMs: 2000 });
   add('stats', JSON.stringify(publisher.stats()));
-  return { text: texts.join('\n'), codes };
+  return { text: texts.join('\n'), codes, early };
 }
 
-describe('credentials refused by the real broker', () => {
+describe.each(TRANSPORTS)('credentials refused by the real broker (%s)', (transport) => {
   it.each([
     ['PLAIN', kafka.users.plain.username],
     ['SCRAM-SHA-256', kafka.users.scram256.username],
     ['SCRAM-SHA-512', kafka.users.scram512.username],
   ] as const)('%s with a wrong password: an AUTHENTICATION error, and the password nowhere in what is emitted', async (mechanism, username) => {
     const password = secret('wrong');
-    const { text, codes } = await captureFailingPublisher({
+    const { text, codes, early } = await captureFailingPublisher(transport, {
       brokers: [kafka.listeners.sasl],
       topic: 'reliability-secrets',
       authentication: { mechanism, username, password },
     });
     expect(codes).toEqual(['KAFKA_LOG_ERR_AUTHENTICATION']);
+    expect(early).toBeGreaterThan(0);
     expect(text).toContain('non_retriable'); // the publish was a counted drop
     for (const form of [password, encodeURIComponent(password), Buffer.from(`\0${username}\0${password}`).toString('base64')]) {
       expect(text.includes(form), `found ${form}`).toBe(false);
@@ -83,13 +97,15 @@ describe('credentials refused by the real broker', () => {
     await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
     try {
       const tokenEndpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`;
-      const { text, codes } = await captureFailingPublisher({
+      const { text, codes, early } = await captureFailingPublisher(transport, {
         brokers: [kafka.listeners.sasl],
         topic: 'reliability-secrets',
         authentication: { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret } },
       });
       expect(asked).toBeGreaterThan(0);
       expect(codes).toEqual(['KAFKA_LOG_ERR_AUTHENTICATION']);
+      expect(early).toBeGreaterThan(0);
+      expect(text).toContain('token provider rejected');
       for (const form of [clientSecret, encodeURIComponent(clientSecret), new URLSearchParams({ s: clientSecret }).toString().slice(2)]) {
         expect(text.includes(form), `found ${form}`).toBe(false);
       }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { LOG_ENTRY, type RecordDefinition } from '../../src/entry/definition.js';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -129,8 +130,15 @@ export function protobufStructsToJson(value: unknown): unknown {
   return Object.fromEntries(keys.map((key) => [key, protobufStructsToJson(object[key])]));
 }
 
-/** The int64 fields of schemas/kong-log-entry.proto (protobuf's canonical JSON writes them as text). */
-const INT64_PATHS = [['request', 'size'], ['response', 'size'], ['started_at'], ['latencies', 'request'], ['latencies', 'proxy'], ['latencies', 'kong'], ['latencies', 'receive']];
+/** The paths of the entry's int64 fields (sizes and milliseconds), which protobuf's canonical JSON writes as text. */
+function int64Paths(record: RecordDefinition, prefix: string[] = []): string[][] {
+  return record.fields.flatMap((field) => {
+    const path = [...prefix, field.name];
+    if (field.type === 'size' || field.type === 'milliseconds') return [path];
+    return typeof field.type === 'object' && field.type.kind === 'record' ? int64Paths(field.type, path) : [];
+  });
+}
+const INT64_PATHS = int64Paths(LOG_ENTRY);
 
 /** A decoded KongLogEntry (canonical protobuf JSON) back to Kong's entry: int64 text to numbers, `custom` lifted. */
 export function fromProtobufJson(value: Record<string, unknown>): Record<string, unknown> {

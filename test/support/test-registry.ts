@@ -55,7 +55,16 @@ export function richEntry(i = 0): LogEntry {
     source: 'upstream',
     workspace: 'ws-1',
     workspace_name: 'default',
-    trace_id: '0af7651916cd43dd8448eb211c80319c',
+    trace_id: {
+      w3c: '0af7651916cd43dd8448eb211c80319c',
+      b3: '8448eb211c80319c',
+      jaeger: '0af7651916cd43dd8448eb211c80319c',
+      ot: '8448eb211c80319c',
+      datadog: '9532127138774266268',
+      aws: '0af7651916cd43dd8448eb211c80319c',
+      gcp: '0af7651916cd43dd8448eb211c80319c',
+      instana: '0af7651916cd43dd8448eb211c80319c',
+    },
     correlation_id: 'corr-7',
     tenant: { id: 't-1', tier: 'gold' },
   };

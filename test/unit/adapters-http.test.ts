@@ -61,7 +61,7 @@ describe('withKafkaLog over node:http', () => {
     expect(entry.request.headers['x-thing']).toEqual(['one', 'two']);
     expect(entry.request.headers.authorization).toBe('REDACTED');
     expect(entry.request.id).toBe('req-42');
-    expect(entry.trace_id).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(entry.trace_id).toEqual({ w3c: '4bf92f3577b34da6a3ce929d0e0e4736' });
     expect(entry.request.size).toBe(Buffer.byteLength(request));
     expect(entry.request.tls).toBeUndefined();
     expect(entry.response.status).toBe(200);

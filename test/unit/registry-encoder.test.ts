@@ -4,9 +4,10 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestRegistry } from '../../scripts/local-registry.mjs';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import { ErrorCodes, type KafkaLogError, RegistryError, SchemaMismatchError } from '../../src/errors.js';
+import { ErrorCodes, RegistryError, SchemaMismatchError } from '../../src/errors.js';
 import { parseProtobufSchema } from '../../src/registry/protobuf.js';
 import { createRegistryEncoder, decodeWireMessage, registerKongSchemas, type RegistryEncoder } from '../../src/registry/index.js';
+import { caught } from '../support/caught.js';
 import { asJson, fromAvroShape, richEntry, startRegistry, independentRegistryClient } from '../support/test-registry.js';
 
 /**
@@ -24,14 +25,6 @@ function encoderFor(subject: string, extra: Partial<Parameters<typeof createRegi
   return encoder;
 }
 
-async function caught(promise: Promise<unknown>): Promise<KafkaLogError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as KafkaLogError;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(async () => {
   registry = await startRegistry();

@@ -7,6 +7,12 @@
 //
 // The servers that refuse are hostile on purpose: they echo the request (headers and body) back in their error
 // answers, as some proxies and identity providers do. Loopback only.
+//
+// Errors must be built clean, not cleaned afterwards: V8 formats `stack` from the message of the moment it is
+// first read, so a message edited later leaves the secret in any stack read before. The last suite therefore
+// reads message, stack and causes of every error at the first point code outside kafka-log can hold it (what a
+// transport rejects with, what the token provider rejects with, what the registry encoder rejects with), and
+// again in everything the publisher emits afterwards.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
@@ -20,6 +26,11 @@ import { createRegistryEncoder } from '../../src/registry/index.js';
 import type { RegistryOptions } from '../../src/registry/options.js';
 import { exchangeFixture } from '../../src/testing/exchange-fixture.js';
 import { buildLogEntry } from '../../src/entry/build.js';
+import { KafkaLogError } from '../../src/errors.js';
+import { TRANSPORT_NAMES, type TransportName } from '../../src/transport/select.js';
+import { type TransportFactory, TransportError } from '../../src/transport/transport.js';
+import { startEchoingBroker } from '../support/echoing-broker.js';
+import { spyingTransport } from '../support/spying-transport.js';
 
 // Characters that change under URL and JSON encoding, so an encoded leak is told apart from a raw one.
 const secret = (name: string) => `${name}-S3cr3t+/=&"é-${Math.random().toString(36).slice(2, 10)}`;
@@ -265,5 +276,125 @@ describe('schema registry: basic and OAuth 2 secrets', () => {
       }
     });
     expect(capture.leaks({ registry: forms(REGISTRY_PASSWORD) })).toEqual([]);
+  });
+});
+
+describe('errors are built clean: no secret in a stack read as early as code outside kafka-log can read it', () => {
+  const spying = (name: TransportName, capture: Capture) => spyingTransport(name, (where, error) => capture.add(`${where} rejected`, error));
+
+  let broker: Awaited<ReturnType<typeof startEchoingBroker>>;
+  beforeAll(async () => {
+    broker = await startEchoingBroker();
+  });
+  afterAll(async () => {
+    await broker.close();
+  });
+
+  /** Runs a publisher against the echoing broker through a spied transport; everything captured. */
+  async function throughEchoingBroker(name: TransportName, authentication: KafkaLogPublisherOptions['authentication']): Promise<Capture> {
+    const capture = new Capture();
+    await capturingOutput(capture, () =>
+      exercisePublisher(capture, { brokers: [broker.address], topic: 't', transport: spying(name, capture), ...(authentication ? { authentication } : {}) }),
+    );
+    return capture;
+  }
+
+  it.each(TRANSPORT_NAMES)('%s: a broker quoting the SASL PLAIN bytes (the password) back in its refusal', async (name) => {
+    const before = broker.echoed;
+    const capture = await throughEchoingBroker(name, { mechanism: 'PLAIN', username: 'svc-user', password: SASL_PASSWORD });
+    expect(broker.echoed).toBeGreaterThan(before); // the password was sent and quoted back
+    expect(capture.texts.some((t) => t.startsWith('transport connect rejected stack:'))).toBe(true);
+    expect(capture.texts.join('\n')).toContain('KAFKA_LOG_ERR_AUTHENTICATION');
+    expect(capture.leaks({ sasl: forms(SASL_PASSWORD, 'svc-user') })).toEqual([]);
+  });
+
+  it.each(TRANSPORT_NAMES)('%s: a broker quoting the OAUTHBEARER token back; a token endpoint quoting the client secret', async (name) => {
+    const token = secret('token');
+    const codeLikeSecret = `invalid_client_${Math.random().toString(36).slice(2, 12)}`;
+    let refuse = false;
+    const endpoint = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        res.writeHead(refuse ? 401 : 200, { 'content-type': 'application/json' });
+        // Refusing, it answers with the secret as its `error` code (code-shaped), and the whole request as description.
+        res.end(JSON.stringify(refuse ? { error: codeLikeSecret, error_description: body } : { access_token: token, expires_in: 3600 }));
+      });
+    });
+    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+    const tokenEndpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`;
+    try {
+      const capture = await throughEchoingBroker(name, { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret: OAUTH_SECRET } });
+      expect(capture.texts.some((t) => t.startsWith('transport connect rejected stack:'))).toBe(true);
+      expect(capture.leaks({ token: forms(token), clientSecret: forms(OAUTH_SECRET) })).toEqual([]);
+
+      refuse = true;
+      const refused = await throughEchoingBroker(name, { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret: codeLikeSecret } });
+      expect(refused.texts.some((t) => t.startsWith('token provider rejected stack:') && t.includes('answered 401'))).toBe(true);
+      expect(refused.texts.join('\n')).toContain('KAFKA_LOG_ERR_AUTHENTICATION'); // an OAuth refusal stays an authentication failure
+      expect(refused.leaks({ clientSecret: forms(codeLikeSecret) })).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => endpoint.close(() => r()));
+    }
+  });
+
+  it('a registry quoting the request back (the bearer token in use, the basic header): clean from the first rejection', async () => {
+    const token = secret('sr-token');
+    const tokens = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, expires_in: 3600 }));
+    });
+    await new Promise<void>((r) => tokens.listen(0, '127.0.0.1', r));
+    try {
+      const tokenEndpoint = `http://127.0.0.1:${(tokens.address() as AddressInfo).port}/token`;
+      for (const auth of [
+        { mode: 'oauth2' as const, tokenEndpoint, clientId: 'sr-client', clientSecret: REGISTRY_OAUTH_SECRET },
+        { mode: 'basic' as const, username: 'sr-user', password: REGISTRY_PASSWORD },
+      ]) {
+        const capture = new Capture();
+        const encoder = createRegistryEncoder({ url: refuser401.url, auth, valueSchema: { subject: 'kong-log-value', version: 'latest' }, requestTimeoutMs: 1000 });
+        const requestsBefore = refuser401.requests;
+        await encoder.encodeValue([entry()], false).then(
+          () => capture.add('encode', 'resolved'),
+          (error: unknown) => capture.add('encode rejected', error),
+        );
+        await encoder.close();
+        expect(refuser401.requests).toBeGreaterThan(requestsBefore);
+        expect(capture.texts.join('\n')).toContain('[REDACTED]'); // the echo was there, and cut out
+        expect(capture.leaks({ token: forms(token), registry: forms(REGISTRY_PASSWORD, 'sr-user'), clientSecret: forms(REGISTRY_OAUTH_SECRET) })).toEqual([]);
+      }
+    } finally {
+      await new Promise<void>((r) => tokens.close(() => r()));
+    }
+  });
+
+  it('an error holding a secret from a custom transport is replaced by a clean copy, never edited in place', async () => {
+    const originals: Error[] = [];
+    const leaky: TransportFactory = () => ({
+      connect: async () => {
+        const error = new TransportError('authentication', `refused ${SASL_PASSWORD}`, false);
+        Object.defineProperty(error, 'cause', { value: new Error(`client said ${encodeURIComponent(SASL_PASSWORD)}`) });
+        void error.stack; // read before kafka-log sees it
+        originals.push(error);
+        throw error;
+      },
+      produce: async () => undefined,
+      close: async () => undefined,
+    });
+    const capture = new Capture();
+    await capturingOutput(capture, async () => {
+      const publisher = new KafkaLogPublisher({ brokers: ['127.0.0.1:1'], topic: 't', transport: leaky, authentication: { mechanism: 'PLAIN', username: 'u', password: SASL_PASSWORD } });
+      for (const name of Object.values(PublisherEvents)) publisher.on(name, (event) => capture.add(`event ${name}`, event));
+      const rejected = await publisher.connect().catch((error: unknown) => error);
+      capture.add('connect rejected', rejected);
+      expect(rejected).toBeInstanceOf(TransportError);
+      expect(rejected).toBeInstanceOf(KafkaLogError);
+      expect((rejected as TransportError).kind).toBe('authentication');
+      expect(originals).not.toContain(rejected);
+      await publisher.close({ timeoutMs: 100 });
+    });
+    expect(capture.leaks({ sasl: forms(SASL_PASSWORD, 'u') })).toEqual([]);
+    expect(originals[0]?.message).toBe(`refused ${SASL_PASSWORD}`); // the publisher did not edit what it does not own
   });
 });

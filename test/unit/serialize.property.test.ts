@@ -93,9 +93,16 @@ const entry: fc.Arbitrary<LogEntry> = fc
         service: jsonObject,
         consumer: jsonObject,
         authenticated_entity: fc.record({ id: nastyString, consumer_id: nastyString }),
-        tls: fc.record({ version: fc.constantFrom('TLSv1.2', 'TLSv1.3'), cipher: nastyString, client_verify: fc.constantFrom('SUCCESS', 'NONE', 'FAILED:unknown CA') }),
+        tls: fc.record({
+          version: fc.constantFrom('TLSv1.2', 'TLSv1.3'),
+          cipher: nastyString,
+          client_verify: fc.constantFrom('SUCCESS', 'NONE', 'FAILED:unknown CA'),
+        }),
         workspace: nastyString,
-        trace_id: fc.stringMatching(/^[0-9a-f]{32}$/),
+        trace_id: fc.record(
+          { w3c: fc.stringMatching(/^[0-9a-f]{32}$/), b3: fc.stringMatching(/^[0-9a-f]{16}$/), datadog: fc.stringMatching(/^[0-9]{1,20}$/) },
+          { requiredKeys: [] },
+        ),
       },
       { requiredKeys: [] },
     ),

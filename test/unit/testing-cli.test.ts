@@ -7,7 +7,7 @@ import { checkDocument, runCheckConfig } from '../../src/cli/check-config.js';
 import { connectionFromFlags, parseBrokers } from '../../src/cli/connection.js';
 import { parseFlags } from '../../src/cli/args.js';
 import { DecodeError, decodeEntries, isWireFormat } from '../../src/cli/decode.js';
-import { type CliIo, UsageError } from '../../src/cli/io.js';
+import { UsageError } from '../../src/cli/io.js';
 import { findKafkaLogPlugins } from '../../src/cli/kong-plugins.js';
 import { main } from '../../src/cli/main.js';
 import { MASK, maskSecrets } from '../../src/cli/mask.js';
@@ -16,29 +16,10 @@ import { formatEntryLine, useColor } from '../../src/cli/tail-format.js';
 import { buildLogEntry } from '../../src/entry/build.js';
 import { exchangeFixture } from '../../src/testing/index.js';
 
+import { captureIo } from '../support/cli-io.js';
+
 const fixture = (name: string) => join(__dirname, '..', 'fixtures', 'cli', name);
 
-function captureIo(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: {
-      write: (t: string) => {
-        out += t;
-        return true;
-      },
-    },
-    stderr: {
-      write: (t: string) => {
-        err += t;
-        return true;
-      },
-    },
-    env,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('tail filters', () => {
   it.each([
