@@ -78,9 +78,14 @@ export class ExpressionEngine {
     this.#interrupted = false;
   }
 
-  /** Compiles `source` as expression `index`; the text is `''` on success, else why it failed. */
+  /**
+   * Compiles `source` as expression `index`; the text is `''` on success, else why it failed. Promise work
+   * left behind (only code the expression ran of its own, which is refused, makes any) spoils this instance.
+   */
   register(index: number, source: string, functionText: string): EngineCall {
-    return this.#call(this.#register, [this.#context.newNumber(index), this.#context.newString(source), this.#context.newString(functionText)]);
+    const call = this.#call(this.#register, [this.#context.newNumber(index), this.#context.newString(source), this.#context.newString(functionText)]);
+    if (this.#runtime.hasPendingJob()) this.#spoiled = true;
+    return call;
   }
 
   /** Parses and freezes the entry and the context the next evaluations see. */

@@ -31,6 +31,7 @@
 import vm from 'node:vm';
 import { describeError } from '../errors.js';
 import { type EngineCall, ExpressionEngine } from './expression-engine.js';
+import { contextToJson } from './context-snapshot.js';
 import { type ExpressionAnalysis, type PathSet, analyseExpression, emptyPathSet, mergePathSets, selectPaths } from './expression-analysis.js';
 import type { JsonValue } from './log-entry.js';
 import { expressionFunctionText, expressionScript } from './sandbox-source.js';
@@ -141,12 +142,12 @@ export class ExpressionSandbox {
       engine.setDeadline(performance.now() + COMPILE_TIMEOUT_MS);
       call = engine.register(index, expressionScript(expression), expressionFunctionText(expression));
     });
-    if (end !== 'done' || call === undefined || !('text' in call) || engine.spoiled) {
-      // Code of its own ran (the expression closed the parenthesis): this instance may hold its leftovers.
-      this.#engine = undefined;
-      throw new Error(end === 'hard-limit' || (call !== undefined && 'stopped' in call && call.stopped === 'deadline')
-        ? `it did not compile within ${COMPILE_TIMEOUT_MS} ms`
-        : 'it stopped the engine while compiling');
+    // Code of its own ran (only an expression that closes the function it is compiled into does that, and it
+    // is refused): an instance stopped from outside, or holding promise work, is replaced.
+    if (end !== 'done' || engine.spoiled) this.#engine = undefined;
+    if (end !== 'done' || call === undefined || !('text' in call)) {
+      const late = end === 'hard-limit' || (call !== undefined && 'stopped' in call && call.stopped === 'deadline');
+      throw new Error(late ? `it did not compile within ${COMPILE_TIMEOUT_MS} ms` : 'it stopped the engine while compiling');
     }
     if (call.text !== '') throw new Error(call.text);
     this.#expressions.push(expression);
@@ -173,8 +174,9 @@ export class ExpressionSandbox {
     }
     const limit = this.#options.timeoutMs;
     const weight = this.#plainWeight;
-    const unguarded = weight !== undefined && weight * (entryJson.length + contextJson.length + this.#literalChars) <= UNGUARDED_WORK_BYTES;
-    if (unguarded && this.#runAll(entryJson, contextJson, outcomes)) return outcomes;
+    const bounded = weight !== undefined && weight * (entryJson.length + contextJson.length + this.#literalChars) <= UNGUARDED_WORK_BYTES;
+    if (bounded && this.#runAll(entryJson, contextJson, outcomes)) return outcomes;
+    // One expression at a time, under the hard limit (also when the single call above did not complete).
     let next = 0;
     let loaded = false;
     while (next < count) {
@@ -208,7 +210,7 @@ export class ExpressionSandbox {
         loaded = true;
       }
       let current = -1;
-      const end = this.#run(unguarded ? undefined : limit, () => {
+      const end = this.#run(limit, () => {
         engine.setDeadline(performance.now() + limit);
         for (; next < count; next++) {
           if (this.#breaker.isOff(next)) {
@@ -223,7 +225,8 @@ export class ExpressionSandbox {
             outcomes[next] = parseOutcome(call.text);
             continue;
           }
-          outcomes[next] = this.#stopped(next, call.stopped === 'deadline' ? `timed out (limit ${limit} ms)` : 'stopped the engine');
+          const reason = call.stopped === 'deadline' ? `timed out (limit ${limit} ms)` : 'stopped the engine (out of memory or stack)';
+          outcomes[next] = this.#stopped(next, reason);
           next++;
           return; // the rest in a new run, with a fresh limit
         }
@@ -376,73 +379,4 @@ function parseOutcome(text: string): ExpressionOutcome {
   } catch {
     return { error: 'could not be evaluated: the engine gave an unreadable result' };
   }
-}
-
-/** Deepest level of `context` copied into the sandbox. */
-const MAX_CONTEXT_DEPTH = 8;
-/** Most values of `context` copied into the sandbox, so a huge framework object costs little. */
-const MAX_CONTEXT_VALUES = 2000;
-
-/**
- * The JSON text of what an expression sees as `context`: a data snapshot. Copied are primitives, arrays, plain
- * objects, and the own enumerable properties of the objects directly inside `context` (e.g. a framework
- * request's `url`, `method`, `params`, `body`), except `_`-prefixed internals. Functions, symbols, bigints,
- * binary data, class instances further down, cycles, and anything beyond 8 levels or 2000 values are left out.
- * Function fields get the real context; use one when an expression cannot reach what it needs. With `paths`,
- * only what they select of the snapshot.
- */
-export function contextToJson(context: Readonly<Record<string, unknown>> | undefined, paths?: PathSet): string {
-  if (context === undefined || context === null) return '{}';
-  if (paths !== undefined && !paths.all && paths.children.size === 0) return '{}';
-  const budget = { left: MAX_CONTEXT_VALUES };
-  const copy = copyContextValue(context, 0, budget, []);
-  if (copy === undefined) return '{}';
-  return JSON.stringify(paths === undefined ? copy : selectPaths(copy, paths));
-}
-
-/** One step of {@link contextToJson}; `undefined` means "leave out". */
-function copyContextValue(value: unknown, depth: number, budget: { left: number }, ancestors: unknown[]): unknown {
-  if (budget.left-- <= 0) return undefined;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return Number.isFinite(value) ? value : undefined;
-    case 'object':
-      break;
-    default:
-      return undefined;
-  }
-  if (value === null) return null;
-  if (depth >= MAX_CONTEXT_DEPTH || ancestors.includes(value)) return undefined;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-  ancestors.push(value);
-  let copy: unknown;
-  if (Array.isArray(value)) {
-    const list: unknown[] = [];
-    for (const item of value) {
-      if (budget.left <= 0) break;
-      const copied = copyContextValue(item, depth + 1, budget, ancestors);
-      list.push(copied === undefined ? null : copied);
-    }
-    copy = list;
-  } else {
-    const proto: unknown = Object.getPrototypeOf(value);
-    const plain = proto === null || Object.getPrototypeOf(proto) === null;
-    // Class instances are copied only directly below `context` (the framework request, say), not further down.
-    if (plain || depth <= 1) {
-      const object: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
-        if (budget.left <= 0) break;
-        if (!plain && key.startsWith('_')) continue;
-        const copied = copyContextValue((value as Record<string, unknown>)[key], depth + 1, budget, ancestors);
-        if (copied !== undefined) object[key] = copied;
-      }
-      copy = object;
-    }
-  }
-  ancestors.pop();
-  return copy;
 }

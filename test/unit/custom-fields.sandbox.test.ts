@@ -76,6 +76,21 @@ describe('state does not carry from one entry to the next', () => {
     expect(entry).toEqual({ reader: 'clean' });
   });
 
+  it('leaves no promise work from a refused expression for the ones after it to pay for', () => {
+    const fields: CustomFields = {
+      leak: '0); }); Promise.resolve().then(function spin() { for (;;) {} }); (function () { return (0',
+      // Not plain (a call): evaluated one at a time, with the promise work of its engine run after it.
+      after: 'Number(String(entry.n))',
+    };
+    for (let n = 0; n < 3; n++) {
+      const entry = entryOf({ n });
+      expect(applyCustomFields(entry, fields).map((error) => error.message)).toEqual([
+        'custom field "leak": invalid option "customFields.leak": the expression does not compile: it is not one expression (it closes the function it is compiled into)',
+      ]);
+      expect(entry).toEqual({ n, after: n });
+    }
+  });
+
   it('has no way to compile code from a string', () => {
     const { errors } = first(
       {
