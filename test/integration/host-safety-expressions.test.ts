@@ -205,7 +205,10 @@ describe('hostile custom-field expressions in a child process with default unhan
         }
       }
       expect(app.exited()).toBeUndefined();
-      expect(withoutKnownRuntimeWarnings(app.stderr())).toBe('');
+      // stderr holds kafka-log's own (rate-limited) lines about the failing fields and nothing else: no stack, no crash.
+      const stderrLines = withoutKnownRuntimeWarnings(app.stderr()).split('\n').filter((line) => line !== '');
+      for (const line of stderrLines) expect(line).toMatch(/^kafka-log (error|warn|info): custom field "/);
+      expect(stderrLines.length).toBeLessThanOrEqual(report.announced.length);
     } finally {
       app.child.kill('SIGTERM');
     }
