@@ -25,7 +25,6 @@ import {
   kafkaClient,
   protobufStructsToJson,
   readTopic,
-  setUpPython,
 } from '../support/test-registry-kafka.js';
 
 
@@ -36,11 +35,9 @@ const balanced = (s: PublisherStats) => s.accepted === s.sent + s.dropped.total 
 
 let kafka: Kafka;
 let registry: TestRegistry;
-let python: Promise<number>;
 const servers: TestRegistry[] = [];
 
 beforeAll(async () => {
-  python = setUpPython();
   kafka = kafkaClient(brokers);
   registry = await startRegistry();
   servers.push(registry);
@@ -109,8 +106,7 @@ describe.each(TYPES)('publisher with a $type value schema', ({ type, python: pyt
     const messages = await readTopic(kafka, topic, COUNT);
     for (const [i, message] of messages.entries()) expect(await decodeValue(type, message.value, decoder)).toEqual(asJson(entries[i]));
 
-    await python;
-    const records = await consumeWithPython({ brokers, registryUrl: registry.url, topic, type: pythonType, count: COUNT });
+      const records = await consumeWithPython({ brokers, registryUrl: registry.url, topic, type: pythonType, count: COUNT });
     const plain = records.map((r) => (type === 'AVRO' ? fromAvroShape(r.value) : type === 'PROTOBUF' ? fromProtobufJson(r.value) : r.value));
     expect(plain).toEqual(entries.map(asJson));
   });
@@ -151,7 +147,6 @@ it('Kong\'s schema_registry block through fromKongConfig, with an Avro key schem
     expect(await decoder.decode(message.key as Buffer)).toBe(`route-${i}`);
     expect(fromAvroShape(asJson(await decoder.decode(message.value)))).toEqual(asJson(entries[i]));
   }
-  await python;
   const records = await consumeWithPython({ brokers, registryUrl: registry.url, topic, type: 'avro', keyType: 'avro', count: COUNT });
   expect(records.map((r) => r.key)).toEqual(entries.map((_, i) => `route-${i}`));
   expect(records.map((r) => fromAvroShape(r.value))).toEqual(entries.map(asJson));
@@ -193,7 +188,6 @@ it('registry down at start, then stopped mid-stream and restarted: every accepte
   const ids = messages.map((m) => decodeWireMessage(m.value).schemaId);
   expect(new Set(ids).size).toBe(1);
   expect(await endOffset(topic)).toBe(10); // nothing twice
-  await python;
   const records = await consumeWithPython({ brokers, registryUrl: outage.url, topic, type: 'avro', count: 10 });
   expect(records.map((r) => (r.value.request as { id: string }).id)).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i}`));
 });
@@ -220,7 +214,6 @@ it('an entry that violates the schema is dropped alone (schema_mismatch, path in
   const cause = drop?.error?.cause;
   expect(cause).toBeInstanceOf(SchemaMismatchError);
   expect(cause).toMatchObject({ path: 'source' });
-  await python;
   const records = await consumeWithPython({ brokers, registryUrl: registry.url, topic, type: 'avro', count: 2 });
   expect(records.map((r) => (r.value.request as { id: string }).id)).toEqual(['req-0', 'req-2']);
 });

@@ -83,25 +83,33 @@ export interface ReadMessage {
 }
 
 /**
- * Reads `topic` from the beginning until `count` messages arrived (or `timeoutMs`, then a little longer to
- * catch duplicates when `settleMs` is given). Codecs are registered so compressed batches decode.
+ * Reads `topic` from the beginning until at least `count` messages arrived and every partition is read up to its
+ * end offset as it stands then: the topic's whole content, so a message written twice shows twice (no fixed
+ * sleep to wait for late duplicates). Gives up after `timeoutMs` with what arrived. Codecs are registered so
+ * compressed batches decode.
  */
-export async function readTopic(
-  config: KafkaConfig,
-  topic: string,
-  count: number,
-  { timeoutMs = 30_000, settleMs = 0 } = {},
-): Promise<ReadMessage[]> {
+export async function readTopic(config: KafkaConfig, topic: string, count: number, { timeoutMs = 30_000 } = {}): Promise<ReadMessage[]> {
   await Promise.all((['snappy', 'lz4', 'zstd'] as const).map((c) => registerKafkajsCodec(c)));
-  const consumer = new Kafka({ ...config, logLevel: logLevel.NOTHING }).consumer({ groupId: `reader-${randomUUID()}` });
+  const kafka = new Kafka({ ...config, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  const admin = kafka.admin();
   const messages: ReadMessage[] = [];
-  await consumer.connect();
+  /** Next offset to read, per partition. */
+  const next = new Map<number, number>();
+  /** End offsets, fetched once `count` messages arrived. */
+  let ends: Promise<Map<number, number>> | undefined;
+  await Promise.all([consumer.connect(), admin.connect()]);
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     let done: () => void = () => undefined;
     const enough = new Promise<void>((resolve) => {
       done = resolve;
     });
+    const readToEnd = async () => {
+      ends ??= admin.fetchTopicOffsets(topic).then((offsets) => new Map(offsets.map((o) => [o.partition, Number(o.high)])));
+      const end = await ends;
+      if ([...end].every(([partition, high]) => (next.get(partition) ?? 0) >= high)) done();
+    };
     await consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
         const headers: Record<string, string> = {};
@@ -113,13 +121,16 @@ export async function readTopic(
           value: message.value?.toString() ?? '',
           headers,
         });
-        if (messages.length >= count) done();
+        next.set(partition, Number(message.offset) + 1);
+        if (messages.length >= count) await readToEnd();
       },
     });
-    await Promise.race([enough, new Promise((r) => setTimeout(r, timeoutMs))]);
-    if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+    if (count === 0) await readToEnd();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([enough, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   } finally {
-    await consumer.disconnect();
+    await Promise.all([consumer.disconnect(), admin.disconnect()]);
   }
   return messages;
 }

@@ -17,7 +17,6 @@ import {
   kafkaClient,
   protobufStructsToJson,
   readTopic,
-  setUpPython,
 } from '../support/test-registry-kafka.js';
 
 
@@ -34,7 +33,6 @@ const topics: Record<string, string> = {};
 const run = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
-  const python = setUpPython();
   kafka = kafkaClient(inject('kafka').brokers);
   registry = await startRegistry();
   for (const { type } of TYPES) {
@@ -49,8 +47,6 @@ beforeAll(async () => {
     headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
     body: JSON.stringify({ schema: '"string"' }),
   });
-  // Logged for CI budgeting: about 35 s on a cold venv, about 1 s when present.
-  process.stdout.write(`scripts/interop/setup.sh took ${await python} ms\n`);
 });
 
 afterAll(async () => {

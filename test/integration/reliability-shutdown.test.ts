@@ -117,7 +117,7 @@ describe('SIGTERM to an app logging with kafka-log', () => {
     expect(line?.reconciled).toBe(true);
     expect(line?.stats).toMatchObject({ accepted: ids.length, sent: ids.length, dropped: { total: 0 }, buffered: 0, inFlight: 0 });
 
-    const messages = await readTopic({ brokers: kafka.brokers }, topic, ids.length, { timeoutMs: 30_000, settleMs: 300 });
+    const messages = await readTopic({ brokers: kafka.brokers }, topic, ids.length, { timeoutMs: 30_000 });
     const got = messages.map((m) => (JSON.parse(m.value) as { request: { id: string } }).request.id).sort();
     expect(got).toEqual([...ids].sort());
   }, 90_000);
