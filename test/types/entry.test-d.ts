@@ -12,9 +12,7 @@ import {
   buildLogEntry,
   createLogEntryBuilder,
   logEntrySchema,
-  readTraceIds,
   serializeLogEntry,
-  type TraceIds,
 } from 'kafka-log';
 
 declare const exchange: HttpExchange;
@@ -28,14 +26,6 @@ expectTypeOf(entry.request.headers).toEqualTypeOf<Record<string, string | string
 expectTypeOf(entry.latencies.proxy).toBeNumber();
 expectTypeOf(entry.source).toEqualTypeOf<'upstream' | 'kong'>();
 expectTypeOf(entry.request.tls).toEqualTypeOf<{ version: string; cipher: string; client_verify: string } | undefined>();
-
-expectTypeOf(entry.trace_id).toEqualTypeOf<TraceIds | undefined>();
-expectTypeOf(entry.trace_id?.w3c).toEqualTypeOf<string | undefined>();
-expectTypeOf(readTraceIds(['traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'])).toEqualTypeOf<TraceIds | undefined>();
-expectTypeOf(readTraceIds({ 'x-datadog-trace-id': '42' })).toEqualTypeOf<TraceIds | undefined>();
-expectTypeOf<HttpExchange['traceIds']>().toEqualTypeOf<TraceIds | undefined>();
-// @ts-expect-error trace_id is Kong's object keyed by format, not a string
-entry.trace_id = '0af7651916cd43dd8448eb211c80319c';
 
 expectTypeOf(serializeLogEntry).toBeCallableWith(entry);
 expectTypeOf(serializeLogEntry).toBeCallableWith([entry, entry]);
