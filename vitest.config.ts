@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/setup/sequencer.js';
 
 /**
  * Integration files that prove nothing Node-specific, run on one Node line only (`npm test`; CI's second Node line
@@ -32,6 +33,7 @@ const integration = {
 // the Python interop venv prepared once before they run).
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: {
