@@ -23,8 +23,9 @@ const integration = {
   globalSetup: ['test/setup/kafka-global.ts'],
   testTimeout: 90_000,
   hookTimeout: 120_000,
-  // Several files share one broker; two workers match the two cores.
-  poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+  // Several files share one broker. Integration files mostly wait (on the broker, child processes, timers): a run
+  // uses about a third of a core, so four workers rather than one per core.
+  poolOptions: { forks: { maxForks: 4, minForks: 1 } },
   pool: 'forks' as const,
 };
 

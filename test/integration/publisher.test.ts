@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { describe, expect, inject, it } from 'vitest';
@@ -127,8 +127,8 @@ describe.each(TRANSPORTS)('KafkaLogPublisher over %s against the local broker', 
   it('a process that publishes and closes exits by itself', async () => {
     const topic = uniqueTopic('pub-exit');
     await createTopics(brokers, [topic]);
-    const dir = path.resolve(`.local/test-publisher-exit-${transport}`);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(path.resolve('.local'), { recursive: true });
+    const dir = mkdtempSync(path.resolve(`.local/test-publisher-exit-${transport}-`));
     const script = path.join(dir, 'child.ts');
     writeFileSync(
       script,
