@@ -23,10 +23,6 @@ const integration = {
   globalSetup: ['test/setup/kafka-global.ts'],
   testTimeout: 90_000,
   hookTimeout: 120_000,
-  // Several files share one broker. Integration files mostly wait (on the broker, child processes, timers): a run
-  // uses about a third of a core, so four workers rather than one per core.
-  poolOptions: { forks: { maxForks: 4, minForks: 1 } },
-  pool: 'forks' as const,
 };
 
 // Three projects: fast pure unit tests; integration tests against the real local Kafka broker (started once by
@@ -35,6 +31,11 @@ const integration = {
 export default defineConfig({
   test: {
     sequence: { sequencer: LongestFirstSequencer },
+    // One pool of worker processes for every project (Vitest reads pool options from the root config only). The
+    // suite mostly waits (on the broker, child processes, timers; a run uses about a third of a core), so four
+    // workers rather than Vitest's default of one per core but one, which on two cores ran the files one by one.
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 4, minForks: 1 } },
     projects: [
       {
         test: {
