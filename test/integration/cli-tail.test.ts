@@ -9,6 +9,7 @@ import type { LogEntry } from '../../src/entry/log-entry.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { exchangeFixture } from '../../src/testing/index.js';
 import { lines, runCli } from './cli-support.js';
+import { createTopics } from './publisher-support.js';
 
 const { AssignerProtocol, Kafka, logLevel } = kafkajs;
 const kafka = inject('kafka');
@@ -48,7 +49,7 @@ async function publish(topicName: string, list: readonly LogEntry[], maxBatchSiz
 
 beforeAll(async () => {
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTopics(kafka.brokers, [topic]);
   await publish(topic, entries.slice(0, 3), 1);
   const producer = client.producer();
   await producer.connect();
@@ -127,7 +128,7 @@ async function assignedTo(topic: string): Promise<void> {
 describe('kafka-log tail (following)', () => {
   it('prints entries published after it started, until --max', async () => {
     const live = `cli-tail-live-${run}`;
-    await admin.createTopics({ topics: [{ topic: live, numPartitions: 2 }], waitForLeaders: true });
+    await createTopics(kafka.brokers, [live], 2);
     const running = runCli(['tail', '--brokers', brokers, '--topic', live, '--max', '2', '--status', '5xx'], { timeoutMs: 60_000 });
     let finished = false;
     void running.then(() => {
@@ -163,7 +164,7 @@ describe('kafka-log tail with hostile topic data', () => {
   };
   const hostileTopic = `cli-tail-hostile-${run}`;
   beforeAll(async () => {
-    await admin.createTopics({ topics: [{ topic: hostileTopic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopics(kafka.brokers, [hostileTopic]);
     const producer = client.producer();
     await producer.connect();
     await producer.send({ topic: hostileTopic, messages: [{ value: JSON.stringify(hostile) }, { value: '\u001b[31mnot json' }] });

@@ -62,12 +62,24 @@ export function uniqueTopic(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Creates topics on a plaintext bootstrap list. */
+/**
+ * Creates topics on a plaintext bootstrap list and waits (polling metadata, at most 30 s) until every partition
+ * has a leader. Not kafkajs' `waitForLeaders`: on a busy machine its metadata request can fail with "This server
+ * does not host this topic-partition" while the topic is still being created.
+ */
 export async function createTopics(brokers: string[], topics: string[], numPartitions = 1): Promise<void> {
   const admin: Admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions })), waitForLeaders: false });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+      const led = metadata?.topics.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0));
+      if (led) return;
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')}: no leader for every partition within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -3,18 +3,18 @@
 // broker's copy back. Value bytes, keys and headers must be equal, message for message.
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { buildLogEntry } from '../../src/entry/build.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { createTestPublisher, exchangeFixture } from '../../src/testing/index.js';
+import { createTopics } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';
 
 const { Kafka, logLevel } = kafkajs;
 const kafka = inject('kafka');
 const client = new Kafka({ clientId: 'testing-parity', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
-const admin = client.admin();
 
 interface Seen {
   key: Buffer | null;
@@ -22,12 +22,6 @@ interface Seen {
   value: Buffer;
 }
 
-beforeAll(async () => {
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin.disconnect();
-});
 
 function inputs(): Array<{ entry: LogEntry; meta?: { headers: Record<string, string> } }> {
   const methods = ['GET', 'POST', 'GET', 'DELETE', 'GET', 'GET', 'POST'];
@@ -72,7 +66,7 @@ describe.each(TRANSPORTS.flatMap((transport) => [1, 3].map((maxBatchSize) => ({ 
   ({ transport, maxBatchSize }) => {
     it('records the same value bytes, keys and headers the broker receives', async () => {
       const topic = `testing-parity-${transport}-${maxBatchSize}-${randomUUID().slice(0, 8)}`;
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await createTopics(kafka.brokers, [topic]);
       const options: Omit<KafkaLogPublisherOptions, 'brokers' | 'transport'> = {
         topic,
         maxBatchSize,
