@@ -100,7 +100,7 @@ export class RegistryStage {
       const record = message.record;
       try {
         const entry = JSON.parse(record.value.toString('utf8')) as LogEntry;
-        const value = await this.#encoder.encodeValue([entry], false);
+        const value = await this.#encoder.encodeValue(entry);
         // Without a key schema keys stay the bytes routing chose (they may not even be UTF-8).
         const key = schemas.key === undefined || record.key === null ? record.key : await this.#encoder.encodeKey(record.key.toString('utf8'));
         message.record = { ...record, key, value };

@@ -43,7 +43,7 @@ it('registry stopped mid-stream, then restarted: retriable errors meanwhile, eve
     // What the publisher does with a retriable error: back off, try the same entry again.
     for (let attempt = 0; ; attempt++) {
       try {
-        const value = await encoder.encodeValue([richEntry(i)], false);
+        const value = await encoder.encodeValue(richEntry(i));
         await producer.send({ topic, messages: [{ value }] });
         break;
       } catch (error) {
