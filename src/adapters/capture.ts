@@ -540,7 +540,7 @@ function hexDigits(length: number): number {
  * `[name, value, ...]` list, repeats kept: exactly what went on the wire, including `Date`, `Connection` and
  * `Transfer-Encoding` that node adds itself.
  */
-export function headerListOf(block: string): string[] {
+function headerListOf(block: string): string[] {
   const list: string[] = [];
   let lineStart = block.indexOf('\r\n') + 2;
   if (lineStart === 1) return list;

@@ -22,13 +22,13 @@ export interface RegistryMisfit {
 }
 
 /** What the stage reports besides its results. */
-export interface RegistryStageHooks {
+interface RegistryStageHooks {
   /** A key the value schema has no place for was left out of a message (dotted path). */
   onDroppedField(path: string): void;
 }
 
 /** An entry's value and key in the wire format. */
-export interface EncodedEntry {
+interface EncodedEntry {
   /** The value. */
   value: Buffer;
   /** The key: the key schema's wire format, or the routed bytes when there is no key schema. */
