@@ -39,7 +39,8 @@ type NodeListener = (this: unknown, request: IncomingMessage, response: ServerRe
 
 /**
  * Wraps a request listener so that every exchange is logged once its response is over, and returns a listener
- * of the same type (so `http.createServer(withKafkaLog(app, options))` type-checks for an Express app too).
+ * `http.createServer` takes: node's listener type for a listener of node's request and response (an Express or
+ * Connect app included), the listener's own type for one typed with narrower request/response types.
  * The options are compiled here, once (invalid ones throw `InvalidOptionError`); the wrapper never throws on its
  * own and changes nothing the listener or the client sees. An error the listener throws is re-thrown unchanged
  * (and the entry, if any is still sent, says `source: "kong"`).
