@@ -27,10 +27,9 @@ import { Readable } from 'node:stream';
 import type { ExchangeBody, ExchangeTls, ExchangeUpstream, HttpExchange, RawHeaders } from '../entry/exchange.js';
 import { headerBlockSize } from '../entry/headers.js';
 import type { AuthenticatedEntity, JsonObject, ResponseSource } from '../entry/log-entry.js';
+import { CLIENT_CLOSED_REQUEST } from './client-closed.js';
+import type { GatewayCapture } from './gateway-capture.js';
 import { tlsFactsOf } from './tls-facts.js';
-
-/** Status logged when the client went away before the response finished (nginx's and Kong's convention). */
-export const CLIENT_CLOSED_REQUEST = 499;
 
 /** What a capture keeps besides sizes and timings. */
 export interface CaptureSettings {
@@ -89,11 +88,12 @@ class BodyTap {
 }
 
 /**
- * One request/response being watched. Adapters and gateways annotate it (handler start, source, route,
- * upstream facts) through its public fields and methods; {@link ExchangeCapture.toExchange} reads it out.
- * `TContext` is the framework's request object, handed to user hooks and custom fields.
+ * One request/response being watched. Adapters annotate it (handler start, source, route) through its fields
+ * and methods, gateways through the narrower {@link GatewayCapture} it implements (the only part of it
+ * `kafka-log/http` publishes); {@link ExchangeCapture.toExchange} reads it out. `TContext` is the framework's
+ * request object, handed to user hooks and custom fields.
  */
-export class ExchangeCapture<TContext = IncomingMessage> {
+export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCapture {
   /** node's request. */
   readonly request: IncomingMessage;
   /** node's response. */
@@ -540,7 +540,7 @@ function hexDigits(length: number): number {
  * `[name, value, ...]` list, repeats kept: exactly what went on the wire, including `Date`, `Connection` and
  * `Transfer-Encoding` that node adds itself.
  */
-export function headerListOf(block: string): string[] {
+function headerListOf(block: string): string[] {
   const list: string[] = [];
   let lineStart = block.indexOf('\r\n') + 2;
   if (lineStart === 1) return list;

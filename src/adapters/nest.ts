@@ -8,7 +8,7 @@
  * KafkaLogModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => ({ sink: ..., logRequestBody: true }) })
  * ```
  *
- * Two parts, because neither alone sees all of SPEC section 1:
+ * Two parts, because neither alone sees every field of Kong's entry (`kong/pdk/log.lua`, `serialize`):
  * - a middleware on the HTTP adapter, installed while the module is instantiated, so it runs before Nest's body
  *   parsers and every Nest middleware. A `MiddlewareConsumer` middleware would run after the body parsers had
  *   read the whole body: request body, size and `latencies.receive` would be lost. It starts the shared node:http

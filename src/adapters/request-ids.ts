@@ -10,7 +10,7 @@ import type { TraceIds } from '../entry/log-entry.js';
 import { type TraceHeaders, addTraceHeader, isTraceHeader, mayBeTraceHeader, traceIdsOf } from '../entry/trace-ids.js';
 
 /** The ids of one request; `undefined` where there is none. */
-export interface RequestIds {
+interface RequestIds {
   /** From the request id header, else generated (when enabled), else `undefined`. */
   requestId: string | undefined;
   /** The trace ids of the tracing headers, by format (Kong's `trace_id`). */

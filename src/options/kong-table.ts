@@ -86,7 +86,7 @@ export interface KongFieldRow<C = unknown> {
 }
 
 /** An option Kong's configuration does not have (a row of an options table, for the README). */
-export interface OptionOnlyRow {
+interface OptionOnlyRow {
   /** No Kong field. */
   readonly kong?: undefined;
   /** The option path. */
@@ -207,7 +207,7 @@ function optionsOf(row: KongFieldRow<never>): readonly string[] {
 }
 
 /** Sets `path` (dotted) in `target`, creating the objects on the way. */
-export function setOptionPath(target: Record<string, unknown>, path: string, value: unknown): void {
+function setOptionPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const names = path.split('.');
   let node = target;
   for (const name of names.slice(0, -1)) {

@@ -163,7 +163,7 @@ export interface PublisherEventMap {
 export type PublisherListener<K extends keyof PublisherEventMap> = (event: PublisherEventMap[K]) => void;
 
 /** How a listener failed: it threw, its promise rejected, or it made the publisher emit events too deeply nested. */
-export type ListenerFailureKind = 'threw' | 'rejected' | 'nested';
+type ListenerFailureKind = 'threw' | 'rejected' | 'nested';
 
 /** A listener failure, as the emitter hands it to its owner. */
 export interface ListenerFailure {

@@ -14,7 +14,7 @@ import { type KongFieldRow, type OptionsRow, kongRowsOf, secondsToMs } from '../
 import type { FromKongConfigExtras } from './kong-config.js';
 
 /** One row of the publisher's options table. */
-export type PublisherOptionRow = OptionsRow<FromKongConfigExtras>;
+type PublisherOptionRow = OptionsRow<FromKongConfigExtras>;
 
 // Kong's queue.concurrency_limit -1 means "no limit"; requests in flight still need a bound here.
 const UNLIMITED_CONCURRENCY = 64;

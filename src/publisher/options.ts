@@ -8,7 +8,6 @@ import type { SecureContext } from 'node:tls';
 import type { LogEntry } from '../entry/log-entry.js';
 import {
   type CheckedOptions,
-  type OptionDefaults,
   type OptionRule,
   OptionProblems,
   brokerHost,
@@ -452,12 +451,18 @@ export const PUBLISHER_OPTIONS = {
   transport: customOption(transport, 'kafkajs'),
 } satisfies { readonly [K in keyof Required<KafkaLogPublisherOptions>]: OptionRule<unknown> };
 
-type PublisherDefaults = OptionDefaults<typeof PUBLISHER_OPTIONS>;
+/**
+ * `defaults` typed by the options they are the defaults of: the published declarations then list the defaulted
+ * options with their public types, and name no option rule.
+ */
+function asOptionDefaults<D extends object>(
+  defaults: D,
+): { readonly [K in keyof KafkaLogPublisherOptions as K extends keyof D ? K : never]-?: Exclude<KafkaLogPublisherOptions[K], undefined> } {
+  return defaults as never;
+}
 
 /** Every publisher option that has a default, with it (Kong 3.16's, in camelCase and milliseconds); see {@link KafkaLogPublisherOptions}. */
-export const PUBLISHER_DEFAULTS: {
-  readonly [K in keyof KafkaLogPublisherOptions as K extends keyof PublisherDefaults ? K : never]-?: Exclude<KafkaLogPublisherOptions[K], undefined>;
-} = defaultsOf(PUBLISHER_OPTIONS);
+export const PUBLISHER_DEFAULTS = asOptionDefaults(defaultsOf(PUBLISHER_OPTIONS));
 
 type CheckedPublisherOptions = CheckedOptions<typeof PUBLISHER_OPTIONS>;
 

@@ -9,6 +9,7 @@
  * @module
  */
 import type { LogEntry } from '../entry/log-entry.js';
+import { serializeLogEntry } from '../entry/serialize.js';
 import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { addRegistrySecrets } from '../registry/client.js';
@@ -31,7 +32,6 @@ import {
 import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
 import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
-import { serializeEntry } from './serialize-entry.js';
 import { type DropReason, type PublisherStats, StatsCounters } from './stats.js';
 
 /** Options of {@link KafkaLogPublisher.close}. */
@@ -181,7 +181,7 @@ export class KafkaLogPublisher {
     let json: string | undefined;
     if (registry === undefined) {
       try {
-        json = serializeEntry(entry);
+        json = serializeLogEntry(entry);
       } catch (error) {
         this.#drop('serialize_failed', 1, error, settlers);
         return;
@@ -209,7 +209,7 @@ export class KafkaLogPublisher {
           value = ownBuffer(encoded.value);
           key = encoded.key;
         } else {
-          json = serializeEntry(entry);
+          json = serializeLogEntry(entry);
         }
       } catch (error) {
         this.#drop(isSchemaMismatch(error) ? 'schema_mismatch' : 'serialize_failed', 1, error, settlers);
