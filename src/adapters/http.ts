@@ -6,7 +6,8 @@
  * const server = http.createServer(withKafkaLog(app, { sink: publisher }));
  * ```
  *
- * Gateways built on it annotate the capture ({@link getExchangeCapture}) with what they measured upstream.
+ * Gateways built on it annotate the capture ({@link getExchangeCapture}) with what they measured upstream. The
+ * entry's `request.id` is `requestIdOf(req)` for the listener during the request.
  *
  * @module
  */
@@ -17,8 +18,9 @@ import type { KafkaLogAdapterOptions } from './options.js';
 import { createExchangePipeline } from './pipeline.js';
 
 export { CLIENT_CLOSED_REQUEST, ExchangeCapture } from './capture.js';
-export type { KafkaLogAdapterOptions } from './options.js';
-export type { LogSink, SinkMeta } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
+export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from './sink.js';
 
 /** Options of {@link withKafkaLog}: hooks receive node's `IncomingMessage`. */
 export type KafkaLogHttpOptions = KafkaLogAdapterOptions<IncomingMessage>;
