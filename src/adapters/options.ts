@@ -209,10 +209,11 @@ const ENTRY_OPTIONS_CHECKED_LATER: { readonly [K in keyof EntryOptions]-?: Optio
 ) as { readonly [K in keyof EntryOptions]-?: OptionRule<unknown> };
 
 /**
- * Every adapter option: how it is checked and its default (the entry options are checked by the entry builder). A new option is one line here, one property of {@link KafkaLogAdapterOptions} and
- * one of {@link ResolvedAdapterOptions}.
+ * Every adapter option: how it is checked and its default (the entry options are checked by the entry builder). A
+ * new option is one line here, one property of {@link KafkaLogAdapterOptions}, one of {@link ResolvedAdapterOptions}
+ * and one row of the README's table (`options-table.ts`).
  */
-const ADAPTER_OPTIONS = {
+export const ADAPTER_OPTIONS = {
   ...ENTRY_OPTIONS_CHECKED_LATER,
   sink: customOption(sink),
   customFields: customOption((_field, value) => (value === undefined ? undefined : compileWithLuaHint(value as CustomFields))),
