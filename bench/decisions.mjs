@@ -19,7 +19,7 @@
 //
 // Environment: BENCH_DURATION (s per measurement, default 3), BENCH_ROUNDS (default 5), BENCH_CONNECTIONS (default
 // 16), BENCH_WARMUP (s, default 2), BENCH_BASELINE_REF (a git ref; none by default).
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, table } from './lib/measure.mjs';
+import { cpuOf, startServer, stopServer } from './lib/servers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.join(path.dirname(SELF), '..');
@@ -122,7 +123,7 @@ async function runBench() {
   if (baselineRef !== undefined) configs.baseline = { dist: buildBaseline(baselineRef), options: {} };
   const names = Object.keys(configs);
   const children = new Map();
-  for (const name of names) children.set(name, await startServer(configs[name]));
+  for (const name of names) children.set(name, await startServer(SELF, configs[name]));
 
   const { default: autocannon } = await import('autocannon');
   // Every request carries its own W3C trace id, so sampling decides on it.
@@ -153,7 +154,7 @@ async function runBench() {
     }
   }
   const counts = new Map();
-  for (const name of names) counts.set(name, await stopServer(children.get(name)));
+  for (const name of names) counts.set(name, (await stopServer(children.get(name))).counts);
 
   const cpuRatio = (name) => median(perRound[name].map((r, i) => r.cpuPerRequest / perRound.unset[i].cpuPerRequest));
   const rows = names.map((name) => ({
@@ -169,33 +170,4 @@ async function runBench() {
   const summary = { bench: 'decisions', node: process.version };
   for (const [name, key] of Object.entries(KEYS)) summary[key] = name in perRound ? Math.round(cpuRatio(name) * 1000) / 1000 : null;
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-}
-
-function startServer(config) {
-  return new Promise((resolve, reject) => {
-    const child = fork(SELF, ['--server', JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    child.once('message', (message) => resolve({ child, port: message.port }));
-  });
-}
-
-function cpuOf({ child }) {
-  return new Promise((resolve) => {
-    const onMessage = (message) => {
-      if (message?.type !== 'cpu') return;
-      child.off('message', onMessage);
-      resolve(message.micros);
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'cpu' });
-  });
-}
-
-function stopServer({ child }) {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('message', (message) => resolve(message.counts));
-    child.send({ type: 'stop' });
-  });
 }

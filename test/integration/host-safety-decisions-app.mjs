@@ -10,20 +10,11 @@
 // stdout, JSON lines: {"event":"listening","port":N} once; GET /__report answers with the publisher's stats and
 // the publisher.reported events (not logged).
 import http from 'node:http';
-import { KafkaLogPublisher } from 'kafka-log';
 import { requestIdOf, withKafkaLog } from 'kafka-log/http';
+import { publisherFromEnv, serve } from './children/app-support.mjs';
 
-const env = process.env;
-const out = (object) => process.stdout.write(`${JSON.stringify(object)}\n`);
 
-const publisher = new KafkaLogPublisher({
-  brokers: (env.KAFKA_BROKERS ?? '').split(','),
-  topic: env.KAFKA_TOPIC ?? '',
-  flushTimeout: 100,
-  maxCoalescingDelay: 100,
-});
-const announced = [];
-publisher.on('publisher.reported', ({ error }) => announced.push({ field: error.field, message: error.message.slice(0, 300) }));
+const { publisher, announced } = publisherFromEnv();
 
 /** Thrown values that resist being printed. */
 const unprintable = {
@@ -105,12 +96,4 @@ const server = http.createServer((req, res) => {
   }
   handler(req, res);
 });
-server.listen(0, '127.0.0.1', () => out({ event: 'listening', port: server.address().port }));
-
-process.on('SIGTERM', () => {
-  server.close();
-  publisher.close().then(
-    () => process.exit(0),
-    () => process.exit(0),
-  );
-});
+serve(server, publisher);

@@ -10,21 +10,14 @@
 // per configuration the time each entry took from the end of its response to its hand-over to the publisher,
 // the compiled fields' evaluation counts and switch-off state, the publisher.reported events, stats.
 import http from 'node:http';
-import { KafkaLogPublisher, compileCustomFields } from 'kafka-log';
+import { compileCustomFields } from 'kafka-log';
 import { withKafkaLog } from 'kafka-log/http';
+import { publisherFromEnv, serve } from './children/app-support.mjs';
 
 const env = process.env;
 const configs = JSON.parse(env.CONFIGS ?? '{}');
-const out = (object) => process.stdout.write(`${JSON.stringify(object)}\n`);
 
-const publisher = new KafkaLogPublisher({
-  brokers: (env.KAFKA_BROKERS ?? '').split(','),
-  topic: env.KAFKA_TOPIC ?? '',
-  flushTimeout: 100,
-  maxCoalescingDelay: 100,
-});
-const announced = [];
-publisher.on('publisher.reported', ({ error }) => announced.push({ field: error.field, message: error.message.slice(0, 300) }));
+const { publisher, announced } = publisherFromEnv();
 
 /** When the response being completed closed: kafka-log's own 'close' listener runs right after ours. */
 let closedAt = 0;
@@ -77,12 +70,4 @@ const server = http.createServer((req, res) => {
   });
   handler(req, res);
 });
-server.listen(0, '127.0.0.1', () => out({ event: 'listening', port: server.address().port }));
-
-process.on('SIGTERM', () => {
-  server.close();
-  publisher.close().then(
-    () => process.exit(0),
-    () => process.exit(0),
-  );
-});
+serve(server, publisher);

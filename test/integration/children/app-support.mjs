@@ -1,0 +1,32 @@
+// What the host-safety child apps share: one JSON line per event on stdout, a publisher to the broker and topic
+// of their environment (KAFKA_BROKERS, KAFKA_TOPIC) that keeps its `publisher.reported` announcements, and a
+// SIGTERM that closes server and publisher and exits 0. Uses the built package.
+import { KafkaLogPublisher } from 'kafka-log';
+
+/** Writes one JSON line to stdout (the test reads `{"event":"listening","port":N}` from it). */
+export const out = (object) => process.stdout.write(`${JSON.stringify(object)}\n`);
+
+/** The publisher of the environment's broker and topic, and the list of its announced failures. */
+export function publisherFromEnv() {
+  const publisher = new KafkaLogPublisher({
+    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    topic: process.env.KAFKA_TOPIC ?? '',
+    flushTimeout: 100,
+    maxCoalescingDelay: 100,
+  });
+  const announced = [];
+  publisher.on('publisher.reported', ({ error }) => announced.push({ field: error.field, message: error.message.slice(0, 300) }));
+  return { publisher, announced };
+}
+
+/** Listens on 127.0.0.1 (then says so on stdout); SIGTERM closes the server and the publisher, then exits 0. */
+export function serve(server, publisher) {
+  server.listen(0, '127.0.0.1', () => out({ event: 'listening', port: server.address().port }));
+  process.on('SIGTERM', () => {
+    server.close();
+    publisher.close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  });
+}
