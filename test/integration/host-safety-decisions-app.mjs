@@ -9,9 +9,8 @@
 // Environment: KAFKA_BROKERS, KAFKA_TOPIC. Needs the built package (`npm run build`).
 // stdout, JSON lines: {"event":"listening","port":N} once; GET /__report answers with the publisher's stats and
 // the publisher.reported events (not logged).
-import http from 'node:http';
 import { requestIdOf, withKafkaLog } from 'kafka-log/http';
-import { publisherFromEnv, serve } from './children/app-support.mjs';
+import { publisherFromEnv, serveHandlers } from './children/app-support.mjs';
 
 
 const { publisher, announced } = publisherFromEnv();
@@ -81,19 +80,4 @@ const handlers = {
   }),
 };
 
-const server = http.createServer((req, res) => {
-  const name = (req.url ?? '/').split('/')[1] ?? '';
-  if (name === '__report') {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ stats: publisher.stats(), announced }));
-    return;
-  }
-  const handler = handlers[name];
-  if (handler === undefined) {
-    res.statusCode = 404;
-    res.end();
-    return;
-  }
-  handler(req, res);
-});
-serve(server, publisher);
+serveHandlers(handlers, () => ({ stats: publisher.stats(), announced }), publisher);

@@ -9,10 +9,9 @@
 // stdout, JSON lines: {"event":"listening","port":N} once; GET /__report answers with the report (not logged):
 // per configuration the time each entry took from the end of its response to its hand-over to the publisher,
 // the compiled fields' evaluation counts and switch-off state, the publisher.reported events, stats.
-import http from 'node:http';
 import { compileCustomFields } from 'kafka-log';
 import { withKafkaLog } from 'kafka-log/http';
-import { publisherFromEnv, serve } from './children/app-support.mjs';
+import { publisherFromEnv, serveHandlers } from './children/app-support.mjs';
 
 const env = process.env;
 const configs = JSON.parse(env.CONFIGS ?? '{}');
@@ -39,35 +38,24 @@ for (const [name, expressions] of Object.entries(configs)) {
   handlers[name] = withKafkaLog((_req, res) => res.end('ok'), { sink, customFields: compiled[name] });
 }
 
-const server = http.createServer((req, res) => {
-  const name = (req.url ?? '/').split('/')[1] ?? '';
-  if (name === '__report') {
-    res.setHeader('content-type', 'application/json');
-    res.end(
-      JSON.stringify({
-        entryMs,
-        fields: Object.fromEntries(
-          Object.entries(compiled).map(([config, fields]) => [
-            config,
-            Object.fromEntries(fields.fields.map((field) => [field.key, { evaluations: field.evaluations, switchedOff: field.switchedOff }])),
-          ]),
-        ),
-        announced,
-        stats: publisher.stats(),
-        hostGlobals: { stash: typeof globalThis.stash, polluted: typeof {}.polluted, arrayPush: typeof [].push },
-      }),
-    );
-    return;
-  }
-  const handler = handlers[name];
-  if (handler === undefined) {
-    res.statusCode = 404;
-    res.end();
-    return;
-  }
-  res.on('close', () => {
-    closedAt = performance.now();
-  });
-  handler(req, res);
-});
-serve(server, publisher);
+serveHandlers(
+  handlers,
+  () => ({
+    entryMs,
+    fields: Object.fromEntries(
+      Object.entries(compiled).map(([config, fields]) => [
+        config,
+        Object.fromEntries(fields.fields.map((field) => [field.key, { evaluations: field.evaluations, switchedOff: field.switchedOff }])),
+      ]),
+    ),
+    announced,
+    stats: publisher.stats(),
+    hostGlobals: { stash: typeof globalThis.stash, polluted: typeof {}.polluted, arrayPush: typeof [].push },
+  }),
+  publisher,
+  (_req, res) => {
+    res.on('close', () => {
+      closedAt = performance.now();
+    });
+  },
+);
