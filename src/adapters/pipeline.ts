@@ -245,7 +245,7 @@ export function createExchangePipeline<TRequest>(
         report(error);
         return 'not_sent';
       }
-      for (const failure of failures) reportRated(failure);
+      if (failures.length > 0) for (const failure of failures) reportRated(failure);
       publish(entry, request, customFields);
       return 'published';
     } catch (error) {
