@@ -141,10 +141,21 @@ export class CustomFieldError extends KafkaLogError {
   }
 }
 
-/** Returns the message of anything thrown, without its stack. */
+/**
+ * Returns the message of anything thrown, without its stack. Never throws: a thrown value whose `message` or
+ * `toString` throws (user code may throw anything) is described by its kind.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  try {
+    if (error instanceof Error) return String(error.message);
+    return String(error);
+  } catch {
+    try {
+      return Object.prototype.toString.call(error);
+    } catch {
+      return '[a value that cannot be printed]';
+    }
+  }
 }
 
 /** An entry could not be serialized (a custom field gave a known field a value of the wrong type, say). */

@@ -45,6 +45,8 @@ export interface CaptureSettings {
 export interface CaptureCompletion<TContext> {
   /** Called from the response's `'close'` event; must not throw. */
   complete(capture: ExchangeCapture<TContext>): void;
+  /** Reads or generates the request id (stored in `capture.requestId`) when asked before the end; must not throw. */
+  requestId?(capture: ExchangeCapture<TContext>): string | undefined;
 }
 
 /** The live captures of a connection: usually one, several while pipelined requests overlap. */
@@ -136,6 +138,8 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
   matchedRoute: unknown = undefined;
   /** The trace id of the OpenTelemetry span active when the request reached the adapter (`trace_id.w3c`). */
   activeTraceId: string | undefined = undefined;
+  /** The entry's `request.id`, once asked for before the end ({@link ExchangeCapture.readRequestId}). */
+  requestId: string | undefined = undefined;
 
   private readonly method: string;
   private readonly uri: string;
@@ -203,6 +207,14 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
       response.end = instanceEnd as ServerResponse['end'];
       response.on('close', onResponseClose);
     }
+  }
+
+  /**
+   * The request id the entry will carry: from the request id header, else generated, as the adapter's options say;
+   * read the first time it is asked for (an application reading it, an echoed header), then kept.
+   */
+  readRequestId(): string | undefined {
+    return this.requestId ?? this.completion.requestId?.(this);
   }
 
   /** Marks the moment the route handler began (the first call wins). */

@@ -7,7 +7,7 @@
  * ```
  *
  * Gateways built on it annotate each exchange ({@link getExchangeCapture}, a {@link GatewayCapture}) with what they
- * measured upstream.
+ * measured upstream. The entry's `request.id` is `requestIdOf(req)` for the listener during the request.
  *
  * @module
  */
@@ -20,8 +20,9 @@ import { createExchangePipeline } from './pipeline.js';
 
 export { CLIENT_CLOSED_REQUEST } from './client-closed.js';
 export type { GatewayCapture } from './gateway-capture.js';
-export type { KafkaLogAdapterOptions } from './options.js';
-export type { LogSink, SinkMeta } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
+export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from './sink.js';
 
 /** Options of {@link withKafkaLog}: hooks receive node's `IncomingMessage`. */
 export type KafkaLogHttpOptions = KafkaLogAdapterOptions<IncomingMessage>;

@@ -86,7 +86,7 @@ export interface KongFieldRow<C = unknown> {
 }
 
 /** An option Kong's configuration does not have (a row of an options table, for the README). */
-interface OptionOnlyRow {
+export interface OptionOnlyRow {
   /** No Kong field. */
   readonly kong?: undefined;
   /** The option path. */

@@ -43,7 +43,16 @@ export {
   type PublisherLogMethod,
   type RetryEvent,
 } from './events.js';
-export { DROP_REASONS, type DropReason, type DroppedCounts, type PublisherStats, type ReportedCounts } from './stats.js';
+export {
+  DROP_REASONS,
+  SKIP_REASONS,
+  type DropReason,
+  type DroppedCounts,
+  type PublisherStats,
+  type ReportedCounts,
+  type SkippedCounts,
+  type SkipReason,
+} from './stats.js';
 export type {
   ProduceRecord,
   ProduceRequest,

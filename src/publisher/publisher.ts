@@ -32,7 +32,7 @@ import {
 import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
 import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
-import { type DropReason, type PublisherStats, StatsCounters } from './stats.js';
+import { type DropReason, type PublisherStats, SKIP_REASONS, type SkipReason, StatsCounters } from './stats.js';
 
 /** Options of {@link KafkaLogPublisher.close}. */
 export interface CloseOptions {
@@ -397,7 +397,17 @@ export class KafkaLogPublisher {
     }
   }
 
-  /** A snapshot of the counters: `accepted = sent + dropped.total + buffered + inFlight` at every moment. */
+  /**
+   * Counts entries an adapter decided not to publish (the `LogSink` contract): its `filter` said no (`filtered`) or
+   * its `sampleRate` left them out (`sampled_out`). They count in `accepted` and `stats().skipped`, settled at once;
+   * no event is emitted. Never throws; an unknown reason or a count that is not a positive integer is ignored.
+   */
+  skipped(reason: SkipReason, count = 1): void {
+    if (!SKIP_REASONS.includes(reason) || !Number.isSafeInteger(count) || count <= 0) return;
+    this.#counters.skip(reason, count);
+  }
+
+  /** A snapshot of the counters: `accepted = sent + dropped.total + skipped.total + buffered + inFlight` at every moment. */
   stats(): PublisherStats {
     return this.#counters.snapshot();
   }
@@ -674,7 +684,7 @@ export class KafkaLogPublisher {
   }
 
   #settledCount(): number {
-    return this.#counters.sent + this.#counters.droppedTotal;
+    return this.#counters.sent + this.#counters.droppedTotal + this.#counters.skippedTotal;
   }
 
   #idle(): boolean {

@@ -1,5 +1,5 @@
 /**
- * Exact delivery counters. At every moment `accepted = sent + dropped.total + buffered + inFlight`.
+ * Exact delivery counters. At every moment `accepted = sent + dropped.total + skipped.total + buffered + inFlight`.
  *
  * @module
  */
@@ -43,6 +43,23 @@ export const DROP_REASONS: readonly DropReason[] = [
   'schema_mismatch',
 ];
 
+/**
+ * Why an adapter decided not to publish an entry (not a drop: nothing was lost that was meant to be sent):
+ * `filtered` by its `filter` option, `sampled_out` by its `sampleRate` option.
+ */
+export type SkipReason = 'filtered' | 'sampled_out';
+
+/** Every skip reason, for iteration and documentation. */
+export const SKIP_REASONS: readonly SkipReason[] = ['filtered', 'sampled_out'];
+
+/** Entries adapters decided not to publish, in total and per reason. */
+export interface SkippedCounts {
+  /** All skipped entries. */
+  total: number;
+  /** Skipped entries per reason. */
+  byReason: Record<SkipReason, number>;
+}
+
 /** Dropped entries, in total and per reason. */
 export interface DroppedCounts {
   /** All dropped entries. */
@@ -53,7 +70,7 @@ export interface DroppedCounts {
 
 /** A snapshot of the publisher's counters (entries, unless named otherwise). */
 export interface PublisherStats {
-  /** Entries handed to `publish`. */
+  /** Entries handed to `publish`, and entries adapters counted as skipped (`skipped`). */
   accepted: number;
   /** Entries acknowledged by the broker (with acks 0: written to the socket). */
   sent: number;
@@ -61,6 +78,11 @@ export interface PublisherStats {
   retried: number;
   /** Entries dropped, in total and per reason. */
   dropped: DroppedCounts;
+  /**
+   * Entries adapters decided not to publish (their `filter` and `sampleRate` options), in total and per reason:
+   * counted in `accepted` and settled at once, not drops.
+   */
+  skipped: SkippedCounts;
   /** Message value bytes acknowledged. */
   bytesSent: number;
   /** Entries in produce requests not yet settled (including those waiting to be retried). */
@@ -107,6 +129,10 @@ export class StatsCounters {
   reportedTotal = 0;
   /** Total of {@link StatsCounters.byReason}. */
   droppedTotal = 0;
+  /** Total of {@link StatsCounters.skippedByReason}. */
+  skippedTotal = 0;
+  /** Skipped entries per reason. */
+  readonly skippedByReason: Record<SkipReason, number> = { filtered: 0, sampled_out: 0 };
   /** Drops per reason. */
   readonly byReason: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
     DropReason,
@@ -117,6 +143,13 @@ export class StatsCounters {
   drop(reason: DropReason, count: number): void {
     this.byReason[reason] += count;
     this.droppedTotal += count;
+  }
+
+  /** Counts `count` entries an adapter did not publish, as accepted and settled at once. */
+  skip(reason: SkipReason, count: number): void {
+    this.accepted += count;
+    this.skippedByReason[reason] += count;
+    this.skippedTotal += count;
   }
 
   /** Counts one reported adapter failure. */
@@ -132,6 +165,7 @@ export class StatsCounters {
       sent: this.sent,
       retried: this.retried,
       dropped: { total: this.droppedTotal, byReason: { ...this.byReason } },
+      skipped: { total: this.skippedTotal, byReason: { ...this.skippedByReason } },
       bytesSent: this.bytesSent,
       inFlight: this.inFlight,
       buffered: this.buffered,
