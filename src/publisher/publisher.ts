@@ -147,7 +147,9 @@ export class KafkaLogPublisher {
         send: (records) => this.#replaySend(records),
         maxRequestRecords: o.maxMessagesPerRequest,
         maxRequestBytes: o.maxBytesPerRequest,
-        maxPendingBytes: o.maxBytes,
+        // What the buffer and the requests in flight may hold: the close deadline or a failed request hands the
+        // spool that much at once. The disk falling further behind than that drops entries rather than grow.
+        maxPendingBytes: o.maxBytes + o.concurrencyLimit * o.maxBytesPerRequest,
         maxRetryDelay: o.maxRetryDelay,
       });
     }

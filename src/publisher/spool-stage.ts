@@ -63,7 +63,7 @@ export interface SpoolStageContext {
   maxRequestRecords: number;
   /** See {@link SpoolStageContext.maxRequestRecords}. */
   maxRequestBytes: number;
-  /** Memory for records waiting to be written: the queue's `maxBytes`. */
+  /** Memory for records waiting to be written (the buffer's bound plus the requests in flight). */
   maxPendingBytes: number;
   /** Longest wait between two background replay attempts, ms. */
   maxRetryDelay: number;
@@ -155,7 +155,7 @@ export class SpoolStage {
           reason,
           cause: new KafkaLogError(
             ErrorCodes.DROPPED,
-            `the spool's disk writes fall behind (${this.#writer.pendingBytes} bytes waiting, at most maxBytes ${this.#context.maxPendingBytes})`,
+            `the spool's disk writes fall behind (${this.#writer.pendingBytes} bytes waiting to be written, at most ${this.#context.maxPendingBytes}: maxBytes + concurrencyLimit × maxBytesPerRequest)`,
           ),
         };
       default:
