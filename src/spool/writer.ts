@@ -205,7 +205,8 @@ export class SpoolWriter<T extends SpoolItem> {
   }
 
   #kick(): void {
-    this.#draining ??= this.#drain();
+    // #drain reports every failure through the hooks; the catch only keeps a bug from becoming an unhandled rejection.
+    this.#draining ??= this.#drain().catch(() => undefined);
   }
 
   async #drain(): Promise<void> {

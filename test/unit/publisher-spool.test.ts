@@ -17,6 +17,7 @@ import { listSpool } from '../../src/spool/directory.js';
 import type { SpoolRecord } from '../../src/spool/format.js';
 import { SpoolFileReader } from '../../src/spool/reader.js';
 import { TransportError } from '../../src/transport/transport.js';
+import { createTestPublisher } from '../../src/testing/test-publisher.js';
 import { balanced, entry, setup } from './publisher-support.js';
 
 let root: string;
@@ -186,6 +187,27 @@ describe('publisher with a spool', () => {
     await until(publisher, () => readdirSync(dir).filter((n) => n.startsWith('spool-')).length === 0);
     await publisher.close();
     expect(fake.maxInFlight).toBe(1);
+  });
+});
+
+describe('the testing kit with a spool', () => {
+  it('createTestPublisher takes the spool option: failNext past maxRetryTime spools, the background replay delivers', async () => {
+    const p = createTestPublisher({ spool: { directory: dir, replay: true }, initialRetryDelay: 5, maxRetryDelay: 10, maxRetryTime: 30, logger: false });
+    p.failNext(20);
+    for (let i = 0; i < 5; i++) p.publish(entry(i));
+    await p.flush();
+    expect(p.stats()).toMatchObject({ accepted: 5, sent: 0, spooled: 5, dropped: { total: 0 } });
+    expect(p.entries()).toEqual([]);
+    // live traffic goes on until the simulated failures are used up; then the background replay follows
+    let published = 5;
+    while (p.stats().sent === 0 && published < 100) {
+      p.publish(entry(published++));
+      await p.flush();
+    }
+    const done = await until(p, (s) => s.replayed === s.spooled && s.buffered + s.inFlight === 0);
+    expect(done.sent + done.spooled).toBe(published);
+    expect(p.entries().map((e) => e.request.id).sort()).toEqual(Array.from({ length: published }, (_, i) => `req-${i}`).sort());
+    await p.close();
   });
 });
 
