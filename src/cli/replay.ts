@@ -38,6 +38,7 @@ Replay:
                                  without closing its publisher; refused while a process writes the directory
   --max-request-records N        records per produce request (default ${DEFAULT_MAX_REQUEST_RECORDS})
   --max-request-bytes N          bytes per produce request (default ${DEFAULT_MAX_REQUEST_BYTES})
+  --verbose                      a line after each acknowledged request (and its progress marker)
 
 ${CONNECTION_HELP}
 
@@ -53,6 +54,7 @@ const REPLAY_FLAGS: FlagSpec = {
   'include-open': { type: 'boolean' },
   'max-request-records': { type: 'string' },
   'max-request-bytes': { type: 'string' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -69,6 +71,7 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
   const directory = path.resolve(args.positionals[0] as string);
   const dryRun = booleanFlag(args, 'dry-run');
   const includeOpen = booleanFlag(args, 'include-open');
+  const verbose = booleanFlag(args, 'verbose');
   const topic = stringFlag(args, 'topic');
   if (topic === '') throw new UsageError('--topic must not be empty');
   const maxRequestRecords = integerFlag(args, 'max-request-records') ?? DEFAULT_MAX_REQUEST_RECORDS;
@@ -149,7 +152,16 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
     for (const file of files) {
       let result: FileReplayResult;
       try {
-        result = await replayFile(file.path, send, { maxRequestRecords, maxRequestBytes, ...(topic ? { topic } : {}), ...(io.signal ? { signal: io.signal } : {}) });
+        const onProgress = verbose
+          ? (p: { records: number; offset: number }) => io.stdout.write(`${shown(file.path)}: ${plural(p.records, 'record')} acknowledged (up to offset ${p.offset})\n`)
+          : undefined;
+        result = await replayFile(file.path, send, {
+          maxRequestRecords,
+          maxRequestBytes,
+          ...(topic ? { topic } : {}),
+          ...(io.signal ? { signal: io.signal } : {}),
+          ...(onProgress ? { onProgress } : {}),
+        });
       } catch (error) {
         summary(io, records, entries, replayed);
         return fail(`${shown(file.path)}: ${printable(error)}\nnothing is lost: the files are kept, with their progress; run the same command again to resume`);

@@ -292,6 +292,7 @@ export class SpoolStage {
             signal,
           });
           this.#context.counters.replayed += result.entries;
+          if (result.outcome === 'replayed' || result.outcome === 'damaged') this.#writer.removed(file.size);
           entries += result.entries;
           if (result.outcome === 'replayed') files += 1;
           if (result.outcome === 'damaged' || result.outcome === 'unreadable') {

@@ -26,6 +26,8 @@ export interface ReplayOptions {
   topic?: string;
   /** Stops between two requests when aborted (the file stays, with its marker). */
   signal?: AbortSignal;
+  /** Called after each acknowledged request, once its marker is written. */
+  onProgress?: (progress: Readonly<ReplayProgress>) => void;
 }
 
 /** What became of one file. */
@@ -88,6 +90,7 @@ export async function replayFile(file: string, send: ReplaySend, options: Replay
       batchBytes = 0;
       batchEntries = 0;
       await writeProgress(file, progress);
+      options.onProgress?.(progress);
     };
     let end: FileEnd;
     for (;;) {

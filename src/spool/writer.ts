@@ -98,6 +98,7 @@ export class SpoolWriter<T extends SpoolItem> {
   #lastScan = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #sealWanted = false;
+  #recountWanted = false;
   #abandoned = false;
   #closed = false;
 
@@ -119,9 +120,18 @@ export class SpoolWriter<T extends SpoolItem> {
     return this.#ready;
   }
 
-  /** Bytes of spool files in the directory, as last counted (own writes included). */
+  /**
+   * Bytes of spool files in the directory, as last counted: own writes and files a replay reported removed
+   * included; the directory is listed again when the cap is reached and when the spool has been idle
+   * {@link IDLE_SEAL_MS} (a replay by another process shows then).
+   */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** A replay removed `bytes` of spool files. */
+  removed(bytes: number): void {
+    this.#bytes = Math.max(0, this.#bytes - bytes);
   }
 
   /** Bytes of records waiting to be written (or being written). */
@@ -224,6 +234,9 @@ export class SpoolWriter<T extends SpoolItem> {
         } else if (this.#sealWanted) {
           this.#sealWanted = false;
           await this.#sealCurrent().catch(() => undefined);
+        } else if (this.#recountWanted) {
+          this.#recountWanted = false;
+          await this.#rescan();
         } else break;
       }
     } finally {
@@ -373,6 +386,7 @@ export class SpoolWriter<T extends SpoolItem> {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       this.#sealWanted = true;
+      this.#recountWanted = true;
       this.#kick();
     }, IDLE_SEAL_MS);
     this.#idleTimer.unref();

@@ -42,6 +42,7 @@ let cluster: LocalCluster;
 const streams = new Map<Name, Stream>();
 const unbalanced: Array<{ name: Name; stats: PublisherStats }> = [];
 let sampler: NodeJS.Timeout | undefined;
+let outageMs = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const balanced = (s: PublisherStats) => s.accepted === s.sent + s.dropped.total + s.spooled + s.buffered + s.inFlight;
@@ -114,10 +115,12 @@ beforeAll(async () => {
 
   const node = cluster.nodes[0];
   if (!node) throw new Error('no node');
+  const stopped = Date.now();
   await publishUntil(node.kill('SIGTERM'));
   await publishUntil(6000);
   for (const s of streams.values()) s.down = s.publisher.stats();
   await publishUntil(node.restart());
+  outageMs = Date.now() - stopped;
   await publishUntil(2000);
 
   // The background replay catches up on its own, live traffic flowing meanwhile.
@@ -140,10 +143,14 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** Runs the CLI replay as a child process and kills it (SIGKILL) once it reports its first file done. */
-function replayKilledAfterFirstFile(directory: string): Promise<{ lines: string[]; killed: boolean }> {
+/**
+ * Runs the CLI replay as a child process and kills it (SIGKILL) as soon as it reports its first acknowledged
+ * request: mid-file, with the next request likely on the wire or its marker being written.
+ */
+function replayKilledMidFile(directory: string): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [CLI, 'replay', directory, '--brokers', cluster.brokers.join(','), '--max-request-records', String(REQUEST_RECORDS)], {
+    const args = [CLI, 'replay', directory, '--brokers', cluster.brokers.join(','), '--max-request-records', String(REQUEST_RECORDS), '--verbose'];
+    const child: ChildProcess = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -152,7 +159,7 @@ function replayKilledAfterFirstFile(directory: string): Promise<{ lines: string[
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       lines.push(line);
-      if (!killed && line.includes('file removed')) {
+      if (!killed && line.includes('acknowledged')) {
         killed = true;
         child.kill('SIGKILL');
       }
@@ -165,6 +172,14 @@ function replayKilledAfterFirstFile(directory: string): Promise<{ lines: string[
   });
 }
 
+/** The stream's topic, read back, holds every entry it accepted, by request id, each once. */
+async function expectEveryAcceptedEntryOnce(s: Stream): Promise<void> {
+  const messages = await readTopic({ brokers: cluster.brokers }, s.topic, s.published, { timeoutMs: 60_000, settleMs: 1000 });
+  const ids = messages.map((m) => idOf(m.value));
+  expect(ids).toHaveLength(s.published);
+  expect(new Set(ids)).toEqual(new Set(idsUpTo(s.published)));
+}
+
 describe('broker stopped longer than the buffer lasts, under load, with a spool', () => {
   it('every publisher went through the outage: the buffer overflowed into the spool, and the stats added up at every sample', () => {
     for (const s of streams.values()) {
@@ -173,6 +188,7 @@ describe('broker stopped longer than the buffer lasts, under load, with a spool'
       console.log(`spool-outage ${s.name}: ${JSON.stringify({ published: s.published, down: s.down, final: s.final, maxSpoolBytes: s.maxSpoolBytes })}`);
     }
     expect(unbalanced).toEqual([]);
+    console.log(`spool-outage: broker away ${outageMs} ms; ${[...streams.values()].map((s) => `${s.name} ${s.samples.length} samples`).join(', ')}`);
   });
 
   it('the capped spool never passed its cap; what did not fit was dropped with its reason and counted', () => {
@@ -206,10 +222,7 @@ describe('broker stopped longer than the buffer lasts, under load, with a spool'
     expect((await listSpool(cli.directory)).sealed).toEqual([]);
     expect(readdirSync(cli.directory)).toEqual([]);
 
-    const messages = await readTopic({ brokers: cluster.brokers }, cli.topic, cli.published, { timeoutMs: 60_000, settleMs: 1000 });
-    const ids = messages.map((m) => idOf(m.value));
-    expect(ids).toHaveLength(cli.published);
-    expect(new Set(ids)).toEqual(new Set(idsUpTo(cli.published)));
+    await expectEveryAcceptedEntryOnce(cli);
   });
 
   it('the background replay brought its topic to exactly the accepted entries, live traffic delivered alongside', async () => {
@@ -219,21 +232,20 @@ describe('broker stopped longer than the buffer lasts, under load, with a spool'
     expect(final.sent + final.spooled).toBe(background.published);
     expect(final.replayed).toBe(final.spooled);
     expect((await listSpool(background.directory)).sealed).toEqual([]);
+    expect(final.spoolBytes).toBe(0);
 
-    const messages = await readTopic({ brokers: cluster.brokers }, background.topic, background.published, { timeoutMs: 60_000, settleMs: 1000 });
-    const ids = messages.map((m) => idOf(m.value));
-    expect(ids).toHaveLength(background.published);
-    expect(new Set(ids)).toEqual(new Set(idsUpTo(background.published)));
+    await expectEveryAcceptedEntryOnce(background);
   });
 
   it('a replay killed mid-way resumes: nothing lost, at most one request of records sent twice', async () => {
     const capped = stream('capped');
     const final = capped.final as PublisherStats;
-    const first = await replayKilledAfterFirstFile(capped.directory);
+    const first = await replayKilledMidFile(capped.directory);
     expect(first.killed).toBe(true);
     const rest = await runCli(['replay', capped.directory, '--brokers', cluster.brokers.join(','), '--max-request-records', String(REQUEST_RECORDS)], { timeoutMs: 120_000 });
     console.log(`spool-outage capped replay: killed after "${first.lines.at(-1)}"; then: ${rest.stdout.split('\n').slice(1, 2).join('')} ... ${rest.stdout.split('\n').at(-2)}`);
     expect(rest.code).toBe(0);
+    expect(rest.stdout).toMatch(/resumed after \d+ sent earlier/);
     expect((await listSpool(capped.directory)).sealed).toEqual([]);
 
     const expected = final.sent + final.spooled;

@@ -185,6 +185,7 @@ describe('publisher with a spool', () => {
     const delivered = fake.values().map((v) => idOf(Buffer.from(v)));
     expect(delivered.sort()).toEqual(Array.from({ length: 41 }, (_, i) => `req-${i}`).sort());
     await until(publisher, () => readdirSync(dir).filter((n) => n.startsWith('spool-')).length === 0);
+    expect(publisher.stats().spoolBytes).toBe(0);
     await publisher.close();
     expect(fake.maxInFlight).toBe(1);
   });

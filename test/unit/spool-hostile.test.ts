@@ -3,13 +3,13 @@
 // through (every later write fails), and `publisher.dropped_records` and `publisher.drop` listeners throw and
 // reject. The process must end by itself with exit code 0, the stats must balance, the failed writes must be
 // counted `spool_failed`, and stderr must hold a few rate-limited lines, not a flood.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { bundleChild, sourcePath } from '../integration/child-support.js';
+import { runNode } from '../integration/cli-support.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'kafka-log-spool-hostile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -52,18 +52,7 @@ describe('a failing spool and hostile listeners, in a child process', () => {
          process.stdout.write(JSON.stringify(publisher.stats()) + '\\n');
        })();`,
     );
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
+    const { code, stdout, stderr } = await runNode([script], { timeoutMs: 20_000 });
     console.log(`spool-hostile stderr:\n${stderr}`);
 
     expect(code).toBe(0);
