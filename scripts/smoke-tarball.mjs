@@ -4,7 +4,8 @@
 // broker address and port replaced by the local ones). One request is sent and its entry read back from the topic
 // with a Kafka consumer; SIGTERM must then end the app with exit code 0. Also checked: the install prints no
 // install-script warning and leaves out the optional registry codecs (avsc, protobufjs), and a publisher with an
-// Avro or Protobuf registry schema then fails `connect()` with the typed error naming the `npm install` to run.
+// Avro or Protobuf registry schema then fails `connect()` with the typed error naming the `npm install` to run,
+// and expression strings of custom fields evaluate in the installed package (ES module and CommonJS).
 //
 //   npm run smoke:tarball   (builds dist/ first when it is missing or stale; starts the local broker when none
 //                            runs, and stops it again unless KAFKA_LOG_KEEP_BROKER=1; SMOKE_KEEP_DIR=1 keeps
@@ -228,6 +229,30 @@ console.log(JSON.stringify({ code: error?.code, retriable: error?.retriable, mes
   }
 }
 
+/** Expression strings, from the installed package: QuickJS loads (synchronously) from ES modules and CommonJS. */
+async function checkExpressionEngine(project) {
+  const body = `const fields = compileCustomFields(
+  { region: "entry.request.headers['x-region'] ?? 'none'", stuck: '(() => { for (;;) {} })()' },
+  { expressionTimeoutMs: 20 },
+);
+const entry = { request: { headers: { 'x-region': 'eu' } } };
+const errors = applyCustomFields(entry, fields);
+console.log(JSON.stringify({ region: entry.region, errors: errors.map((error) => error.message) }));
+`;
+  writeFileSync(join(project, 'expression.mjs'), `import { applyCustomFields, compileCustomFields } from 'kafka-log';\n${body}`);
+  writeFileSync(join(project, 'expression.cjs'), `const { applyCustomFields, compileCustomFields } = require('kafka-log');\n${body}`);
+  for (const file of ['expression.mjs', 'expression.cjs']) {
+    const run = await runNode(project, [file], 30_000);
+    check(run.status === 0, `${file} failed (exit ${run.status}):\n${run.stdout}${run.stderr}`);
+    const result = JSON.parse(run.stdout.trim().split('\n').pop());
+    check(
+      result.region === 'eu' && result.errors.length === 1 && result.errors[0] === 'custom field "stuck": timed out (limit 20 ms)',
+      `${file}: ${JSON.stringify(result)}`,
+    );
+  }
+  log('expression strings evaluate in the installed package (ES module and CommonJS), a stuck one times out');
+}
+
 async function main() {
   ensureBuilt(log);
   const work = tempDir('kafka-log-smoke');
@@ -249,6 +274,7 @@ async function main() {
 
     await runQuickStart(project, broker.brokers);
     await checkMissingCodecs(project, broker.brokers);
+    await checkExpressionEngine(project);
   } finally {
     if (process.env.SMOKE_KEEP_DIR !== '1') work.remove();
     else log(`kept ${work.dir}`);

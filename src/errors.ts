@@ -124,10 +124,17 @@ export class BodyParseError extends KafkaLogError {
 export class CustomFieldError extends KafkaLogError {
   /** The dotted key of the failing custom field. */
   readonly field: string;
+  /**
+   * `true` for a failure of a field that adapters reported less than a minute ago: the publisher counts it in
+   * `stats().reported` but emits no `publisher.reported` event for it, so a field failing on every request does
+   * not flood the application's logs.
+   */
+  readonly repeated: boolean;
 
-  constructor(field: string, reason: string, cause?: unknown) {
+  constructor(field: string, reason: string, cause?: unknown, repeated = false) {
     super(ErrorCodes.CUSTOM_FIELD, `custom field "${field}": ${reason}`, { cause });
     this.field = field;
+    this.repeated = repeated;
   }
 }
 

@@ -35,8 +35,11 @@ import type { LogSink, SinkMeta } from './sink.js';
 export interface KafkaLogAdapterOptions<TRequest> extends EntryOptions {
   /** Where entries go: a `KafkaLogPublisher`, or any {@link LogSink}. */
   sink: LogSink;
-  /** Custom fields (Kong's `custom_fields_by_lua`); functions receive `{ request }`, the framework's request. */
-  customFields?: CustomFields;
+  /**
+   * Custom fields (Kong's `custom_fields_by_lua`); functions receive `{ request }`, the framework's request. Give
+   * `compileCustomFields(fields, options)` to set the limits of expression strings.
+   */
+  customFields?: CustomFields | CompiledCustomFields;
   /** Header holding the request id (any case); `false` for none. Default `x-request-id`. */
   requestIdHeader?: string | false;
   /** Generate a random UUID as `request.id` when the request has no request id header. Default `true`. */

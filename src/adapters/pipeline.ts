@@ -9,6 +9,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LogEntryBuilder, createLogEntryBuilder } from '../entry/build.js';
+import { CustomFieldReports } from '../entry/custom-field-reports.js';
 import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
@@ -60,6 +61,7 @@ export function createExchangePipeline<TRequest>(
   const resolved = resolveAdapterOptions(options, hooks.frameworkOptions);
   const builder = createLogEntryBuilder(resolved.entry);
   const customFields = resolved.customFields;
+  const fieldReports = new CustomFieldReports(customFields);
   const settings: CaptureSettings = {
     captureRequestBody: builder.options.logRequestBody,
     captureResponseBody: builder.options.logResponseBody,
@@ -118,7 +120,7 @@ export function createExchangePipeline<TRequest>(
   const publish = (entry: LogEntry, request: TRequest, fields: CompiledCustomFields | undefined): void => {
     if (fields !== undefined) {
       const errors = applyCustomFields(entry, fields, { request });
-      for (const error of errors) report(error);
+      if (errors.length > 0) for (const error of fieldReports.mark(errors)) report(error);
     }
     let meta: SinkMeta | undefined;
     if (resolved.publishMeta !== undefined) {

@@ -1,11 +1,15 @@
 /**
- * Custom fields (SPEC section 3): Kong's `custom_fields_by_lua` in JavaScript, written with the semantics of
- * `kong.log.set_serialize_value`.
+ * Custom fields: Kong's `custom_fields_by_lua` in JavaScript, written with the semantics of
+ * `kong.log.set_serialize_value` (Kong's `kong/pdk/log.lua`).
  *
  * Like Kong, which runs every `custom_fields_by_lua` snippet (each queuing a `set_serialize_value`) before
  * `serialize()` applies the queue, kafka-log first evaluates every field against the entry as built, then
  * writes the results in the configured order. So no field sees another custom field's result, and the order
  * decides only which write wins.
+ *
+ * A field is a function (the application's own code, trusted, called in-process) or an expression string
+ * (configuration, not trusted: evaluated in the QuickJS sandbox of `sandbox.ts`, which keeps it away from the
+ * application, bounds its time and memory, and switches off one that keeps timing out).
  *
  * Values must be JSON data: `null`, booleans, finite numbers, strings, arrays and plain objects (nested
  * `undefined` is dropped, as JSON does). Function values are written by reference, not copied.
@@ -17,13 +21,21 @@ import { CustomFieldError, InvalidOptionError, describeError } from '../errors.j
 import { dottedPathProblem, splitDottedPath, writeDottedPath } from './dotted-path.js';
 import type { LogEntry } from './log-entry.js';
 import type { CustomField, CustomFieldContext, CustomFieldFunction, CustomFieldMode, CustomFields } from './options.js';
-import { ExpressionSandbox, contextToJson } from './sandbox.js';
+import { ExpressionSandbox } from './sandbox.js';
 import type { ExpressionOutcome } from './sandbox.js';
 
 /** Settings of {@link compileCustomFields}. */
 export interface CustomFieldsOptions {
-  /** Time limit of one expression evaluation, milliseconds (a positive integer). Default 50. */
+  /**
+   * Time limit of the expression fields of one entry, milliseconds (a positive integer). Default 50. When it
+   * passes, the expression running fails as timed out and the ones after it get a fresh limit.
+   */
   expressionTimeoutMs?: number;
+  /**
+   * An expression that times out this many times in a row (a positive integer) is switched off until the
+   * application restarts: reported once, then no longer run. Default 3.
+   */
+  expressionTimeoutsBeforeSwitchOff?: number;
   /** Largest JSON (UTF-8 bytes) a field's value may have; larger values give a `CustomFieldError`. Default 65536. */
   maxValueBytes?: number;
 }
@@ -36,6 +48,10 @@ export interface CompiledCustomField {
   readonly mode: CustomFieldMode;
   /** Whether the value comes from a function or from an expression string. */
   readonly kind: 'function' | 'expression';
+  /** How many times the value was computed (a switched-off expression is not run). */
+  readonly evaluations: number;
+  /** Whether the expression is switched off (see `expressionTimeoutsBeforeSwitchOff`); `false` for functions. */
+  readonly switchedOff: boolean;
 }
 
 /** Custom fields validated and compiled once, at start-up, by {@link compileCustomFields}. */
@@ -45,6 +61,7 @@ export interface CompiledCustomFields {
 }
 
 const DEFAULT_EXPRESSION_TIMEOUT_MS = 50;
+const DEFAULT_TIMEOUTS_BEFORE_SWITCH_OFF = 3;
 const DEFAULT_MAX_VALUE_BYTES = 65_536;
 const MODES: ReadonlySet<string> = new Set(['set', 'add', 'replace']);
 
@@ -55,12 +72,43 @@ const NO_ERRORS: CustomFieldError[] = Object.freeze([]) as unknown as CustomFiel
 const COMPILED = Symbol.for('kafka-log.compiledCustomFields');
 
 /** A field with everything precomputed. */
-interface FieldPlan extends CompiledCustomField {
+class FieldPlan implements CompiledCustomField {
+  readonly key: string;
+  readonly mode: CustomFieldMode;
+  readonly kind: 'function' | 'expression';
   readonly segments: readonly string[];
   /** The function, for function fields. */
   readonly fn: CustomFieldFunction | undefined;
-  /** The sandbox index, for expression fields (-1 otherwise). */
+  /** The sandbox and the index in it, for expression fields. */
+  readonly #sandbox: ExpressionSandbox | undefined;
   readonly expression: number;
+  /** Calls of `fn`. */
+  calls = 0;
+
+  constructor(key: string, mode: CustomFieldMode, value: CustomFieldFunction | { sandbox: ExpressionSandbox; index: number }) {
+    this.key = key;
+    this.mode = mode;
+    this.segments = splitDottedPath(key);
+    if (typeof value === 'function') {
+      this.kind = 'function';
+      this.fn = value;
+      this.#sandbox = undefined;
+      this.expression = -1;
+    } else {
+      this.kind = 'expression';
+      this.fn = undefined;
+      this.#sandbox = value.sandbox;
+      this.expression = value.index;
+    }
+  }
+
+  get evaluations(): number {
+    return this.#sandbox === undefined ? this.calls : this.#sandbox.evaluations(this.expression);
+  }
+
+  get switchedOff(): boolean {
+    return this.#sandbox?.isSwitchedOff(this.expression) === true;
+  }
 }
 
 /** The real shape behind {@link CompiledCustomFields}. */
@@ -82,10 +130,19 @@ interface CompiledPlan extends CompiledCustomFields {
  *
  * @throws InvalidOptionError naming `customFields.<key>` (or the offending option) when anything is invalid.
  */
-export function compileCustomFields(fields: CustomFields, options: CustomFieldsOptions = {}): CompiledCustomFields {
-  return compilePlan(fields, options, (error) => {
+export function compileCustomFields(fields: CustomFields | CompiledCustomFields, options?: CustomFieldsOptions): CompiledCustomFields {
+  if (isCompiled(fields)) {
+    // Already compiled (adapters accept both): its options were given when it was.
+    if (options !== undefined) throw new InvalidOptionError('customFields', 'is already compiled: give the options to the first compileCustomFields');
+    return fields;
+  }
+  return compilePlan(fields, options ?? {}, (error) => {
     throw error;
   });
+}
+
+function isCompiled(fields: CustomFields | CompiledCustomFields): fields is CompiledCustomFields {
+  return typeof fields === 'object' && fields !== null && (fields as Partial<CompiledPlan>)[COMPILED] === true;
 }
 
 /** Compiles, handing each invalid field to `onInvalid` (which throws at start-up, or records at run time). */
@@ -95,6 +152,11 @@ function compilePlan(
   onInvalid: (error: InvalidOptionError) => void,
 ): CompiledPlan {
   const timeoutMs = positiveInteger(options.expressionTimeoutMs, DEFAULT_EXPRESSION_TIMEOUT_MS, 'expressionTimeoutMs');
+  const timeoutsBeforeSwitchOff = positiveInteger(
+    options.expressionTimeoutsBeforeSwitchOff,
+    DEFAULT_TIMEOUTS_BEFORE_SWITCH_OFF,
+    'expressionTimeoutsBeforeSwitchOff',
+  );
   const maxValueBytes = positiveInteger(options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
     throw new InvalidOptionError('customFields', 'must be an object mapping dotted keys to functions or expressions');
@@ -109,18 +171,18 @@ function compilePlan(
       if (keyProblem !== undefined) throw new InvalidOptionError(name, keyProblem);
       const { value, mode } = unpackField(fields[key], name);
       if (typeof value === 'function') {
-        plans.push({ key, mode, kind: 'function', segments: splitDottedPath(key), fn: value, expression: -1 });
+        plans.push(new FieldPlan(key, mode, value));
         continue;
       }
       if (value.trim() === '') throw new InvalidOptionError(name, 'the expression is empty');
-      sandbox ??= new ExpressionSandbox({ timeoutMs, maxValueBytes });
-      let expression: number;
+      sandbox ??= new ExpressionSandbox({ timeoutMs, maxValueBytes, timeoutsBeforeSwitchOff });
+      let index: number;
       try {
-        expression = sandbox.compile(value, key);
+        index = sandbox.compile(value);
       } catch (error) {
         throw new InvalidOptionError(name, `the expression does not compile: ${describeError(error)}`);
       }
-      plans.push({ key, mode, kind: 'expression', segments: splitDottedPath(key), fn: undefined, expression });
+      plans.push(new FieldPlan(key, mode, { sandbox, index }));
     } catch (error) {
       if (!(error instanceof InvalidOptionError)) throw error;
       onInvalid(error);
@@ -164,7 +226,7 @@ const rawMapPlans = new WeakMap<CustomFields, CompiledPlan>();
 
 /** Finds the plan behind `fields`, compiling a raw map the first time it is seen. */
 function planOf(fields: CompiledCustomFields | CustomFields): CompiledPlan {
-  if ((fields as Partial<CompiledPlan>)[COMPILED] === true) return fields as CompiledPlan;
+  if (isCompiled(fields)) return fields as CompiledPlan;
   const raw = fields as CustomFields;
   let plan = rawMapPlans.get(raw);
   if (plan === undefined) {
@@ -178,7 +240,8 @@ function planOf(fields: CompiledCustomFields | CustomFields): CompiledPlan {
  * Evaluates the custom fields and writes their values into `entry` (in place), with Kong's
  * `set_serialize_value` rules. Every field is evaluated against the entry as built; the values are then written
  * in the configured order. A field that throws, returns a Promise, times out, returns a non-JSON or too large
- * value, or writes below a non-object fails alone: the others still apply.
+ * value, or writes below a non-object fails alone: the others still apply. An expression switched off (after
+ * timing out too often in a row) fails once, when it is switched off, and is left out silently afterwards.
  *
  * Never throws. Returns the failures; on success, a shared frozen empty array.
  */
@@ -194,7 +257,7 @@ export function applyCustomFields(
     const count = plan.fields.length;
     if (count === 0) return errors ?? NO_ERRORS;
 
-    const outcomes = plan.sandbox === undefined ? undefined : evaluateExpressions(plan.sandbox, entry, context);
+    const outcomes = plan.sandbox === undefined ? undefined : plan.sandbox.evaluateAll(entry, context);
     const reuse = plan.scratch !== undefined;
     const values = reuse ? plan.scratch! : new Array<unknown>(count);
     plan.scratch = undefined; // taken: a re-entrant call allocates its own
@@ -203,6 +266,7 @@ export function applyCustomFields(
       const field = plan.fields[index]!;
       let problem: string | undefined;
       if (field.fn !== undefined) {
+        field.calls++;
         try {
           const value = field.fn(entry, context);
           if (isThenable(value)) {
@@ -218,6 +282,11 @@ export function applyCustomFields(
         }
       } else {
         const outcome: ExpressionOutcome | undefined = outcomes?.[field.expression];
+        if (outcome?.skipped === true) {
+          // Switched off, and reported once when it was: left out silently from then on.
+          values[index] = FAILED;
+          continue;
+        }
         problem = outcome === undefined ? 'was not evaluated' : outcome.error;
         values[index] = outcome?.value;
       }
@@ -255,22 +324,6 @@ const EMPTY_CONTEXT: CustomFieldContext = Object.freeze({});
 
 /** Marks a field whose value could not be computed. */
 const FAILED: unique symbol = Symbol('failed');
-
-/** Runs the sandbox once for all expression fields of this entry. */
-function evaluateExpressions(
-  sandbox: ExpressionSandbox,
-  entry: LogEntry,
-  context: CustomFieldContext,
-): readonly ExpressionOutcome[] {
-  let entryJson: string;
-  try {
-    entryJson = JSON.stringify(entry);
-  } catch (error) {
-    const failure: ExpressionOutcome = { error: `could not be evaluated: the entry is not JSON (${describeError(error)})` };
-    return Array.from({ length: sandbox.size }, () => failure);
-  }
-  return sandbox.evaluateAll(entryJson, contextToJson(context));
-}
 
 /**
  * Writes one value; returns what went wrong (a non-object on the path), or `undefined`.

@@ -1,36 +1,50 @@
 /**
- * The sandbox that evaluates custom-field expression strings (SPEC section 3), built on `node:vm`.
+ * The sandbox that evaluates custom-field expression strings.
  *
- * node:vm is NOT a security boundary (Node's own documentation says so): code in a context can still exhaust
- * memory, and V8 bugs have allowed escapes. This sandbox guards against configuration mistakes, not against
- * hostile code: configuration authors are trusted. Within that scope it makes sure that
+ * Expressions run in QuickJS, a separate JavaScript engine compiled to WebAssembly (`quickjs-engine.ts`): their
+ * objects live in QuickJS's own heap, and nothing of the application (no `require`, `process`, timers, host
+ * objects, host promises) is reachable from there. The entry and the context go in as JSON text; results come out
+ * as JSON text, checked against `maxValueBytes` inside QuickJS first. So whatever an expression does, the host only
+ * ever receives a bounded string: a rejected promise, a getter on a thrown object or a Proxy all stay inside.
  *
- * - an expression sees only `entry` and `context` plus the realm's own builtins (JSON, Math, Date, String, ...):
- *   no `require`, `process`, timers, `queueMicrotask`, `fetch`, `console`, WebAssembly or `import()`;
- * - no host object crosses into the context: `entry` and `context` enter as JSON text and are parsed (and
- *   deep-frozen) inside, and results leave as JSON text, so `entry.constructor.constructor` is the context's own
- *   `Function`, whose string compilation is disabled; the contextified global has a null prototype, so
- *   `globalThis.constructor` is the context's `Object`, not the host's;
- * - every run has a time limit (`while (true) {}` ends with an error), promise jobs run inside that limit
- *   (`microtaskMode: 'afterEvaluate'`), and the context's builtins are frozen and their global bindings pinned,
- *   so one expression cannot change what the next one sees (expressions run in strict mode, so an undeclared
- *   assignment throws rather than creating a global).
+ * Bounds of one entry's evaluation:
+ * - time: the expressions of an entry run with one time limit, counted once the entry is loaded. When it passes,
+ *   QuickJS stops the running expression, which fails as timed out, and a new run with a fresh limit resumes
+ *   after it, so one stuck expression costs one limit and the others still count. Some native loops of QuickJS
+ *   never look at the limit (`Array.prototype.indexOf` over a huge array-like, say): a hard limit a few
+ *   milliseconds later (`node:vm`'s timeout, which stops any JavaScript or WebAssembly on the thread) ends those,
+ *   and the QuickJS instance is replaced;
+ * - breaker: an expression that times out (or has to be stopped) `timeoutsBeforeSwitchOff` times in a row is
+ *   switched off until the application restarts; from then on it is not run at all;
+ * - memory and stack: QuickJS's own limits (`expression-engine.ts`);
+ * - state: every builtin is frozen and the global object too, so one entry's expression cannot leave anything for
+ *   another entry to see (`sandbox-source.ts`).
  *
- * Cost: a vm time limit starts a watchdog thread per run (roughly 0.1 ms), so all expressions of one entry are
- * evaluated in ONE run, not one run each.
+ * Cost: only the parts of the entry and the context that the expressions read are copied in; the hard limit
+ * starts a watchdog thread per run (roughly 0.1 ms, most of the cost of an evaluation), so all expressions of an
+ * entry are evaluated in one run, not one run each, and a run of plain expressions whose work is bounded by their
+ * size and their input goes without it (`expression-analysis.ts`).
  *
  * @module
  */
 
 import vm from 'node:vm';
+import { describeError } from '../errors.js';
+import { type EngineCall, ExpressionEngine } from './expression-engine.js';
+import { contextToJson } from './context-snapshot.js';
+import { type ExpressionAnalysis, type PathSet, analyseExpression, emptyPathSet, mergePathSets, selectPaths } from './expression-analysis.js';
 import type { JsonValue } from './log-entry.js';
+import { expressionFunctionText, expressionScript } from './sandbox-source.js';
+import { TimeoutBreaker } from './timeout-breaker.js';
 
-/** What one expression produced: a JSON value, removal (neither key), or the reason it failed. */
+/** What one expression produced: a JSON value, removal (no key set), a failure, or nothing (switched off). */
 export interface ExpressionOutcome {
   /** The value, already checked to be JSON data within the size limit. */
   readonly value?: JsonValue;
   /** Why the expression failed (threw, timed out, returned a non-JSON value or a Promise, too large). */
   readonly error?: string;
+  /** The expression is switched off and was not run. */
+  readonly skipped?: boolean;
 }
 
 /** Settings of an {@link ExpressionSandbox}. */
@@ -39,315 +53,330 @@ export interface ExpressionSandboxOptions {
   readonly timeoutMs: number;
   /** Largest JSON (UTF-8 bytes) one result may have. */
   readonly maxValueBytes: number;
+  /** Time-outs in a row after which an expression is switched off. */
+  readonly timeoutsBeforeSwitchOff: number;
 }
 
-/** The functions the setup script leaves in the context, called from the host with primitive arguments only. */
-interface SandboxControl {
-  register(expression: unknown): number;
-  setInput(entryJson: string, contextJson: string, start: number): void;
-  partial(): string;
-  position(): number;
-}
-
-/** Globals a fresh V8 context has that expressions must not use (nondeterminism, blocking, compilation). */
-const REMOVED_GLOBALS = ['console', 'WebAssembly', 'Atomics', 'SharedArrayBuffer', 'FinalizationRegistry', 'WeakRef'];
-
-/**
- * Runs once inside the context. Everything here is context code: the objects it makes have the context's
- * prototypes. It returns the control object; the evaluation entry point is the lexical `__kafkaLogRun`.
- */
-function setupSource(maxValueBytes: number): string {
-  return `'use strict';
-const __kafkaLogControl = (() => {
-  const G = globalThis;
-  for (const name of ${JSON.stringify(REMOVED_GLOBALS)}) delete G[name];
-  const freeze = Object.freeze, getProto = Object.getPrototypeOf, isArray = Array.isArray;
-  const ObjectProto = Object.prototype, PromiseThen = Promise.prototype.then;
-  const stringify = JSON.stringify, parse = JSON.parse;
-  const MAX = ${maxValueBytes};
-  // Freeze the builtins and pin their global bindings so an expression cannot change what a later one sees.
-  for (const name of Reflect.ownKeys(G)) {
-    if (name === 'globalThis') continue;
-    const own = Object.getOwnPropertyDescriptor(G, name);
-    if (own && !own.configurable) {
-      // e.g. gc under node --expose-gc: neither deletable nor re-describable; a writable one is emptied
-      // and pinned (an expression must not force collections), a read-only one (NaN, undefined) stays as is.
-      if (own.writable) Object.defineProperty(G, name, { value: undefined, writable: false });
-      continue;
-    }
-    const v = G[name];
-    if ((typeof v === 'object' && v !== null) || typeof v === 'function') {
-      freeze(v);
-      if (v.prototype) freeze(v.prototype);
-    }
-    Object.defineProperty(G, name, { value: v, writable: false, enumerable: false, configurable: false });
-  }
-  const iteratorProto = getProto(getProto([][Symbol.iterator]()));
-  freeze(iteratorProto);
-  freeze(getProto([][Symbol.iterator]()));
-  freeze(getProto(function* () {}).prototype);
-  freeze(getProto(function* () {}));
-  const deepFreeze = (v) => {
-    if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-      freeze(v);
-      for (const k of Object.keys(v)) deepFreeze(v[k]);
-    }
-    return v;
-  };
-  const describe = (e) => {
-    try {
-      if (e instanceof Error) return e.name + ': ' + e.message;
-      if (typeof e === 'string') return e;
-      return 'a non-Error value (' + typeof e + ')';
-    } catch { return 'an unprintable value'; }
-  };
-  // JSON data only: what JSON.stringify would write without silently changing it.
-  function replacer(key, value) {
-    const original = this[key];
-    const t = typeof original;
-    if (t === 'function' || t === 'symbol' || t === 'bigint') {
-      throw new TypeError('a ' + t + ' is not a JSON value' + (key === '' ? '' : ' (at key "' + key + '")'));
-    }
-    if (t === 'number' && !Number.isFinite(original)) {
-      throw new TypeError(original + ' is not a JSON number' + (key === '' ? '' : ' (at key "' + key + '")'));
-    }
-    if (t === 'object' && original !== null && !isArray(original)) {
-      const proto = getProto(original);
-      if (proto !== ObjectProto && proto !== null) {
-        const name = (proto.constructor && proto.constructor.name) || 'non-plain';
-        throw new TypeError('a ' + name + ' object is not JSON data, return plain objects, arrays and primitives'
-          + (key === '' ? '' : ' (at key "' + key + '")'));
-      }
-    }
-    return value;
-  }
-  const utf8Length = (s) => {
-    let n = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x80) n += 1;
-      else if (c < 0x800) n += 2;
-      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
-      else n += 3;
-    }
-    return n;
-  };
-  const failure = (message) => '{"error":' + stringify(message) + '}';
-  const expressions = [];
-  const parts = [];
-  let entryJson = '', contextJson = '', entry, context, start = 0, current = 0;
-  const evaluateOne = (fn) => {
-    let result;
-    try { result = fn(entry, context); } catch (e) { return failure('threw ' + describe(e)); }
-    if (result === undefined) return '{}';
-    if ((typeof result === 'object' || typeof result === 'function') && result !== null
-        && typeof result.then === 'function') {
-      try { PromiseThen.call(result, undefined, () => {}); } catch {}
-      return failure('returned a Promise; custom fields must be synchronous');
-    }
-    let json;
-    try { json = stringify(result, replacer); } catch (e) { return failure(describe(e)); }
-    // UTF-8 bytes are at least the UTF-16 length and at most three times it: count only when in doubt.
-    if (json.length > MAX || (json.length * 3 > MAX && utf8Length(json) > MAX)) {
-      return failure('the value is larger than maxValueBytes (' + MAX + ' bytes of JSON)');
-    }
-    return '{"value":' + json + '}';
-  };
-  const control = freeze({
-    register(fn) {
-      if (typeof fn !== 'function') throw new TypeError('not an expression');
-      expressions.push(fn);
-      return expressions.length - 1;
-    },
-    setInput(newEntryJson, newContextJson, newStart) {
-      if (newEntryJson !== entryJson) { entry = undefined; entryJson = newEntryJson; }
-      if (newContextJson !== contextJson) { context = undefined; contextJson = newContextJson; }
-      start = newStart;
-      current = newStart;
-      parts.length = 0;
-    },
-    run() {
-      // Parsing happens here, inside the time limit.
-      if (entry === undefined) entry = deepFreeze(parse(entryJson));
-      if (context === undefined) context = deepFreeze(parse(contextJson));
-      for (current = start; current < expressions.length; current++) parts.push(evaluateOne(expressions[current]));
-      return '[' + parts.join(',') + ']';
-    },
-    partial() { return '[' + parts.join(',') + ']'; },
-    position() { return current; },
-  });
-  return control;
-})();
-const __kafkaLogRun = __kafkaLogControl.run;
-__kafkaLogControl;`;
-}
-
-/** Longest a compile may run (it runs at start-up, where a slow machine must not fail a good config). */
+/** Longest a compile (or a start of the engine) may run: at start-up a slow machine must not fail a good config. */
 const COMPILE_TIMEOUT_MS = 2000;
+/** Longest the entry and context may take to load into the engine (JSON.parse there; see evaluateAll). */
+const LOAD_TIMEOUT_MS = 1000;
+/** How long after the time limit the hard limit stops what QuickJS did not interrupt. */
+const HARD_LIMIT_MARGIN_MS = 20;
+/**
+ * Largest bound of work (bytes: nodes squared times the largest leaf, see `expression-analysis.ts`) of a run of
+ * plain expressions without the hard limit: a few milliseconds at most.
+ */
+const UNGUARDED_WORK_BYTES = 4 * 1024 * 1024;
 
-/** Dynamic `import()` is never available to expressions. */
-function rejectDynamicImport(): never {
-  throw new Error('import() is not available in custom field expressions');
-}
+const SKIPPED: ExpressionOutcome = Object.freeze({ skipped: true });
 
-/** Whether an error is node:vm's time-limit error. */
-function isTimeout(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-}
+/** How a guarded run ended. */
+type RunEnd = 'done' | 'hard-limit' | { readonly failed: unknown };
 
 /**
- * One vm context holding compiled expressions. Create it once at start-up, {@link ExpressionSandbox.compile}
- * each expression once, then call {@link ExpressionSandbox.evaluateAll} once per entry.
+ * Compiled expressions and the QuickJS instance that runs them. Create it once at start-up,
+ * {@link ExpressionSandbox.compile} each expression once, then call {@link ExpressionSandbox.evaluateAll} once
+ * per entry.
  */
 export class ExpressionSandbox {
-  readonly #context: vm.Context;
-  readonly #control: SandboxControl;
-  readonly #runner: vm.Script;
-  readonly #timeoutMs: number;
-  #count = 0;
+  readonly #options: ExpressionSandboxOptions;
+  readonly #breaker: TimeoutBreaker;
+  /** The expressions as configured; index = expression index (kept to compile again in a new instance). */
+  readonly #expressions: string[] = [];
+  /** What each expression does; below, what the expressions that are not switched off do together. */
+  readonly #analyses: ExpressionAnalysis[] = [];
+  #entryPaths: PathSet = emptyPathSet();
+  #contextPaths: PathSet = emptyPathSet();
+  /** Sum of squared node counts when every expression is plain, else `undefined`. */
+  #plainWeight: number | undefined = 0;
+  #literalChars = 0;
+  readonly #evaluations: number[] = [];
+  /** The hard limit: a context whose only content is `run`, called under `node:vm`'s timeout. */
+  readonly #guard: vm.Context;
+  readonly #guardScript: vm.Script;
+  #task: (() => void) | undefined;
+  #engine: ExpressionEngine | undefined;
 
-  /** Creates the context and runs its setup script. */
+  /**
+   * Starts a QuickJS instance. Throws a `KafkaLogError` (`KAFKA_LOG_ERR_MISSING_DEPENDENCY`) when the engine's
+   * packages are missing.
+   */
   constructor(options: ExpressionSandboxOptions) {
-    this.#timeoutMs = options.timeoutMs;
-    // A null-prototype global: nothing of the host's Object.prototype is reachable through `globalThis`.
-    const globalObject: Record<string, unknown> = Object.create(null);
-    this.#context = vm.createContext(globalObject, {
-      name: 'kafka-log custom fields',
-      codeGeneration: { strings: false, wasm: false },
-      microtaskMode: 'afterEvaluate',
-    });
-    this.#control = vm.runInContext(setupSource(options.maxValueBytes), this.#context, {
-      filename: 'kafka-log:custom-fields-setup',
-      importModuleDynamically: rejectDynamicImport as never,
-    }) as SandboxControl;
-    this.#runner = new vm.Script('__kafkaLogRun()', { filename: 'kafka-log:custom-fields-run' });
+    this.#options = options;
+    this.#breaker = new TimeoutBreaker(options.timeoutsBeforeSwitchOff);
+    const guardGlobal: Record<string, unknown> = Object.create(null);
+    guardGlobal.run = () => this.#task?.();
+    this.#guard = vm.createContext(guardGlobal, { name: 'kafka-log custom fields guard', codeGeneration: { strings: false, wasm: false } });
+    this.#guardScript = new vm.Script('run()', { filename: 'kafka-log:custom-fields-guard' });
+    this.#engine = this.#start();
   }
 
   /** How many expressions are compiled. */
   get size(): number {
-    return this.#count;
+    return this.#expressions.length;
+  }
+
+  /** How many times expression `index` was run (a switched-off expression is not run). */
+  evaluations(index: number): number {
+    return this.#evaluations[index] ?? 0;
+  }
+
+  /** Whether expression `index` is switched off. */
+  isSwitchedOff(index: number): boolean {
+    return this.#breaker.isOff(index);
   }
 
   /**
    * Compiles `expression` (a JavaScript expression with `entry` and `context` in scope) and returns its index.
    * Throws a plain `Error` describing a syntax error or a forbidden construct; the caller names the field.
    */
-  compile(expression: string, name: string): number {
+  compile(expression: string): number {
+    // QuickJS has no module loader either way; this only says so plainly.
     if (/\bimport\s*\(/.test(expression)) throw new Error('import() is not available in custom field expressions');
-    // The newline before ")" lets an expression end in a line comment.
-    const source = `(function (entry, context) { 'use strict'; return (\n${expression}\n); })`;
-    const script = new vm.Script(source, {
-      filename: `customFields.${name}`,
-      lineOffset: -1,
-      importModuleDynamically: rejectDynamicImport as never,
+    const index = this.#expressions.length;
+    const engine = this.#engine ?? this.#start();
+    this.#engine = engine;
+    let call: EngineCall | undefined;
+    const end = this.#run(COMPILE_TIMEOUT_MS, () => {
+      engine.setDeadline(performance.now() + COMPILE_TIMEOUT_MS);
+      call = engine.register(index, expressionScript(expression), expressionFunctionText(expression));
     });
-    // Running the script only defines the function, unless the expression closes the parenthesis and runs
-    // statements of its own: keep a limit, but a start-up one, not the per-entry limit a busy machine can exceed.
-    const fn: unknown = script.runInContext(this.#context, { timeout: Math.max(this.#timeoutMs, COMPILE_TIMEOUT_MS) });
-    const index = this.#control.register(fn);
-    this.#count = index + 1;
+    // Code of its own ran (only an expression that closes the function it is compiled into does that, and it
+    // is refused): an instance stopped from outside, or holding promise work, is replaced.
+    if (end !== 'done' || engine.spoiled) this.#engine = undefined;
+    if (end !== 'done' || call === undefined || !('text' in call)) {
+      const late = end === 'hard-limit' || (call !== undefined && 'stopped' in call && call.stopped === 'deadline');
+      throw new Error(late ? `it did not compile within ${COMPILE_TIMEOUT_MS} ms` : 'it stopped the engine while compiling');
+    }
+    if (call.text !== '') throw new Error(call.text);
+    this.#expressions.push(expression);
+    this.#analyses.push(analyseExpression(expressionScript(expression)));
+    this.#summarise();
     return index;
   }
 
   /**
-   * Evaluates every compiled expression against `entryJson` and `contextJson` (the entry and the context as
-   * JSON text), in order, in one run limited to `timeoutMs`. When the limit passes, the expression running at
-   * that moment fails with a time-out and a new run (with a fresh limit) resumes after it, so one stuck
-   * expression costs one limit and the others still count. Never throws.
+   * Evaluates every compiled expression against `entry` and a data snapshot of `context` (see
+   * {@link contextToJson}), in order. Returns one outcome per expression. Never throws.
    */
-  evaluateAll(entryJson: string, contextJson: string): ExpressionOutcome[] {
-    const outcomes: ExpressionOutcome[] = [];
-    let start = 0;
-    while (start < this.#count) {
-      this.#control.setInput(entryJson, contextJson, start);
+  evaluateAll(entry: object, context: Readonly<Record<string, unknown>> | undefined): ExpressionOutcome[] {
+    const count = this.#expressions.length;
+    const outcomes = new Array<ExpressionOutcome>(count);
+    let entryJson: string;
+    let contextJson: string;
+    try {
+      entryJson = JSON.stringify(selectPaths(entry, this.#entryPaths)) ?? '{}';
+      contextJson = contextToJson(context, this.#contextPaths);
+    } catch (error) {
+      this.#fill(outcomes, 0, `could not be evaluated: the entry is not JSON (${describeError(error)})`);
+      return outcomes;
+    }
+    const limit = this.#options.timeoutMs;
+    const weight = this.#plainWeight;
+    const bounded = weight !== undefined && weight * (entryJson.length + contextJson.length + this.#literalChars) <= UNGUARDED_WORK_BYTES;
+    if (bounded && this.#runAll(entryJson, contextJson, outcomes)) return outcomes;
+    // One expression at a time, under the hard limit (also when the single call above did not complete).
+    let next = 0;
+    let loaded = false;
+    while (next < count) {
+      // Switched-off expressions cost nothing, not even a run when they are all that is left.
+      while (next < count && this.#breaker.isOff(next)) outcomes[next++] = SKIPPED;
+      if (next === count) break;
+      let engine: ExpressionEngine;
       try {
-        const json = this.#runner.runInContext(this.#context, { timeout: this.#timeoutMs });
-        appendOutcomes(outcomes, json);
-        return outcomes;
+        engine = this.#engine ?? this.#start();
+        this.#engine = engine;
       } catch (error) {
-        const stoppedAt = this.#control.position();
-        appendOutcomes(outcomes, this.#control.partial());
-        const reason = isTimeout(error)
-          ? `timed out (limit ${this.#timeoutMs} ms)`
-          : `could not be evaluated: ${error instanceof Error ? error.message : String(error)}`;
-        outcomes.push({ error: reason });
-        start = Math.max(stoppedAt, start) + 1;
-        while (outcomes.length < start) outcomes.push({ error: reason });
+        this.#fill(outcomes, next, `could not be evaluated: ${describeError(error)}`);
+        break;
+      }
+      if (!loaded) {
+        // Loading is JSON.parse and freezing of what the host gives: work bounded by its size, no code of the
+        // expressions, so it needs no hard limit; its own deadline only turns away an entry too large to load.
+        engine.setDeadline(performance.now() + LOAD_TIMEOUT_MS);
+        let load: EngineCall;
+        try {
+          load = engine.load(entryJson, contextJson);
+        } catch {
+          this.#engine = undefined;
+          load = { stopped: 'failed' };
+        }
+        if (!('text' in load)) {
+          const why = load.stopped === 'deadline' ? `took longer than ${LOAD_TIMEOUT_MS} ms to load` : 'could not be loaded (too large?)';
+          this.#fill(outcomes, next, `could not be evaluated: the entry ${why}`);
+          break;
+        }
+        loaded = true;
+      }
+      let current = -1;
+      const end = this.#run(limit, () => {
+        engine.setDeadline(performance.now() + limit);
+        for (; next < count; next++) {
+          if (this.#breaker.isOff(next)) {
+            outcomes[next] = SKIPPED;
+            continue;
+          }
+          current = next;
+          this.#evaluations[next] = (this.#evaluations[next] ?? 0) + 1;
+          const call = engine.evaluate(next);
+          if ('text' in call) {
+            this.#breaker.recordInTime(next);
+            outcomes[next] = parseOutcome(call.text);
+            continue;
+          }
+          const reason = call.stopped === 'deadline' ? `timed out (limit ${limit} ms)` : 'stopped the engine (out of memory or stack)';
+          outcomes[next] = this.#stopped(next, reason);
+          next++;
+          return; // the rest in a new run, with a fresh limit
+        }
+      });
+      if (end !== 'done' || engine.spoiled) {
+        // Stopped from outside, or promise work left behind: this instance is not trusted any more.
+        this.#engine = undefined;
+        loaded = false;
+      }
+      if (end !== 'done') {
+        if (current < 0) {
+          this.#fill(outcomes, next, `could not be evaluated: ${end === 'hard-limit' ? 'timed out' : describeError(end.failed)}`);
+          break;
+        }
+        if (outcomes[current] === undefined) {
+          const reason = end === 'hard-limit' ? `timed out (limit ${limit} ms)` : `stopped the engine (${describeError(end.failed)})`;
+          outcomes[current] = this.#stopped(current, reason);
+        }
+        next = Math.max(next, current + 1);
       }
     }
     return outcomes;
   }
-}
 
-/** Appends the outcomes of a run (a JSON array made inside the context) to `outcomes`. */
-function appendOutcomes(outcomes: ExpressionOutcome[], json: unknown): void {
-  if (typeof json !== 'string') return;
-  const parsed = JSON.parse(json) as ExpressionOutcome[];
-  for (const outcome of parsed) outcomes.push(outcome);
-}
-
-/** Deepest level of `context` copied into the sandbox. */
-const MAX_CONTEXT_DEPTH = 8;
-/** Most values of `context` copied into the sandbox, so a huge framework object costs little. */
-const MAX_CONTEXT_VALUES = 2000;
-
-/**
- * The JSON text of what an expression sees as `context`: a data snapshot. Copied are primitives, arrays, plain
- * objects, and the own enumerable properties of the objects directly inside `context` (e.g. a framework
- * request's `url`, `method`, `params`, `body`), except `_`-prefixed internals. Functions, symbols, bigints,
- * binary data, class instances further down, cycles, and anything beyond 8 levels or 2000 values are left out.
- * Function fields get the real context; use one when an expression cannot reach what it needs.
- */
-export function contextToJson(context: Readonly<Record<string, unknown>> | undefined): string {
-  if (context === undefined || context === null) return '{}';
-  const budget = { left: MAX_CONTEXT_VALUES };
-  const copy = copyContextValue(context, 0, budget, []);
-  return copy === undefined ? '{}' : JSON.stringify(copy);
-}
-
-/** One step of {@link contextToJson}; `undefined` means "leave out". */
-function copyContextValue(value: unknown, depth: number, budget: { left: number }, ancestors: unknown[]): unknown {
-  if (budget.left-- <= 0) return undefined;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return Number.isFinite(value) ? value : undefined;
-    case 'object':
-      break;
-    default:
-      return undefined;
-  }
-  if (value === null) return null;
-  if (depth >= MAX_CONTEXT_DEPTH || ancestors.includes(value)) return undefined;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-  ancestors.push(value);
-  let copy: unknown;
-  if (Array.isArray(value)) {
-    const list: unknown[] = [];
-    for (const item of value) {
-      if (budget.left <= 0) break;
-      const copied = copyContextValue(item, depth + 1, budget, ancestors);
-      list.push(copied === undefined ? null : copied);
+  /**
+   * Plain expressions only: loads the entry and evaluates them all in one call (their work is bounded, they leave
+   * no promise work). `false` when that call did not complete: the caller starts over, one expression at a time.
+   */
+  #runAll(entryJson: string, contextJson: string, outcomes: ExpressionOutcome[]): boolean {
+    let engine: ExpressionEngine;
+    let call: EngineCall;
+    try {
+      engine = this.#engine ?? this.#start();
+      this.#engine = engine;
+      engine.setDeadline(performance.now() + LOAD_TIMEOUT_MS + this.#options.timeoutMs);
+      call = engine.runAll(entryJson, contextJson);
+    } catch {
+      this.#engine = undefined;
+      return false;
     }
-    copy = list;
-  } else {
-    const proto: unknown = Object.getPrototypeOf(value);
-    const plain = proto === null || Object.getPrototypeOf(proto) === null;
-    // Class instances are copied only directly below `context` (the framework request, say), not further down.
-    if (plain || depth <= 1) {
-      const object: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
-        if (budget.left <= 0) break;
-        if (!plain && key.startsWith('_')) continue;
-        const copied = copyContextValue((value as Record<string, unknown>)[key], depth + 1, budget, ancestors);
-        if (copied !== undefined) object[key] = copied;
+    if (!('text' in call)) return false;
+    let list: unknown;
+    try {
+      list = JSON.parse(call.text);
+    } catch {
+      return false;
+    }
+    if (!Array.isArray(list) || list.length !== outcomes.length) return false;
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = list[index] as ExpressionOutcome | null;
+      if (outcome === null) {
+        outcomes[index] = SKIPPED;
+        continue;
       }
-      copy = object;
+      this.#evaluations[index] = (this.#evaluations[index] ?? 0) + 1;
+      this.#breaker.recordInTime(index);
+      outcomes[index] = outcome;
+    }
+    return true;
+  }
+
+  /** An outcome for an expression that timed out or had to be stopped, switching it off after too many. */
+  #stopped(index: number, reason: string): ExpressionOutcome {
+    if (!this.#breaker.recordStopped(index)) return { error: reason };
+    try {
+      this.#engine?.switchOff(index);
+    } catch {
+      this.#engine = undefined;
+    }
+    this.#summarise();
+    const times = this.#options.timeoutsBeforeSwitchOff;
+    return { error: `${reason}, ${times} ${times === 1 ? 'time' : 'times in a row'}: switched off until the application restarts` };
+  }
+
+  /** What the expressions that are not switched off read and do together. */
+  #summarise(): void {
+    this.#entryPaths = emptyPathSet();
+    this.#contextPaths = emptyPathSet();
+    this.#plainWeight = 0;
+    this.#literalChars = 0;
+    this.#analyses.forEach((analysis, index) => {
+      if (this.#breaker.isOff(index)) return;
+      mergePathSets(this.#entryPaths, analysis.reads.entry);
+      mergePathSets(this.#contextPaths, analysis.reads.context);
+      const nodes = analysis.plainNodes;
+      this.#plainWeight = nodes === undefined || this.#plainWeight === undefined ? undefined : this.#plainWeight + nodes * nodes;
+      this.#literalChars = Math.max(this.#literalChars, analysis.literalChars);
+    });
+  }
+
+  /** Gives every expression from `from` on that is not switched off the failure `error`. */
+  #fill(outcomes: ExpressionOutcome[], from: number, error: string): void {
+    for (let index = from; index < outcomes.length; index++) {
+      if (outcomes[index] === undefined) outcomes[index] = this.#breaker.isOff(index) ? SKIPPED : { error };
     }
   }
-  ancestors.pop();
-  return copy;
+
+  /** Starts a QuickJS instance and compiles the expressions again (they compiled before). */
+  #start(): ExpressionEngine {
+    let engine: ExpressionEngine | undefined;
+    let problem: unknown;
+    const end = this.#run(COMPILE_TIMEOUT_MS, () => {
+      try {
+        const started = new ExpressionEngine(this.#options.maxValueBytes, performance.now() + COMPILE_TIMEOUT_MS);
+        for (let index = 0; index < this.#expressions.length; index++) {
+          const expression = this.#expressions[index]!;
+          started.setDeadline(performance.now() + COMPILE_TIMEOUT_MS);
+          started.register(index, expressionScript(expression), expressionFunctionText(expression));
+          if (this.#breaker.isOff(index)) started.switchOff(index);
+        }
+        engine = started;
+      } catch (error) {
+        problem = error;
+      }
+    });
+    if (engine !== undefined) return engine;
+    if (problem !== undefined) throw problem;
+    throw new Error(end === 'hard-limit' ? `the expression engine did not start within ${COMPILE_TIMEOUT_MS} ms` : 'the expression engine did not start');
+  }
+
+  /**
+   * Runs `task` under the hard limit: `limitMs` plus a margin, after which `node:vm` stops the thread's work;
+   * without it when `limitMs` is `undefined` (a run whose work is bounded).
+   */
+  #run(limitMs: number | undefined, task: () => void): RunEnd {
+    if (limitMs === undefined) {
+      try {
+        task();
+        return 'done';
+      } catch (error) {
+        return { failed: error };
+      }
+    }
+    this.#task = task;
+    try {
+      this.#guardScript.runInContext(this.#guard, { timeout: limitMs + HARD_LIMIT_MARGIN_MS });
+      return 'done';
+    } catch (error) {
+      return (error as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? 'hard-limit' : { failed: error };
+    } finally {
+      this.#task = undefined;
+    }
+  }
+}
+
+/** Reads an outcome made by the runner inside QuickJS. */
+function parseOutcome(text: string): ExpressionOutcome {
+  try {
+    return JSON.parse(text) as ExpressionOutcome;
+  } catch {
+    return { error: 'could not be evaluated: the engine gave an unreadable result' };
+  }
 }

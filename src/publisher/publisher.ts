@@ -9,7 +9,7 @@
  * @module
  */
 import type { LogEntry } from '../entry/log-entry.js';
-import { DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
+import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { addRegistrySecrets } from '../registry/client.js';
 import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
@@ -418,12 +418,14 @@ export class KafkaLogPublisher {
 
   /**
    * Takes a failure an adapter met around an entry (the `LogSink` contract): counts it in `stats().reported` by
-   * code and emits `publisher.reported`. Never throws.
+   * code and emits `publisher.reported` (not for a `CustomFieldError` marked `repeated`). Never throws.
    */
   reportError(error: KafkaLogError): void {
     try {
       const clean = this.#asError(error);
       this.#counters.report(clean.code);
+      // Counted, but not announced again: the field was reported less than a minute ago.
+      if (error instanceof CustomFieldError && error.repeated) return;
       this.#notices.reported(clean);
       this.#events.emit(PublisherEvents.REPORTED, { error: clean });
     } catch {

@@ -6,7 +6,7 @@
  * @module
  */
 import { createLogEntryBuilder } from '../entry/build.js';
-import { applyCustomFields } from '../entry/custom-fields.js';
+import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
 import type { CustomFieldContext, CustomFields, EntryOptions } from '../entry/options.js';
@@ -14,7 +14,7 @@ import type { CustomFieldContext, CustomFields, EntryOptions } from '../entry/op
 /** Options of {@link buildTestEntry}: the entry options an adapter takes, its custom fields and their context. */
 export interface TestEntryOptions extends EntryOptions {
   /** Custom fields (functions or expression strings), as given to an adapter. */
-  customFields?: CustomFields;
+  customFields?: CustomFields | CompiledCustomFields;
   /** What custom fields receive as `context` (adapters pass `{ request }`, the framework's request). */
   context?: CustomFieldContext;
 }

@@ -39,7 +39,7 @@ describe('kafka-log check-config', () => {
     const result = await runCli(['check-config', kongFixture('lua-custom-fields.yaml')]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      'invalid option "config.custom_fields_by_lua.region": the expression does not compile: Unexpected token \'return\'; this looks like Lua',
+      'invalid option "config.custom_fields_by_lua.region": the expression does not compile: SyntaxError: unexpected token in expression: \'return\'; this looks like Lua',
     );
     expect(result.stdout).toContain('write "\'eu-west-1\'"');
     expect(result.stdout).toContain('invalid option "config.custom_fields_by_lua.request.method_seen": this looks like Lua (`kong.`/`ngx.` calls)');

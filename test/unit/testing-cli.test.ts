@@ -206,7 +206,7 @@ describe('check-config: everything the library would refuse', () => {
       'config.custom_fields_by_lua.request.method_seen',
     ]);
     expect(problems.get('config.custom_fields_by_lua.region')).toBe(
-      "the expression does not compile: Unexpected token 'return'; this looks like Lua (a leading `return`), which kafka-log does not run: values are JavaScript expressions; write \"'eu-west-1'\"",
+      "the expression does not compile: SyntaxError: unexpected token in expression: 'return'; this looks like Lua (a leading `return`), which kafka-log does not run: values are JavaScript expressions; write \"'eu-west-1'\"",
     );
     expect(problems.get('config.custom_fields_by_lua.tenant')).toContain('write "entry.request.headers[\'x-tenant\']"');
     expect(problems.get('config.custom_fields_by_lua.route.label')).toContain('write "\'orders\' + \'-read\'"');
@@ -220,7 +220,7 @@ describe('check-config: everything the library would refuse', () => {
 
   it('names a value that is neither JavaScript nor recognisably Lua by its compile error alone', () => {
     const [check] = checkDocument({ topic: 't', bootstrap_servers: [{ host: 'h', port: 1 }], custom_fields_by_lua: { a: 'entry.(' } });
-    expect(check?.problems).toEqual([{ field: 'custom_fields_by_lua.a', problem: "the expression does not compile: Unexpected token '('" }]);
+    expect(check?.problems).toEqual([{ field: 'custom_fields_by_lua.a', problem: "the expression does not compile: SyntaxError: expecting field name" }]);
   });
 
   it('reports every error of a plugin: typos with the nearest field, missing required fields, Kong\'s limits', async () => {
