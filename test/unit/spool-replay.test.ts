@@ -25,7 +25,7 @@ function spoolFile(records: SpoolRecord[], name = 'spool-20260101T000000000Z-000
   return file;
 }
 
-const idOf = (r: SpoolRecord) => Number((r.headers?.id as Buffer).toString());
+const idOf = (r: SpoolRecord) => Number(String(r.headers?.id));
 
 /** A sender that records each request's record ids, failing the requests `failOn` names (1-based). */
 function sender(failOn: number[] = []) {
