@@ -20,6 +20,7 @@ export {
   type TlsOptions,
   type TopicSelector,
 } from './options.js';
+export type { SpoolOptions } from '../spool/options.js';
 export {
   fromKongConfig,
   KONG_OPTION_MAP,
@@ -34,6 +35,8 @@ export {
   type DeliveredEvent,
   type DeliveryFailureEvent,
   type DropEvent,
+  type DroppedRecord,
+  type DroppedRecordsEvent,
   type ReportedEvent,
   type LogEvent,
   type PublisherEventMap,

@@ -35,6 +35,7 @@ import {
 } from '../options/check.js';
 import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from '../registry/kong-config.js';
 import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/options.js';
+import { SPOOL_OPTIONS, type SpoolOptions, resolveSpoolOptions } from '../spool/options.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { PublisherLogger, PublisherLogLevel } from './events.js';
 import { KONG_FIELDS } from './kong-fields.js';
@@ -222,6 +223,13 @@ export interface KafkaLogPublisherOptions {
    * `npm install @platformatic/kafka`), or a factory (tests, other clients). Only the chosen one is loaded.
    */
   transport?: 'kafkajs' | 'platformatic' | TransportFactory;
+  /**
+   * A local spool: entries that would be dropped for a full buffer (`queue_full_*`), an exhausted retry time
+   * (`retry_time_exceeded`) or the close deadline (`close_timeout`) are written to files in `spool.directory`
+   * instead, counted as `spooled`, and sent later by `kafka-log replay DIR` or, with `spool.replay`, by the
+   * publisher itself once Kafka answers. See the README's "Spool and replay".
+   */
+  spool?: SpoolOptions;
 }
 
 const MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
@@ -449,6 +457,7 @@ export const PUBLISHER_OPTIONS = {
   logger: customOption(logger),
   logLevel: oneOfOption(LOG_LEVELS, 'info'),
   transport: customOption(transport, 'kafkajs'),
+  spool: nestedOption(SPOOL_OPTIONS, resolveSpoolOptions),
 } satisfies { readonly [K in keyof Required<KafkaLogPublisherOptions>]: OptionRule<unknown> };
 
 /**

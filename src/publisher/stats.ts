@@ -1,5 +1,5 @@
 /**
- * Exact delivery counters. At every moment `accepted = sent + dropped.total + skipped.total + buffered + inFlight`.
+ * Exact delivery counters. At every moment `accepted = sent + dropped.total + skipped.total + spooled + buffered + inFlight`.
  *
  * @module
  */
@@ -9,7 +9,8 @@ import type { ErrorCode } from '../errors.js';
 /**
  * Why entries were dropped. With a schema registry: `registry` (the registry refused for good: credentials,
  * missing subject or version, unparseable schema) and `schema_mismatch` (that entry, or its key, does not fit the
- * schema; the other entries of its request are still sent).
+ * schema; the other entries of its request are still sent). With a spool: `spool_failed` (the spool could not take
+ * entries it should have: its directory unusable, a write failed).
  */
 export type DropReason =
   | 'queue_full_entries'
@@ -24,7 +25,8 @@ export type DropReason =
   | 'topic_not_allowed'
   | 'routing_failed'
   | 'registry'
-  | 'schema_mismatch';
+  | 'schema_mismatch'
+  | 'spool_failed';
 
 /** Every drop reason, for iteration and documentation. */
 export const DROP_REASONS: readonly DropReason[] = [
@@ -41,6 +43,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'routing_failed',
   'registry',
   'schema_mismatch',
+  'spool_failed',
 ];
 
 /**
@@ -85,12 +88,28 @@ export interface PublisherStats {
   skipped: SkippedCounts;
   /** Message value bytes acknowledged. */
   bytesSent: number;
-  /** Entries in produce requests not yet settled (including those waiting to be retried). */
+  /**
+   * Entries on their way out: in produce requests not yet settled (including those waiting to be retried), or
+   * being written to the spool.
+   */
   inFlight: number;
   /** Entries waiting in the queue. */
   buffered: number;
   /** Serialized bytes of the entries waiting in the queue. */
   bufferedBytes: number;
+  /**
+   * Entries written to the local spool instead of being dropped (a full buffer, an exhausted retry time, the
+   * close deadline): kept on disk for a replay. 0 without the `spool` option.
+   */
+  spooled: number;
+  /** Bytes of the spool files in the spool directory now (0 without the `spool` option). */
+  spoolBytes: number;
+  /**
+   * Entries this publisher's background replay (`spool.replay`) sent from the spool and the broker acknowledged.
+   * Not part of the `accepted` balance: they were counted as `spooled` when they were written (by this process or
+   * an earlier one).
+   */
+  replayed: number;
   /**
    * Failures adapters reported through `reportError`, per error code: entries never handed to `publish` (a body
    * Kong would not log: `KAFKA_LOG_ERR_BODY_PARSE`), and entries sent without a field whose hook or custom field
@@ -123,6 +142,12 @@ export class StatsCounters {
   buffered = 0;
   /** See {@link PublisherStats.bufferedBytes}. */
   bufferedBytes = 0;
+  /** See {@link PublisherStats.spooled}. */
+  spooled = 0;
+  /** See {@link PublisherStats.spoolBytes}. */
+  spoolBytes = 0;
+  /** See {@link PublisherStats.replayed}. */
+  replayed = 0;
   /** Reported adapter failures per code. */
   readonly reportedByCode: Partial<Record<ErrorCode, number>> = {};
   /** Total of {@link StatsCounters.reportedByCode}. */
@@ -170,6 +195,9 @@ export class StatsCounters {
       inFlight: this.inFlight,
       buffered: this.buffered,
       bufferedBytes: this.bufferedBytes,
+      spooled: this.spooled,
+      spoolBytes: this.spoolBytes,
+      replayed: this.replayed,
       reported: { total: this.reportedTotal, byCode: { ...this.reportedByCode } },
     };
   }
