@@ -57,3 +57,4 @@ export type {
   TransportTls,
 } from '../transport/transport.js';
 export { TransportError } from '../transport/transport.js';
+export { workerTransport } from '../transport/worker.js';
