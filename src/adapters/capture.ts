@@ -474,10 +474,14 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
       capture.ending = false;
     }
   });
-  define(responsePrototype, 'emit', function emit(this: ServerResponse, event: string | symbol, ...args: unknown[]) {
-    if (event !== 'close') return responseParent.emit.call(this, event, ...args);
+  // Every event of every response passes here: `arguments` handed straight to `apply` copies nothing (rest
+  // parameters and a spread would allocate an array per emit).
+  define(responsePrototype, 'emit', function emit(this: ServerResponse, event: string | symbol): boolean {
+    // biome-ignore lint/complexity/noArguments: forwarded as is, see above
+    if (event !== 'close') return Reflect.apply(responseParent.emit, this, arguments);
     try {
-      return responseParent.emit.call(this, event, ...args);
+      // biome-ignore lint/complexity/noArguments: forwarded as is, see above
+      return Reflect.apply(responseParent.emit, this, arguments);
     } finally {
       lookUp(this)?.settle();
     }
