@@ -73,6 +73,11 @@ const KAFKAJS_LEVELS = {
 // kafkajs' messages carry this so the partitioner can keep keyless records of one request together.
 const STICKY = Symbol('kafka-log.sticky');
 type StickyMessage = Message & { [STICKY]?: { partition?: number } };
+// Each record carries its kafkajs message (with the partition chosen for it) from its first attempt on, so a
+// retry reuses it. A property rather than a WeakMap keyed by records: an entry per record in a WeakMap costs the
+// garbage collector far more than one more property on an object that dies with it.
+const MESSAGE = Symbol('kafka-log.kafkajsMessage');
+type MessageHolder = ProduceRecord & { [MESSAGE]?: StickyMessage };
 
 /**
  * Keyed records go where the Java client sends them (murmur2); keyless records of one request all go to one
@@ -246,7 +251,6 @@ export class KafkajsTransport implements Transport {
   readonly #hooks: TransportHooks;
   #producer: Producer | undefined;
   #connecting: Promise<void> | undefined;
-  readonly #messages = new WeakMap<ProduceRecord, StickyMessage>();
   readonly #compression: CompressionTypes;
 
   /** Use {@link createKafkajsTransport}. */
@@ -336,12 +340,12 @@ export class KafkajsTransport implements Transport {
     const sticky = {};
     const byTopic = new Map<string, StickyMessage[]>();
     for (const record of request.records) {
-      let message = this.#messages.get(record);
+      let message = (record as MessageHolder)[MESSAGE];
       if (!message) {
         message = { key: record.key, value: record.value, [STICKY]: sticky };
         if (record.partition !== undefined) message.partition = record.partition;
         if (record.headers !== undefined) message.headers = { ...record.headers };
-        this.#messages.set(record, message);
+        if (Object.isExtensible(record)) (record as MessageHolder)[MESSAGE] = message;
       }
       let list = byTopic.get(record.topic);
       if (!list) {
