@@ -141,7 +141,7 @@ export class BatchQueue {
     const limits = this.#limits;
     if (this.#stats.buffered + 1 > limits.maxEntries) return 'queue_full_entries';
     if (this.#stats.bufferedBytes + entry.bytes > limits.maxBytes) return 'queue_full_bytes';
-    const alone = recordSize({ topic: entry.topic, key: entry.key, value: Buffer.alloc(0), headers: entry.headers });
+    const alone = recordSize({ topic: entry.topic, key: entry.key, value: EMPTY, headers: entry.headers });
     if (alone + entry.bytes > limits.maxBytesPerRequest) return 'message_too_large';
 
     if (limits.maxBatchSize === 1 || typeof entry.value !== 'string') {
