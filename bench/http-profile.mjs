@@ -16,7 +16,7 @@
 // Figures are µs of main-thread CPU per request answered in the profiled window; a worker thread's own work is
 // in bench:http's CPU figures, not here.
 //
-// Environment: BENCH_RATE (requests/s, default 1500), BENCH_DURATION (profiled s, default 20), BENCH_WARMUP (s,
+// Environment: BENCH_RATE (requests/s, default 1500; `max`: saturation), BENCH_DURATION (profiled s, default 20), BENCH_WARMUP (s,
 // default 5), BENCH_VARIANTS (default nolog,express-kafkajs,wrapper-kafkajs,express-platformatic,express-nosend),
 // BENCH_INTERVAL (sampling interval µs, default 200), BENCH_TOP (list the N functions of kafka-log and the
 // clients with the most self time, default 0), BENCH_PROFILE_DIR (keep the .cpuprofile files there).
@@ -31,7 +31,8 @@ import { fileURLToPath } from 'node:url';
 import { table } from './lib/measure.mjs';
 
 const SERVER = fileURLToPath(new URL('./lib/http-server.mjs', import.meta.url));
-const RATE = Number(process.env.BENCH_RATE ?? 1500);
+// `max`: as fast as the server goes (saturation).
+const RATE = process.env.BENCH_RATE === 'max' ? undefined : Number(process.env.BENCH_RATE ?? 1500);
 const DURATION = Number(process.env.BENCH_DURATION ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const INTERVAL = Number(process.env.BENCH_INTERVAL ?? 200);
@@ -59,7 +60,7 @@ for (const variant of VARIANTS) {
       url: `http://127.0.0.1:${server.port}/users/42?fields=name`,
       connections: 32,
       duration: seconds,
-      overallRate: RATE,
+      ...(RATE === undefined ? {} : { overallRate: RATE }),
       headers: { accept: 'application/json', 'user-agent': 'kafka-log-bench', 'x-request-id': 'bench-request' },
     });
   await fire(WARMUP);
@@ -77,7 +78,7 @@ for (const variant of VARIANTS) {
 fs.rmSync(logFile, { force: true });
 if (!process.env.BENCH_PROFILE_DIR) fs.rmSync(profileDir, { recursive: true, force: true });
 
-console.log(`bench:http:profile  ${RATE} requests/s for ${DURATION} s, sampled every ${INTERVAL} µs; main-thread µs per request`);
+console.log(`bench:http:profile  ${RATE ?? 'as many'} requests/s for ${DURATION} s, sampled every ${INTERVAL} µs; main-thread µs per request`);
 console.log(
   table(
     results.map((r) => ({
