@@ -55,6 +55,8 @@ export type ToWorker =
 
 /** Delivery thread to request thread. */
 export type FromWorker =
+  /** The thread runs (its first message). */
+  | { readonly type: 'ready' }
   | { readonly type: 'connected' }
   | { readonly type: 'connect-failed'; readonly error: WireError }
   | { readonly type: 'produced'; readonly id: number }

@@ -100,6 +100,7 @@ export function serveTransport(
         return;
     }
   });
+  post({ type: 'ready' });
 }
 
 /** A transport failure as plain data (transports reject with `TransportError`s; anything else is a broker error). */

@@ -187,8 +187,10 @@ class WorkerTransport implements Transport {
     this.#thread = thread;
     this.#generation += 1;
     let failure: string | undefined;
+    let started = false;
     thread.on('message', (message) => {
-      if (this.#thread === thread) this.#onMessage(thread, message);
+      if (message.type === 'ready') started = true;
+      else if (this.#thread === thread) this.#onMessage(thread, message);
     });
     thread.on('error', (error) => {
       failure = error instanceof Error ? error.message : String(error);
@@ -199,6 +201,13 @@ class WorkerTransport implements Transport {
       this.#onClosed?.();
       if (this.#closing) return;
       const reason = failure ?? `exit code ${code}`;
+      if (!started) {
+        // Never ran (its script missing from a bundle, say): starting it again would fail the same way.
+        const message = `the delivery thread could not start (${reason}); a bundled application must ship kafka-log's dist/transport-worker.js beside the module that loads it`;
+        this.#hooks.log('error', 'worker', message);
+        this.#failAll(new TransportError('missing_dependency', message, false));
+        return;
+      }
       this.#hooks.log('error', 'worker', `the delivery thread stopped (${reason}); ${this.#pending.size} request(s) in flight fail and are retried on a new thread`);
       this.#failAll(new TransportError('broker', `the delivery thread stopped (${reason})`, true));
     });

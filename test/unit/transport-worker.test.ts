@@ -2,7 +2,9 @@
 // MessageChannel (what a Worker's port is) in this process, the Kafka client replaced by a recording transport.
 // Delivery through real worker threads to the real broker: test/integration/publisher-worker.test.ts.
 import { EventEmitter } from 'node:events';
-import { MessageChannel } from 'node:worker_threads';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProduceRecord, ProduceRequest, Transport, TransportConfig, TransportHooks } from '../../src/transport/transport.js';
 import { TransportError } from '../../src/transport/transport.js';
@@ -220,6 +222,22 @@ describe('worker transport', () => {
     await transport.produce(request);
     expect(threads.clients).toHaveLength(2);
     expect(threads.last.produced[0]?.records).toEqual(request.records);
+  });
+
+  it('a delivery thread that cannot start (its script missing from a bundle) is a clear, non-retriable error', async () => {
+    const missing = path.join(os.tmpdir(), 'kafka-log-no-such-dir', 'transport-worker.js');
+    const transport = createWorkerTransport(CONFIG, hooks, {
+      client: 'kafkajs',
+      spawn: (data) => new Worker(missing, { workerData: data }) as unknown as DeliveryThread,
+    });
+    open.push(transport);
+    const error = await transport.connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ kind: 'missing_dependency', retriable: false });
+    expect((error as Error).message).toContain('dist/transport-worker.js');
+    const produced = await transport.produce({ records: [record('{"n":1}')] }).catch((e: unknown) => e);
+    expect(produced).toMatchObject({ kind: 'missing_dependency', retriable: false });
+    expect(logs.filter((l) => l.namespace === 'worker' && l.level === 'error')).toHaveLength(2);
   });
 
   it('a request produced again after its acknowledgement (the thread let go of it) is sent again in full', async () => {
