@@ -400,7 +400,8 @@ function lookUp(message: object): ExchangeCapture<unknown> | undefined {
       for (const capture of live) if (capture.request === message || capture.response === message) return capture;
     }
   }
-  return (message as Tapped)[kCapture];
+  // Own properties only: on a re-parented object a miss would walk the prototype chain (see above).
+  return Object.hasOwn(message, kCapture) ? (message as Tapped)[kCapture] : undefined;
 }
 
 function register(socket: LiveHolder, capture: ExchangeCapture<unknown>): void {
