@@ -103,6 +103,8 @@ for (let round = 0; round < ROUNDS; round++) {
       served: window.requests / result.duration,
       p50: result.latency.p50,
       p99: result.latency.p99,
+      sends: window.produceRequests / result.duration,
+      perSend: window.produceRequests > 0 ? window.records / window.produceRequests : Number.NaN,
     });
     process.stderr.write(
       `  round ${round + 1} ${variant.padEnd(22)} ${Math.round(window.requests / result.duration)} req/s  ` +
@@ -136,6 +138,9 @@ const rows = NAMES.map((variant) => ({
   'loop overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'loop'))),
   'p50 ms': figure(perRound(variant, 'p50')),
   'p99 ms': figure(perRound(variant, 'p99')),
+  // How often the publisher produced, and how many records each produce request carried, at this rate.
+  'produce req/s': Number.isNaN(figure(perRound(variant, 'perSend'))) ? '' : figure(perRound(variant, 'sends')).toFixed(1),
+  'records/req': Number.isNaN(figure(perRound(variant, 'perSend'))) ? '' : Math.round(figure(perRound(variant, 'perSend'))),
   'saturation req/s': Math.round(figure(saturation.get(variant))),
   'saturation vs nolog': (figure(saturation.get(variant).map((r, i) => r / saturation.get('nolog')[i]))).toFixed(3),
 }));

@@ -5,7 +5,8 @@
 //
 // Started as `node bench/lib/http-server.mjs '<json config>'` with an IPC channel; messages:
 //   -> { type: 'mark' }   starts a window            <- { type: 'marked' }
-//   -> { type: 'read' }   ends it                    <- { type: 'window', requests, cpuMicros, loopMicros }
+//   -> { type: 'read' }   ends it                    <- { type: 'window', requests, cpuMicros, loopMicros,
+//                                                                        produceRequests, records }
 //   -> { type: 'stop' }   closes (publisher closed)  <- { type: 'stopped', requests, stats }
 //   -> { type: 'profile-start', intervalMicros }      <- { type: 'profiling' }   (V8's sampling profiler, in process)
 //   -> { type: 'profile-stop', file }                 <- { type: 'profiled' }    (the .cpuprofile written to `file`)
@@ -43,6 +44,8 @@ async function runServer({ variant, brokers, topic, logFile }) {
   const app = express();
   let publisher;
   let pinoLogger;
+  let produceRequests = 0;
+  let records = 0;
   let listener = app;
 
   if (spec.app !== undefined) {
@@ -55,6 +58,10 @@ async function runServer({ variant, brokers, topic, logFile }) {
       const options = spec.worker ? { transport: workerTransport(spec.publisher.transport) } : spec.publisher;
       publisher = new KafkaLogPublisher({ brokers, topic, logLevel: 'warn', ...options });
       await publisher.connect();
+      publisher.on('publisher.delivered', ({ messages }) => {
+        produceRequests += 1;
+        records += messages;
+      });
       sink = publisher;
     }
     if (spec.app === 'express') {
@@ -99,7 +106,7 @@ async function runServer({ variant, brokers, topic, logFile }) {
       fs.writeFileSync(message.file, JSON.stringify(profile));
       process.send({ type: 'profiled' });
     } else if (message?.type === 'mark') {
-      mark = { requests, cpu: process.cpuUsage(), loop: performance.eventLoopUtilization() };
+      mark = { requests, produceRequests, records, cpu: process.cpuUsage(), loop: performance.eventLoopUtilization() };
       process.send({ type: 'marked' });
     } else if (message?.type === 'read') {
       const cpu = process.cpuUsage(mark.cpu);
@@ -109,6 +116,8 @@ async function runServer({ variant, brokers, topic, logFile }) {
         requests: requests - mark.requests,
         cpuMicros: cpu.user + cpu.system,
         loopMicros: loop.active * 1000,
+        produceRequests: produceRequests - mark.produceRequests,
+        records: records - mark.records,
       });
     } else if (message?.type === 'stop') {
       server.closeAllConnections();
