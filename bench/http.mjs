@@ -14,7 +14,9 @@
 //    order permuted each round so that no variant always follows the same neighbour. Per window the server reports
 //    its CPU time (process.cpuUsage: user + system, all threads) and event-loop busy time
 //    (performance.eventLoopUtilization) and the requests it answered. Overheads are differences to no logging in
-//    the same round; figures are medians over rounds (ratios: medians of per-round ratios).
+//    the same round; figures are medians over rounds (ratios: medians of per-round ratios). Informative: the local
+//    broker's CPU per request (it shares the machine), and how often the publisher produced and how many records
+//    each produce request carried.
 // 3. Every publisher is closed: entries accepted must equal entries sent and requests answered, or the run fails.
 //
 // Last line:
@@ -79,11 +81,14 @@ for (const variant of NAMES) await fire(variant, WARMUP);
 
 // 1. saturation
 const saturation = new Map(NAMES.map((v) => [v, []]));
+const saturationBroker = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < SATURATION_ROUNDS; round++) {
   for (const variant of orderOf(round)) {
+    const brokerBefore = brokerCpuMicros();
     const result = await fire(variant, SATURATION_DURATION);
     failOnErrors(variant, result);
     saturation.get(variant).push(result.requests.total / result.duration);
+    saturationBroker.get(variant).push((brokerCpuMicros() - brokerBefore) / result.requests.total);
     process.stderr.write(`  saturation ${round + 1} ${variant.padEnd(22)} ${Math.round(result.requests.total / result.duration)} req/s\n`);
   }
 }
@@ -94,7 +99,9 @@ const windows = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const variant of orderOf(round + SATURATION_ROUNDS)) {
     await ask(variant, 'mark', 'marked');
+    const brokerBefore = brokerCpuMicros();
     const result = await fire(variant, DURATION, rate);
+    const brokerMicros = brokerCpuMicros() - brokerBefore;
     const window = await ask(variant, 'read', 'window');
     failOnErrors(variant, result);
     windows.get(variant).push({
@@ -103,6 +110,7 @@ for (let round = 0; round < ROUNDS; round++) {
       served: window.requests / result.duration,
       p50: result.latency.p50,
       p99: result.latency.p99,
+      broker: brokerMicros / window.requests,
       sends: window.produceRequests / result.duration,
       perSend: window.produceRequests > 0 ? window.records / window.produceRequests : Number.NaN,
     });
@@ -141,7 +149,10 @@ const rows = NAMES.map((variant) => ({
   // How often the publisher produced, and how many records each produce request carried, at this rate.
   'produce req/s': Number.isNaN(figure(perRound(variant, 'perSend'))) ? '' : figure(perRound(variant, 'sends')).toFixed(1),
   'records/req': Number.isNaN(figure(perRound(variant, 'perSend'))) ? '' : Math.round(figure(perRound(variant, 'perSend'))),
+  // The broker's CPU (the JVM shares the machine): what each client's produce requests cost it per entry.
+  'broker µs/req': Math.round(figure(perRound(variant, 'broker'))),
   'saturation req/s': Math.round(figure(saturation.get(variant))),
+  'saturation broker µs/req': Math.round(figure(saturationBroker.get(variant))),
   'saturation vs nolog': (figure(saturation.get(variant).map((r, i) => r / saturation.get('nolog')[i]))).toFixed(3),
 }));
 
@@ -190,6 +201,18 @@ function orderOf(round) {
 
 function gcd(a, b) {
   return b === 0 ? a : gcd(b, a % b);
+}
+
+/** CPU time the local broker's JVM used so far, µs (from /proc on Linux; NaN elsewhere). */
+function brokerCpuMicros() {
+  try {
+    const stat = fs.readFileSync(`/proc/${kafka.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime: fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function failOnErrors(variant, result) {
