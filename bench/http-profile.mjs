@@ -21,16 +21,15 @@
 // BENCH_INTERVAL (sampling interval µs, default 200), BENCH_TOP (list the N functions of kafka-log and the
 // clients with the most self time, default 0), BENCH_PROFILE_DIR (keep the .cpuprofile files there).
 
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { SourceMap } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ask, createTopic, startServer, stopServer } from './lib/http-driver.mjs';
 import { table } from './lib/measure.mjs';
 
-const SERVER = fileURLToPath(new URL('./lib/http-server.mjs', import.meta.url));
 // `max`: as fast as the server goes (saturation).
 const RATE = process.env.BENCH_RATE === 'max' ? undefined : Number(process.env.BENCH_RATE ?? 1500);
 const DURATION = Number(process.env.BENCH_DURATION ?? 20);
@@ -70,7 +69,7 @@ for (const variant of VARIANTS) {
   await fire(DURATION);
   const window = await ask(server, { type: 'read' }, 'window');
   await ask(server, { type: 'profile-stop', file }, 'profiled');
-  const { stats } = await ask(server, { type: 'stop' }, 'stopped');
+  const { stats } = await stopServer(server);
   const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
   results.push({ variant, requests: window.requests, cpu: window.cpuMicros / window.requests, ...attribute(profile, window.requests), stats });
   process.stderr.write(`  ${variant}: ${window.requests} requests profiled\n`);
@@ -193,33 +192,4 @@ function locate(frame) {
   const where = entry?.originalSource ? { file: entry.originalSource.replace(/^.*?(src\/)/, '$1'), line: entry.originalLine + 1 } : undefined;
   located.set(key, where);
   return where;
-}
-
-function startServer(config) {
-  return new Promise((resolve, reject) => {
-    const child = fork(SERVER, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${config.variant} server exited with ${code}`)));
-    child.once('message', (message) => resolve({ child, port: message.port }));
-  });
-}
-
-function ask({ child }, message, answer) {
-  return new Promise((resolve) => {
-    const onMessage = (reply) => {
-      if (reply?.type !== answer) return;
-      child.off('message', onMessage);
-      resolve(reply);
-    };
-    child.on('message', onMessage);
-    child.send(message);
-  });
-}
-
-async function createTopic(brokers, name) {
-  const { default: kafkajs } = await import('kafkajs');
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
 }

@@ -33,16 +33,14 @@
 // BENCH_SATURATION_ROUNDS (default 2), BENCH_SATURATION_DURATION (s, default 3), BENCH_CONNECTIONS (default 32),
 // BENCH_WARMUP (s, default 3), BENCH_VARIANTS (comma-separated subset; `nolog` is always included).
 
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ask, createTopic, startServer, stopServer } from './lib/http-driver.mjs';
 import { VARIANTS } from './lib/http-server.mjs';
 import { median, table } from './lib/measure.mjs';
 
-const SERVER = fileURLToPath(new URL('./lib/http-server.mjs', import.meta.url));
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const ROUNDS = env('BENCH_ROUNDS', 4);
 const DURATION = env('BENCH_DURATION', 5);
@@ -98,11 +96,11 @@ const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : Math.roun
 const windows = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const variant of orderOf(round + SATURATION_ROUNDS)) {
-    await ask(variant, 'mark', 'marked');
+    await ask(servers.get(variant), { type: 'mark' }, 'marked');
     const brokerBefore = brokerCpuMicros();
     const result = await fire(variant, DURATION, rate);
     const brokerMicros = brokerCpuMicros() - brokerBefore;
-    const window = await ask(variant, 'read', 'window');
+    const window = await ask(servers.get(variant), { type: 'read' }, 'window');
     failOnErrors(variant, result);
     windows.get(variant).push({
       cpu: window.cpuMicros / window.requests,
@@ -125,7 +123,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const failures = [];
 const delivery = [];
 for (const variant of NAMES) {
-  const { requests, stats } = await stopServer(variant);
+  const { requests, stats } = await stopServer(servers.get(variant));
   if (!stats) continue;
   delivery.push(`${variant}: ${requests} requests, accepted ${stats.accepted}, sent ${stats.sent}, dropped ${stats.dropped.total}`);
   if (stats.accepted !== stats.sent || stats.dropped.total !== 0 || stats.accepted !== requests) {
@@ -218,41 +216,6 @@ function brokerCpuMicros() {
 function failOnErrors(variant, result) {
   const errors = result.errors + result.timeouts + result.non2xx;
   if (errors > 0) throw new Error(`${variant}: ${errors} failed requests (errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`);
-}
-
-function startServer(config) {
-  return new Promise((resolve, reject) => {
-    const child = fork(SERVER, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${config.variant} server exited with ${code}`)));
-    child.once('message', (message) => resolve({ child, port: message.port }));
-  });
-}
-
-function ask(variant, type, answer) {
-  const { child } = servers.get(variant);
-  return new Promise((resolve) => {
-    const onMessage = (message) => {
-      if (message?.type !== answer) return;
-      child.off('message', onMessage);
-      resolve(message);
-    };
-    child.on('message', onMessage);
-    child.send({ type });
-  });
-}
-
-function stopServer(variant) {
-  servers.get(variant).child.removeAllListeners('exit');
-  return ask(variant, 'stop', 'stopped');
-}
-
-async function createTopic(brokers, name) {
-  const { default: kafkajs } = await import('kafkajs');
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
 }
 
 function round1(value) {

@@ -7,12 +7,11 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { type DeliveryThread, createWorkerTransport } from '../../src/transport/worker.js';
 import type { WorkerData } from '../../src/transport/worker-protocol.js';
-import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
+import { createTopics, publishRealistic, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';
 
 const kafka = inject('kafka');
@@ -49,12 +48,7 @@ describe.each(TRANSPORTS)('worker transport running %s in a thread, against the 
       transport: (config, hooks) => createWorkerTransport(config, hooks, { client, spawn }),
     });
     const n = 600;
-    const expected = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const entry = realisticEntry(i);
-      expected.add(serializeLogEntry(entry));
-      publisher.publish(entry);
-    }
+    const expected = publishRealistic(publisher, n);
     await publisher.close();
     expect(publisher.stats()).toMatchObject({ accepted: n, sent: n, dropped: { total: 0 }, buffered: 0, inFlight: 0 });
     expect(threads).toHaveLength(1);
