@@ -236,7 +236,10 @@ export class PlatformaticTransport implements Transport {
     if (!producer || this.#closed) throw new TransportError('broker', 'the transport is closed', false);
     try {
       const prepared = this.#prepared.get(request) ?? (await this.#prepare(producer, request));
-      const pending = prepared.messages.filter((m) => !prepared.acknowledged.has(partitionKey(m.topic, m.partition as number)));
+      const { acknowledged } = prepared;
+      // Only a retry after a partial failure has partitions to leave out: the first attempt sends them all.
+      const pending =
+        acknowledged.size === 0 ? prepared.messages : prepared.messages.filter((m) => !acknowledged.has(partitionKey(m.topic, m.partition as number)));
       if (pending.length === 0) return;
       try {
         await producer.send({ messages: pending, acks: this.#config.acks });
