@@ -14,7 +14,8 @@
 //    order permuted each round so that no variant always follows the same neighbour. Per window the server reports
 //    its CPU time (process.cpuUsage: user + system, all threads) and event-loop busy time
 //    (performance.eventLoopUtilization) and the requests it answered. Overheads are differences to no logging in
-//    the same round; figures are medians over rounds (ratios: medians of per-round ratios). Informative: the local
+//    the same round; figures are medians over rounds (ratios: medians of per-round ratios). Informative: the main
+//    thread's own CPU per request (Linux; the event loop's busy time also counts time it waited for a core), the local
 //    broker's CPU per request (it shares the machine), and how often the publisher produced and how many records
 //    each produce request carried.
 // 3. Every publisher is closed: entries accepted must equal entries sent and requests answered, or the run fails.
@@ -105,6 +106,7 @@ for (let round = 0; round < ROUNDS; round++) {
     windows.get(variant).push({
       cpu: window.cpuMicros / window.requests,
       loop: window.loopMicros / window.requests,
+      main: window.mainMicros / window.requests,
       served: window.requests / result.duration,
       p50: result.latency.p50,
       p99: result.latency.p99,
@@ -142,6 +144,9 @@ const rows = NAMES.map((variant) => ({
   'cpu overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'cpu'))),
   'loop µs/req': Math.round(figure(perRound(variant, 'loop'))),
   'loop overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'loop'))),
+  // The main thread's own CPU (Linux): what the request thread did, without time it waited for a core.
+  'main cpu µs/req': Math.round(figure(perRound(variant, 'main'))),
+  'main cpu overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'main'))),
   'p50 ms': figure(perRound(variant, 'p50')),
   'p99 ms': figure(perRound(variant, 'p99')),
   // How often the publisher produced, and how many records each produce request carried, at this rate.

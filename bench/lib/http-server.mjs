@@ -1,12 +1,13 @@
 // The server side of bench:http (one child process per variant): the same Express hello-world app, logged one
 // of several ways. It counts the requests its route answered and, when the driver asks, reports from inside the
 // process what the last window cost: CPU time of the whole process (process.cpuUsage: user + system, every
-// thread) and the event loop's busy time (performance.eventLoopUtilization).
+// thread) and the event loop's busy time (performance.eventLoopUtilization), and on Linux the main thread's own
+// CPU time (/proc: the event loop's busy time also counts time the thread waited for a core).
 //
 // Started as `node bench/lib/http-server.mjs '<json config>'` with an IPC channel; messages:
 //   -> { type: 'mark' }   starts a window            <- { type: 'marked' }
 //   -> { type: 'read' }   ends it                    <- { type: 'window', requests, cpuMicros, loopMicros,
-//                                                                        produceRequests, records }
+//                                                                        mainMicros, produceRequests, records }
 //   -> { type: 'stop' }   closes (publisher closed)  <- { type: 'stopped', requests, stats }
 //   -> { type: 'profile-start', intervalMicros }      <- { type: 'profiling' }   (V8's sampling profiler, in process)
 //   -> { type: 'profile-stop', file }                 <- { type: 'profiled' }    (the .cpuprofile written to `file`)
@@ -106,7 +107,7 @@ async function runServer({ variant, brokers, topic, logFile }) {
       fs.writeFileSync(message.file, JSON.stringify(profile));
       process.send({ type: 'profiled' });
     } else if (message?.type === 'mark') {
-      mark = { requests, produceRequests, records, cpu: process.cpuUsage(), loop: performance.eventLoopUtilization() };
+      mark = { requests, produceRequests, records, cpu: process.cpuUsage(), main: mainThreadCpuMicros(), loop: performance.eventLoopUtilization() };
       process.send({ type: 'marked' });
     } else if (message?.type === 'read') {
       const cpu = process.cpuUsage(mark.cpu);
@@ -116,6 +117,7 @@ async function runServer({ variant, brokers, topic, logFile }) {
         requests: requests - mark.requests,
         cpuMicros: cpu.user + cpu.system,
         loopMicros: loop.active * 1000,
+        mainMicros: mainThreadCpuMicros() - mark.main,
         produceRequests: produceRequests - mark.produceRequests,
         records: records - mark.records,
       });
@@ -132,4 +134,16 @@ async function runServer({ variant, brokers, topic, logFile }) {
       setTimeout(() => process.exit(0), 50);
     }
   });
+}
+
+/** CPU time of this process's main thread so far, µs (Linux: /proc/self/task/<pid>/stat; NaN elsewhere). */
+function mainThreadCpuMicros() {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime: fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -59,7 +59,8 @@ export type FromWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'connected' }
   | { readonly type: 'connect-failed'; readonly error: WireError }
-  | { readonly type: 'produced'; readonly id: number }
+  /** `spare`: the request's bytes, no longer needed, transferred back to be written again. */
+  | { readonly type: 'produced'; readonly id: number; readonly spare?: ArrayBuffer }
   /** `unknown`: the thread does not hold request `id` (it was restarted): send its records again. */
   | { readonly type: 'produce-failed'; readonly id: number; readonly error: WireError; readonly unknown?: boolean }
   | {
@@ -72,13 +73,19 @@ export type FromWorker =
   | { readonly type: 'token-request'; readonly id: number }
   | { readonly type: 'closed' };
 
-/** The records of a request, packed for the crossing, and the buffer to transfer. */
-export function packRecords(request: ProduceRequest): { records: WireRecords; transfer: ArrayBuffer } {
+/**
+ * The records of a request, packed for the crossing, and the buffer to transfer: `spare` (a buffer the delivery
+ * thread gave back) when it is large enough, else a new one. Written memory is reused that way: a fresh buffer of
+ * a request's size is memory the kernel maps, faults in page by page and unmaps again, per request.
+ */
+export function packRecords(request: ProduceRequest, spare?: ArrayBuffer): { records: WireRecords; transfer: ArrayBuffer } {
   const list = request.records;
   let size = 0;
   for (const record of list) size += record.value.length + (record.key === null ? 0 : record.key.length);
-  // Its own ArrayBuffer (not a pool slab: it is transferred), left unfilled: every byte is written below.
-  const bytes = Buffer.allocUnsafeSlow(size);
+  // Its own ArrayBuffer (not a pool slab: it is transferred), left unfilled: every byte is written below. Rounded
+  // up, so that it can carry the next, slightly larger request too when it comes back.
+  const bytes =
+    spare !== undefined && spare.byteLength >= size ? Buffer.from(spare, 0, size) : Buffer.allocUnsafeSlow(roundUp(size)).subarray(0, size);
   const layout = new Int32Array(list.length * FIELDS);
   const topics: string[] = [];
   const headers: Array<Record<string, Uint8Array | string>> = [];
@@ -117,6 +124,12 @@ export function packRecords(request: ProduceRequest): { records: WireRecords; tr
     }
   }
   return { records: { topics, bytes, layout, headers }, transfer: bytes.buffer };
+}
+
+const SPARE_STEP = 64 * 1024;
+
+function roundUp(size: number): number {
+  return Math.ceil(Math.max(1, size) / SPARE_STEP) * SPARE_STEP;
 }
 
 /** The records again, as Buffers over the transferred bytes (no copy). */

@@ -13,7 +13,7 @@ import type { ProduceRequest, Transport, TransportConfig, TransportFactory, Tran
 
 /** The delivery thread's end of the channel (`parentPort`, or a `MessagePort` in tests). */
 export interface WorkerPort {
-  postMessage(message: FromWorker): void;
+  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
   on(event: 'message', listener: (message: ToWorker) => void): unknown;
 }
 
@@ -23,7 +23,8 @@ export function serveTransport(
   data: WorkerData,
   load: (name: WorkerData['transport']) => Promise<TransportFactory> = loadTransportFactory,
 ): void {
-  const requests = new Map<number, ProduceRequest>();
+  // Each request with the buffer its bytes arrived in (given back once the broker acknowledged them).
+  const requests = new Map<number, { request: ProduceRequest; bytes: ArrayBuffer }>();
   const tokenWaiters = new Map<number, { resolve: (token: TransportOAuthToken) => void; reject: (error: Error) => void }>();
   let tokenIds = 0;
   const post = (message: FromWorker) => port.postMessage(message);
@@ -63,20 +64,22 @@ export function serveTransport(
         return;
       case 'produce': {
         const { id } = message;
-        let request = requests.get(id);
+        let held = requests.get(id);
         if (message.records !== undefined) {
-          request = { records: unpackRecords(message.records) };
-          requests.set(id, request);
+          held = { request: { records: unpackRecords(message.records) }, bytes: message.records.bytes.buffer as ArrayBuffer };
+          requests.set(id, held);
         }
-        if (request === undefined) {
+        if (held === undefined) {
           post({ type: 'produce-failed', id, error: { kind: 'broker', message: 'unknown request', retriable: true }, unknown: true });
           return;
         }
-        const produced = request;
-        transport.then((t) => t.produce(produced)).then(
+        const { request, bytes } = held;
+        transport.then((t) => t.produce(request)).then(
           () => {
             requests.delete(id);
-            post({ type: 'produced', id });
+            // Acknowledged: the client is done with these bytes (it answers after writing them), so the buffer
+            // goes back to be written again.
+            port.postMessage({ type: 'produced', id, spare: bytes }, [bytes]);
           },
           (error: unknown) => post({ type: 'produce-failed', id, error: toWire(error) }),
         );

@@ -51,6 +51,9 @@ export interface WorkerTransportSetup {
   spawn?: (data: WorkerData) => DeliveryThread;
 }
 
+/** Most buffers kept for reuse (bounded memory: a request is at most `maxBytesPerRequest`). */
+const MAX_SPARES = 2;
+
 /** Longest wait for the delivery thread to close its client before the thread is ended anyway, ms. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -102,6 +105,8 @@ class WorkerTransport implements Transport {
   readonly #pending = new Map<number, PendingProduce>();
   // A request the publisher let go of (delivered elsewhere or dropped) is forgotten by the thread too.
   readonly #forget = new FinalizationRegistry<number>((id) => this.#thread?.postMessage({ type: 'forget', id }));
+  /** Buffers the delivery thread gave back, written again by the next requests. */
+  readonly #spares: ArrayBuffer[] = [];
   #thread: DeliveryThread | undefined;
   #generation = 0;
   #ids = 0;
@@ -155,7 +160,7 @@ class WorkerTransport implements Transport {
       thread.postMessage({ type: 'produce', id: state.id });
       return;
     }
-    const { records, transfer } = packRecords(request);
+    const { records, transfer } = packRecords(request, this.#spares.pop());
     state.generation = this.#generation;
     thread.postMessage({ type: 'produce', id: state.id, records }, [transfer]);
   }
@@ -223,6 +228,7 @@ class WorkerTransport implements Transport {
         this.#connecting?.reject(new TransportError(message.error.kind, message.error.message, message.error.retriable));
         return;
       case 'produced': {
+        if (message.spare !== undefined && this.#spares.length < MAX_SPARES) this.#spares.push(message.spare);
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
         pending?.resolve();

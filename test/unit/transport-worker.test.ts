@@ -31,6 +31,8 @@ const CONFIG: TransportConfig = {
 /** What the Kafka client behind the delivery thread saw, and how it answers. */
 class RecordingClient implements Transport {
   readonly produced: ProduceRequest[] = [];
+  /** The records of each produce call, as they were when it was made. */
+  readonly seen: ProduceRecord[][] = [];
   readonly config: TransportConfig;
   readonly hooks: TransportHooks;
   failures: TransportError[] = [];
@@ -54,6 +56,8 @@ class RecordingClient implements Transport {
 
   async produce(request: ProduceRequest): Promise<void> {
     this.produced.push(request);
+    // Copied now: once acknowledged, the bytes go back to the caller's thread (the views here are emptied).
+    this.seen.push(request.records.map((r) => ({ ...r, key: r.key && Buffer.from(r.key), value: Buffer.from(r.value) })));
     const failure = this.failures.shift();
     if (failure) throw failure;
     if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
@@ -142,12 +146,25 @@ describe('packing a request for the crossing', () => {
     ];
     expect((records[0] as ProduceRecord).value.buffer.byteLength).toBeGreaterThan(1000);
     const { records: wire, transfer } = packRecords({ records });
-    // Keys and values only (header buffers travel on their own).
-    expect(transfer.byteLength).toBe(7 + (2 + 7) + 0 + Buffer.byteLength('{"é":"ü"}'));
+    // Keys and values only (header buffers travel on their own), in a buffer of their own.
+    expect(wire.bytes.byteLength).toBe(7 + (2 + 7) + 0 + Buffer.byteLength('{"é":"ü"}'));
+    expect(wire.bytes.buffer).toBe(transfer);
+    expect(transfer.byteLength).toBeLessThanOrEqual(64 * 1024);
     expect(wire.topics).toEqual(['logs', 'other']);
     const back = unpackRecords(structuredClone(wire, { transfer: [transfer] }));
     expect(back).toEqual(records);
     expect(back.map((r) => Buffer.isBuffer(r.value))).toEqual([true, true, true, true]);
+  });
+
+  it('writes into a spare buffer given back by the thread when it is large enough, else into a new one', () => {
+    const request = { records: [record('x'.repeat(1000))] };
+    const spare = new ArrayBuffer(2048);
+    expect(packRecords(request, spare).transfer).toBe(spare);
+    expect(Buffer.from(spare, 0, 1000).toString()).toBe('x'.repeat(1000));
+    const small = new ArrayBuffer(10);
+    const { transfer } = packRecords(request, small);
+    expect(transfer).not.toBe(small);
+    expect(transfer.byteLength).toBeGreaterThanOrEqual(1000);
   });
 });
 
@@ -159,7 +176,7 @@ describe('worker transport', () => {
     await transport.produce({ records });
     expect(threads.clients).toHaveLength(1);
     expect(threads.last.produced).toHaveLength(1);
-    expect(threads.last.produced[0]?.records).toEqual(records);
+    expect(threads.last.seen[0]).toEqual(records);
   });
 
   it('keeps the configuration but for what cannot cross, and refuses a secure context with a clear error', () => {
@@ -221,7 +238,7 @@ describe('worker transport', () => {
     // The publisher retries the same request: a second thread starts and gets the records again.
     await transport.produce(request);
     expect(threads.clients).toHaveLength(2);
-    expect(threads.last.produced[0]?.records).toEqual(request.records);
+    expect(threads.last.seen[0]).toEqual(request.records);
   });
 
   it('a delivery thread that cannot start (its script missing from a bundle) is a clear, non-retriable error', async () => {
@@ -248,7 +265,7 @@ describe('worker transport', () => {
     await transport.produce(request);
     expect(threads.clients).toHaveLength(1);
     expect(threads.last.produced).toHaveLength(2);
-    expect(threads.last.produced[1]?.records).toEqual(request.records);
+    expect(threads.last.seen[1]).toEqual(request.records);
   });
 
   it('passes the client log lines on, extra fields that cannot be cloned left out', async () => {
