@@ -88,6 +88,15 @@ const WIRE_HEADER_BYTES = 5;
 // Bytes the JSON array adds around N entries: "[" + (N-1) commas + "]".
 const arrayBytes = (n: number) => (n > 1 ? n + 1 : 0);
 
+/** `text` as UTF-8 when its byte length is already known: one pass over it (`Buffer.from` would measure it again). */
+function utf8Of(text: string, byteLength: number): Buffer {
+  // A UTF-8 length below the number of UTF-16 units cannot be right: never cut the text short.
+  if (text.length > byteLength) return Buffer.from(text);
+  const buffer = Buffer.allocUnsafe(byteLength);
+  const written = buffer.write(text, 0, byteLength, 'utf8');
+  return written === byteLength ? buffer : buffer.subarray(0, written);
+}
+
 interface OpenMessage {
   topic: string;
   key: Buffer | null;
@@ -244,7 +253,7 @@ export class BatchQueue {
     now: number,
   ): void {
     const pending = typeof content === 'string' ? undefined : content;
-    const value = pending === undefined ? Buffer.from(content as string) : EMPTY;
+    const value = pending === undefined ? utf8Of(content as string, entries > 1 ? entryBytes + arrayBytes(entries) : entryBytes) : EMPTY;
     const record: ProduceRecord = headers === undefined ? { topic, key, value } : { topic, key, value, headers };
     // A pending entry's encoded size is not known yet: its JSON size (plus the wire-format header) stands in.
     const size = recordSize(record) + (pending === undefined ? 0 : entryBytes + WIRE_HEADER_BYTES);
