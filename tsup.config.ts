@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup';
 
 // One build for `require` and `import` users, with types for each. Every public subpath is an entry here
-// and in package.json "exports".
+// and in package.json "exports"; so is the worker transport's thread (dist/transport-worker.js, loaded by path).
 export default defineConfig({
-  entry: { index: 'src/index.ts', http: 'src/adapters/http.ts', express: 'src/adapters/express.ts', koa: 'src/adapters/koa.ts', fastify: 'src/adapters/fastify.ts', nest: 'src/adapters/nest.ts', testing: 'src/testing/index.ts', metrics: 'src/metrics/index.ts', cli: 'src/cli/main.ts' },
+  entry: { index: 'src/index.ts', http: 'src/adapters/http.ts', express: 'src/adapters/express.ts', koa: 'src/adapters/koa.ts', fastify: 'src/adapters/fastify.ts', nest: 'src/adapters/nest.ts', testing: 'src/testing/index.ts', metrics: 'src/metrics/index.ts', cli: 'src/cli/main.ts', 'transport-worker': 'src/transport/worker-thread.ts' },
   format: ['cjs', 'esm'],
   // The declarations use Node's types (Buffer, node:http, node:tls). TypeScript 6 and later no longer include
   // `@types/node` unless a file asks for it, so every declaration file asks.
@@ -17,4 +17,6 @@ export default defineConfig({
   // `__filename` in the ES module output (optional packages loaded synchronously resolve from kafka-log's place).
   shims: true,
   treeshake: true,
+  // `__filename` in the ESM build too: the worker transport finds dist/transport-worker.js next to itself.
+  shims: true,
 });

@@ -1,203 +1,230 @@
 #!/usr/bin/env node
-// HTTP benchmark of kafka-log's Express adapter (`npm run bench:http`, which builds first).
+// HTTP benchmark (`npm run bench:http`, which builds first): what kafka-log adds to each request of an Express
+// hello-world app, measured from inside the server process at a fixed offered rate.
 //
-// One run drives the same Express app several ways, each in its own child process (the server) while
-// autocannon runs here (the client):
-//   nolog                     no logging at all
-//   kafka-log (kafkajs)       kafka-log/express publishing every entry to the local Kafka broker (started if
-//                             needed) over the default transport, one Kafka record per entry
-//   kafka-log (platformatic)  the same over @platformatic/kafka
-//   kafka-log (kafkajs, maxBatchSize 50)  Kong's queue batching: one record holds a JSON array of up to 50
-//                             entries, so far fewer records to encode and send per entry
-//   pino-http                 pino-http writing one JSON line per request to a file (asynchronously)
-//   kafka-log-nosend          (informative) kafka-log/express building and serializing entries, sending none
-//   noop-middleware           (informative) an empty middleware (`(req, res, next) => next()`): what one more
-//                             middleware layer costs in Express itself, before it does any work
-// Same duration and connections for each; rounds are interleaved (the order rotates every round) so drift of
-// the machine hits all variants alike. Prints a table, then as its LAST line one JSON object:
-//   {"bench":"http","vs_nolog":R,"vs_pino":R,"p99_ms":N,
-//    "platformatic_vs_nolog":R,"platformatic_vs_pino":R,"platformatic_p99_ms":N,
-//    "batched_vs_nolog":R,"batched_vs_pino":R,"batched_p99_ms":N}
-// vs_nolog and vs_pino are the default transport's (kafkajs) requests/s over the other variant's; p99_ms is its
-// p99 latency. The platformatic_ and batched_ keys are the same figures for the other two publishing variants.
+// Every variant (bench/lib/http-server.mjs) runs in a server process of its own while autocannon drives it from
+// here: no logging; kafka-log/express and http.createServer(withKafkaLog(app)), each on kafkajs and on
+// @platformatic/kafka, with Kong's default options, every entry delivered to the local broker (started if
+// needed); pino-http writing to a file asynchronously; informative: kafka-log/express building and serializing
+// entries without sending them.
 //
-// Environment: BENCH_DURATION (s per measurement, default 5), BENCH_ROUNDS (default 3),
-// BENCH_CONNECTIONS (default 32), BENCH_WARMUP (s, default 2).
+// 1. Saturation (informative): each variant as fast as it goes, rounds interleaved.
+// 2. Fixed rate: every variant at the same offered rate (autocannon's overallRate, `-R`), by default 60% of the
+//    no-logging maximum measured in step 1, a rate every variant sustains without queueing. Rounds interleaved, the
+//    order permuted each round so that no variant always follows the same neighbour. Per window the server reports
+//    its CPU time (process.cpuUsage: user + system, all threads) and event-loop busy time
+//    (performance.eventLoopUtilization) and the requests it answered. Overheads are differences to no logging in
+//    the same round; figures are medians over rounds (ratios: medians of per-round ratios). Informative: the main
+//    thread's own CPU per request (Linux; the event loop's busy time also counts time it waited for a core), the local
+//    broker's CPU per request (it shares the machine), and how often the publisher produced and how many records
+//    each produce request carried.
+// 3. Every publisher is closed: entries accepted must equal entries sent and requests answered, or the run fails.
+//
+// Last line:
+//   {"bench":"http","cpu_overhead_us":N,"wrapper_cpu_overhead_us":N,"platformatic_cpu_overhead_us":N,
+//    "main_thread_overhead_us":N,"pino_cpu_overhead_us":N,"vs_pino_overhead":R,"vs_nolog":R,"vs_pino":R,"p99_ms":N}
+// cpu_overhead_us: kafka-log/express on the default transport, CPU µs per request over no logging;
+// wrapper_/platformatic_: the node:http wrapper (default transport), kafka-log/express on @platformatic/kafka;
+// main_thread_overhead_us: kafka-log/express's event-loop busy µs per request over no logging; pino_cpu_overhead_us:
+// pino-http's; vs_pino_overhead: kafka-log/express's CPU overhead over pino-http's; vs_nolog, vs_pino: its
+// throughput at saturation over no logging's and pino-http's (informative); p99_ms: its p99 at the fixed rate.
+//
+// Environment: BENCH_ROUNDS (fixed-rate rounds, default 4), BENCH_DURATION (s per fixed-rate window, default 5),
+// BENCH_RATE (requests/s; default BENCH_RATE_FRACTION x the no-logging maximum), BENCH_RATE_FRACTION (default 0.6),
+// BENCH_SATURATION_ROUNDS (default 2), BENCH_SATURATION_DURATION (s, default 3), BENCH_CONNECTIONS (default 32),
+// BENCH_WARMUP (s, default 3), BENCH_VARIANTS (comma-separated subset; `nolog` is always included).
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cpuOf, startServer, stopServer } from './lib/servers.mjs';
+import { ask, createTopic, startServer, stopServer } from './lib/http-driver.mjs';
+import { VARIANTS } from './lib/http-server.mjs';
+import { median, table } from './lib/measure.mjs';
 
-// `kafka-log-nosend` (informative): the same middleware with a sink that drops entries after they are built
-// and serialized, separating the adapter's and entry's cost from the Kafka client's and the broker's.
-// Each publishing variant: the publisher options it adds (everything else is the same app and load), and the
-// prefix of its keys in the last-line JSON ('' for the default transport's, kept as the headline figures).
-const PUBLISHING = {
-  'kafka-log (kafkajs)': { options: { transport: 'kafkajs' }, key: '' },
-  'kafka-log (platformatic)': { options: { transport: 'platformatic' }, key: 'platformatic_' },
-  'kafka-log (kafkajs, maxBatchSize 50)': { options: { transport: 'kafkajs', maxBatchSize: 50 }, key: 'batched_' },
-};
-const VARIANTS = ['nolog', ...Object.keys(PUBLISHING), 'pino-http', 'kafka-log-nosend', 'noop-middleware'];
-const SELF = fileURLToPath(import.meta.url);
+const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const ROUNDS = env('BENCH_ROUNDS', 4);
+const DURATION = env('BENCH_DURATION', 5);
+const SATURATION_ROUNDS = env('BENCH_SATURATION_ROUNDS', 2);
+const SATURATION_DURATION = env('BENCH_SATURATION_DURATION', 3);
+const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
+const WARMUP = env('BENCH_WARMUP', 3);
+const RATE_FRACTION = env('BENCH_RATE_FRACTION', 0.6);
+const HEADLINE = 'express-kafkajs';
 
-if (process.argv[2] === '--server') {
-  await runServer(JSON.parse(process.argv[3]));
-} else {
-  await runBench();
-}
+const chosen = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',').map((v) => v.trim()) : Object.keys(VARIANTS);
+for (const variant of chosen) if (!(variant in VARIANTS)) throw new Error(`BENCH_VARIANTS: unknown variant ${variant}`);
+const NAMES = ['nolog', ...chosen.filter((v) => v !== 'nolog')];
 
-// ---------------------------------------------------------------------------------------------------------
-// the server (child process)
+const { ensureKafka } = await import('../scripts/local-kafka.mjs');
+const kafka = await ensureKafka({ log: false });
+const topic = `bench-http-${randomUUID().slice(0, 8)}`;
+await createTopic(kafka.brokers, topic);
+const logFile = path.join(os.tmpdir(), `kafka-log-bench-pino-${process.pid}.log`);
+const { default: autocannon } = await import('autocannon');
 
-async function runServer({ variant, brokers, topic, logFile }) {
-  const { default: express } = await import('express');
-  const http = await import('node:http');
-  const app = express();
-  let publisher;
-  let pinoLogger;
+const servers = new Map();
+for (const variant of NAMES) servers.set(variant, await startServer({ variant, brokers: kafka.brokers, topic, logFile }));
 
-  if (Object.hasOwn(PUBLISHING, variant)) {
-    const { KafkaLogPublisher } = await import('kafka-log');
-    const { kafkaLog } = await import('kafka-log/express');
-    publisher = new KafkaLogPublisher({ brokers, topic, logLevel: 'silent', ...PUBLISHING[variant].options });
-    app.use(kafkaLog({ sink: publisher }));
-  } else if (variant === 'kafka-log-nosend') {
-    const { serializeLogEntry } = await import('kafka-log');
-    const { kafkaLog } = await import('kafka-log/express');
-    app.use(kafkaLog({ sink: { publish: (entry) => serializeLogEntry(entry) } }));
-  } else if (variant === 'noop-middleware') {
-    app.use((_request, _response, next) => next());
-  } else if (variant === 'pino-http') {
-    const { default: pino } = await import('pino');
-    const { default: pinoHttp } = await import('pino-http');
-    pinoLogger = pino(pino.destination({ dest: logFile, sync: false, minLength: 4096 }));
-    app.use(pinoHttp({ logger: pinoLogger }));
-  }
-
-  app.get('/users/:id', (req, res) => {
-    res.json({ id: req.params.id, name: 'Ada Lovelace', roles: ['admin', 'dev'], fields: req.query.fields ?? null });
+const fire = (variant, seconds, rate) =>
+  autocannon({
+    url: `http://127.0.0.1:${servers.get(variant).port}/users/42?fields=name`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(rate === undefined ? {} : { overallRate: rate }),
+    headers: { accept: 'application/json', 'user-agent': 'kafka-log-bench', 'x-request-id': 'bench-request' },
   });
 
-  const server = http.createServer(app);
-  server.keepAliveTimeout = 30_000;
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  process.send({ type: 'ready', port: server.address().port });
+process.stderr.write(`bench:http  warm-up ${WARMUP}s, saturation ${SATURATION_ROUNDS} x ${SATURATION_DURATION}s, fixed rate ${ROUNDS} x ${DURATION}s, ${CONNECTIONS} connections\n`);
+for (const variant of NAMES) await fire(variant, WARMUP);
 
-  process.on('message', async (message) => {
-    if (message?.type === 'cpu') {
-      const { user, system } = process.cpuUsage();
-      process.send({ type: 'cpu', micros: user + system });
-      return;
-    }
-    if (message?.type !== 'stop') return;
-    server.closeAllConnections();
-    server.close();
-    let stats;
-    if (publisher) {
-      await publisher.close({ timeoutMs: 30_000 });
-      stats = publisher.stats();
-    }
-    if (pinoLogger) pinoLogger.flush();
-    process.send({ type: 'stopped', stats });
-    setTimeout(() => process.exit(0), 50);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// the driver (parent process)
-
-async function runBench() {
-  const duration = Number(process.env.BENCH_DURATION ?? 5);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-  const warmup = Number(process.env.BENCH_WARMUP ?? 2);
-
-  const { ensureKafka } = await import('../scripts/local-kafka.mjs');
-  const kafka = await ensureKafka({ log: false });
-  const topic = `bench-http-${randomUUID().slice(0, 8)}`;
-  await createTopic(kafka.brokers, topic);
-  const logFile = path.join(os.tmpdir(), `kafka-log-bench-pino-${process.pid}.log`);
-
-  const { default: autocannon } = await import('autocannon');
-  const children = new Map();
-  for (const variant of VARIANTS) {
-    children.set(variant, await startServer(SELF, { variant, brokers: kafka.brokers, topic, logFile }));
+// 1. saturation
+const saturation = new Map(NAMES.map((v) => [v, []]));
+const saturationBroker = new Map(NAMES.map((v) => [v, []]));
+for (let round = 0; round < SATURATION_ROUNDS; round++) {
+  for (const variant of orderOf(round)) {
+    const brokerBefore = brokerCpuMicros();
+    const result = await fire(variant, SATURATION_DURATION);
+    failOnErrors(variant, result);
+    saturation.get(variant).push(result.requests.total / result.duration);
+    saturationBroker.get(variant).push((brokerCpuMicros() - brokerBefore) / result.requests.total);
+    process.stderr.write(`  saturation ${round + 1} ${variant.padEnd(22)} ${Math.round(result.requests.total / result.duration)} req/s\n`);
   }
+}
+const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : Math.round(RATE_FRACTION * median(saturation.get('nolog')));
 
-  const fire = (port, seconds) =>
-    autocannon({
-      url: `http://127.0.0.1:${port}/users/42?fields=name`,
-      connections,
-      duration: seconds,
-      headers: { accept: 'application/json', 'user-agent': 'kafka-log-bench', 'x-request-id': 'bench-request' },
+// 2. fixed rate
+const windows = new Map(NAMES.map((v) => [v, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const variant of orderOf(round + SATURATION_ROUNDS)) {
+    await ask(servers.get(variant), { type: 'mark' }, 'marked');
+    const brokerBefore = brokerCpuMicros();
+    const result = await fire(variant, DURATION, rate);
+    const brokerMicros = brokerCpuMicros() - brokerBefore;
+    const window = await ask(servers.get(variant), { type: 'read' }, 'window');
+    failOnErrors(variant, result);
+    windows.get(variant).push({
+      cpu: window.cpuMicros / window.requests,
+      loop: window.loopMicros / window.requests,
+      main: window.mainMicros / window.requests,
+      served: window.requests / result.duration,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      broker: brokerMicros / window.requests,
+      sends: window.produceRequests / result.duration,
+      perSend: window.produceRequests > 0 ? window.records / window.produceRequests : Number.NaN,
     });
-
-  process.stderr.write(`bench:http  ${rounds} rounds x ${duration}s, ${connections} connections, warm-up ${warmup}s\n`);
-  for (const variant of VARIANTS) await fire(children.get(variant).port, warmup);
-
-  const results = new Map(VARIANTS.map((variant) => [variant, { requests: 0, seconds: 0, p99: [], errors: 0, non2xx: 0, cpuMicros: 0 }]));
-  for (let round = 0; round < rounds; round++) {
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
-    for (const variant of order) {
-      const cpuBefore = await cpuOf(children.get(variant));
-      const result = await fire(children.get(variant).port, duration);
-      const cpuAfter = await cpuOf(children.get(variant));
-      const entry = results.get(variant);
-      entry.cpuMicros += cpuAfter - cpuBefore;
-      entry.requests += result.requests.total;
-      entry.seconds += result.duration;
-      entry.p99.push(result.latency.p99);
-      entry.errors += result.errors + result.timeouts;
-      entry.non2xx += result.non2xx;
-      process.stderr.write(`  round ${round + 1} ${variant.padEnd(36)} ${Math.round(result.requests.average)} req/s  p99 ${result.latency.p99} ms\n`);
-    }
+    process.stderr.write(
+      `  round ${round + 1} ${variant.padEnd(22)} ${Math.round(window.requests / result.duration)} req/s  ` +
+        `cpu ${Math.round(window.cpuMicros / window.requests)} µs/req  loop ${Math.round(window.loopMicros / window.requests)} µs/req  p99 ${result.latency.p99} ms\n`,
+    );
   }
-
-  const publisherStats = new Map();
-  for (const variant of VARIANTS) {
-    const { stats } = await stopServer(children.get(variant));
-    if (stats) publisherStats.set(variant, stats);
-  }
-  fs.rmSync(logFile, { force: true });
-
-  const rps = (variant) => results.get(variant).requests / results.get(variant).seconds;
-  const p99 = (variant) => median(results.get(variant).p99);
-  const rows = VARIANTS.map((variant) => ({
-    variant,
-    'req/s': Math.round(rps(variant)),
-    'p99 ms': p99(variant),
-    'vs nolog': (rps(variant) / rps('nolog')).toFixed(3),
-    // Server CPU time per request: steadier than req/s on a shared machine.
-    'cpu µs/req': Math.round(results.get(variant).cpuMicros / results.get(variant).requests),
-    errors: results.get(variant).errors + results.get(variant).non2xx,
-  }));
-  console.table(rows);
-  for (const [variant, stats] of publisherStats) {
-    console.log(`${variant} publisher: accepted ${stats.accepted}, sent ${stats.sent}, dropped ${stats.dropped.total}`);
-  }
-  const summary = { bench: 'http' };
-  for (const [variant, { key }] of Object.entries(PUBLISHING)) {
-    summary[`${key}vs_nolog`] = round3(rps(variant) / rps('nolog'));
-    summary[`${key}vs_pino`] = round3(rps(variant) / rps('pino-http'));
-    summary[`${key}p99_ms`] = p99(variant);
-  }
-  console.log(JSON.stringify(summary));
 }
 
-async function createTopic(brokers, topic) {
-  const { default: kafkajs } = await import('kafkajs');
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
+// 3. every entry accounted for
+const failures = [];
+const delivery = [];
+for (const variant of NAMES) {
+  const { requests, stats } = await stopServer(servers.get(variant));
+  if (!stats) continue;
+  delivery.push(`${variant}: ${requests} requests, accepted ${stats.accepted}, sent ${stats.sent}, dropped ${stats.dropped.total}`);
+  if (stats.accepted !== stats.sent || stats.dropped.total !== 0 || stats.accepted !== requests) {
+    failures.push(`${variant}: ${requests} requests but accepted ${stats.accepted}, sent ${stats.sent}, dropped ${JSON.stringify(stats.dropped)}`);
+  }
+}
+fs.rmSync(logFile, { force: true });
+
+const perRound = (variant, field) => windows.get(variant).map((w) => w[field]);
+const overheads = (variant, field) => windows.get(variant).map((w, round) => w[field] - windows.get('nolog')[round][field]);
+const figure = (values) => (values.length === 0 ? Number.NaN : median(values));
+const rows = NAMES.map((variant) => ({
+  variant: VARIANTS[variant].label,
+  'served req/s': Math.round(figure(perRound(variant, 'served'))),
+  'cpu µs/req': Math.round(figure(perRound(variant, 'cpu'))),
+  'cpu overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'cpu'))),
+  'loop µs/req': Math.round(figure(perRound(variant, 'loop'))),
+  'loop overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'loop'))),
+  // The main thread's own CPU (Linux): what the request thread did, without time it waited for a core.
+  'main cpu µs/req': Math.round(figure(perRound(variant, 'main'))),
+  'main cpu overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'main'))),
+  'p50 ms': figure(perRound(variant, 'p50')),
+  'p99 ms': figure(perRound(variant, 'p99')),
+  // How often the publisher produced, and how many records each produce request carried, at this rate.
+  'produce req/s': Number.isNaN(figure(perRound(variant, 'perSend'))) ? '' : figure(perRound(variant, 'sends')).toFixed(1),
+  'records/req': Number.isNaN(figure(perRound(variant, 'perSend'))) ? '' : Math.round(figure(perRound(variant, 'perSend'))),
+  // The broker's CPU (the JVM shares the machine): what each client's produce requests cost it per entry.
+  'broker µs/req': Math.round(figure(perRound(variant, 'broker'))),
+  'saturation req/s': Math.round(figure(saturation.get(variant))),
+  'saturation broker µs/req': Math.round(figure(saturationBroker.get(variant))),
+  'saturation vs nolog': (figure(saturation.get(variant).map((r, i) => r / saturation.get('nolog')[i]))).toFixed(3),
+}));
+
+console.log(
+  `bench:http  Express hello-world, ${rate} requests/s offered (${process.env.BENCH_RATE ? 'BENCH_RATE' : `${RATE_FRACTION} x the no-logging maximum`}), ` +
+    `${ROUNDS} rounds x ${DURATION} s, ${CONNECTIONS} connections; Node ${process.version}, Kafka ${kafka.version}; medians over rounds`,
+);
+console.log(table(rows));
+for (const line of delivery) console.log(line);
+if (failures.length > 0) {
+  for (const failure of failures) console.error(`FAILED: ${failure}`);
+  process.exit(1);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+const has = (variant) => NAMES.includes(variant);
+const overhead = (variant, field = 'cpu') => (has(variant) ? round1(figure(overheads(variant, field))) : null);
+const ratioPerRound = (values, baseline) => figure(values.map((value, i) => value / baseline[i]));
+const summary = {
+  bench: 'http',
+  cpu_overhead_us: overhead(HEADLINE),
+  wrapper_cpu_overhead_us: overhead('wrapper-kafkajs'),
+  platformatic_cpu_overhead_us: overhead('express-platformatic'),
+  main_thread_overhead_us: overhead(HEADLINE, 'loop'),
+  pino_cpu_overhead_us: overhead('pino-http'),
+  vs_pino_overhead:
+    has(HEADLINE) && has('pino-http') ? round3(ratioPerRound(overheads(HEADLINE, 'cpu'), overheads('pino-http', 'cpu'))) : null,
+  vs_nolog: has(HEADLINE) ? round3(ratioPerRound(saturation.get(HEADLINE), saturation.get('nolog'))) : null,
+  vs_pino: has(HEADLINE) && has('pino-http') ? round3(ratioPerRound(saturation.get(HEADLINE), saturation.get('pino-http'))) : null,
+  p99_ms: has(HEADLINE) ? figure(perRound(HEADLINE, 'p99')) : null,
+};
+console.log(JSON.stringify(summary));
+
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The order of one round: a permutation stepping through the variants by a stride coprime with their number,
+ * a different stride each round, so a variant's predecessor changes from round to round.
+ */
+function orderOf(round) {
+  const n = NAMES.length;
+  const strides = [];
+  for (let stride = 1; stride < Math.max(2, n); stride++) if (gcd(stride, n) === 1) strides.push(stride);
+  const stride = strides[round % strides.length];
+  return NAMES.map((_, i) => NAMES[(round + i * stride) % n]);
+}
+
+function gcd(a, b) {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** CPU time the local broker's JVM used so far, µs (from /proc on Linux; NaN elsewhere). */
+function brokerCpuMicros() {
+  try {
+    const stat = fs.readFileSync(`/proc/${kafka.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime: fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function failOnErrors(variant, result) {
+  const errors = result.errors + result.timeouts + result.non2xx;
+  if (errors > 0) throw new Error(`${variant}: ${errors} failed requests (errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`);
+}
+
+function round1(value) {
+  return Math.round(value * 10) / 10;
 }
 
 function round3(value) {

@@ -414,7 +414,8 @@ function lookUp(message: object): ExchangeCapture<unknown> | undefined {
       for (const capture of live) if (capture.request === message || capture.response === message) return capture;
     }
   }
-  return (message as Tapped)[kCapture];
+  // Own properties only: on a re-parented object a miss would walk the prototype chain (see above).
+  return Object.hasOwn(message, kCapture) ? (message as Tapped)[kCapture] : undefined;
 }
 
 function register(socket: LiveHolder, capture: ExchangeCapture<unknown>): void {
@@ -488,10 +489,14 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
       capture.ending = false;
     }
   });
-  define(responsePrototype, 'emit', function emit(this: ServerResponse, event: string | symbol, ...args: unknown[]) {
-    if (event !== 'close') return responseParent.emit.call(this, event, ...args);
+  // Every event of every response passes here: `arguments` handed straight to `apply` copies nothing (rest
+  // parameters and a spread would allocate an array per emit).
+  define(responsePrototype, 'emit', function emit(this: ServerResponse, event: string | symbol): boolean {
+    // biome-ignore lint/complexity/noArguments: forwarded as is, see above
+    if (event !== 'close') return Reflect.apply(responseParent.emit, this, arguments);
     try {
-      return responseParent.emit.call(this, event, ...args);
+      // biome-ignore lint/complexity/noArguments: forwarded as is, see above
+      return Reflect.apply(responseParent.emit, this, arguments);
     } finally {
       lookUp(this)?.settle();
     }

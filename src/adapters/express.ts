@@ -144,6 +144,12 @@ function routeOf(baseUrl: string | undefined, path: unknown): JsonObject {
 /** Decides `source` when the error handler did not: `kong` unless a route handler answered without error. */
 function describeExpressExchange(capture: ExchangeCapture<Request>): void {
   if (capture.source !== undefined) return;
-  const errors = (capture.request as unknown as { [ROUTER_ERRORS]?: { size: number } })[ROUTER_ERRORS];
-  if (capture.handlerStartTime === 0 || (errors !== undefined && errors.size > 0)) capture.source = 'kong';
+  if (capture.handlerStartTime === 0) {
+    capture.source = 'kong';
+    return;
+  }
+  // The router adds the set as the request's own property; reading a missing one from a re-parented request
+  // would walk its prototype chain (see capture.ts).
+  const request = capture.request as unknown as { [ROUTER_ERRORS]?: { size: number } };
+  if (Object.hasOwn(request, ROUTER_ERRORS) && (request[ROUTER_ERRORS]?.size ?? 0) > 0) capture.source = 'kong';
 }

@@ -73,3 +73,4 @@ export type {
 } from '../transport/transport.js';
 export { TransportError } from '../transport/transport.js';
 export type { Redactor } from '../secrets.js';
+export { workerTransport } from '../transport/worker.js';

@@ -76,6 +76,11 @@ const KAFKAJS_LEVELS = {
 // kafkajs' messages carry this so the partitioner can keep keyless records of one request together.
 const STICKY = Symbol('kafka-log.sticky');
 type StickyMessage = Message & { [STICKY]?: { partition?: number } };
+// Each record carries its kafkajs message (with the partition chosen for it) from its first attempt on, so a
+// retry reuses it. A property rather than a WeakMap keyed by records: an entry per record in a WeakMap costs the
+// garbage collector far more than one more property on an object that dies with it.
+const MESSAGE = Symbol('kafka-log.kafkajsMessage');
+type MessageHolder = ProduceRecord & { [MESSAGE]?: StickyMessage };
 
 /**
  * Keyed records go where the Java client sends them (murmur2); keyless records of one request all go to one
@@ -271,7 +276,6 @@ export class KafkajsTransport implements Transport {
   #producer: Producer | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
-  readonly #messages = new WeakMap<ProduceRecord, StickyMessage>();
   readonly #acknowledged = new WeakSet<ProduceRecord>();
   readonly #partitions = new StablePartitions();
   readonly #sockets = new Set<net.Socket>();
@@ -438,7 +442,7 @@ export class KafkajsTransport implements Transport {
     const sticky = new Map<string, { partition?: number }>();
     for (const record of records) {
       if (this.#acknowledged.has(record)) continue;
-      let message = this.#messages.get(record);
+      let message = (record as MessageHolder)[MESSAGE];
       if (!message) {
         let topicSticky = sticky.get(record.topic);
         if (!topicSticky) {
@@ -448,7 +452,7 @@ export class KafkajsTransport implements Transport {
         message = { key: record.key, value: record.value, [STICKY]: topicSticky };
         if (record.partition !== undefined) message.partition = record.partition;
         if (record.headers !== undefined) message.headers = { ...record.headers };
-        this.#messages.set(record, message);
+        if (Object.isExtensible(record)) (record as MessageHolder)[MESSAGE] = message;
       }
       if (!this.#partitions.assign(record.topic, message)) {
         // One record per topic goes ahead; the others wait for it (and are grouped after).

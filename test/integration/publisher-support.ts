@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type IHeaders, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import type { LogEntry } from '../../src/entry/log-entry.js';
+import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { registerKafkajsCodec } from '../../src/transport/kafkajs.js';
 
 /** A realistic Kong entry of about 1.4 KB. */
@@ -55,6 +56,17 @@ export function realisticEntry(i: number, query: Record<string, string> = {}): L
     workspace: '0dc6f45b-8f8d-40d2-a504-473544ee190b',
     workspace_name: 'default',
   };
+}
+
+/** Publishes realistic entries 0..n-1; returns their serializations, what the topic must hold afterwards. */
+export function publishRealistic(publisher: { publish(entry: LogEntry): unknown }, n: number): Set<string> {
+  const expected = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const entry = realisticEntry(i);
+    expected.add(serializeLogEntry(entry));
+    publisher.publish(entry);
+  }
+  return expected;
 }
 
 /** A topic name no other test uses. */

@@ -4,7 +4,7 @@ import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { bundleChild, sourcePath } from './child-support.js';
-import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
+import { createTopics, publishRealistic, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';
 
 const kafka = inject('kafka');
@@ -17,12 +17,7 @@ describe.each(TRANSPORTS)('KafkaLogPublisher over %s against the local broker', 
     await createTopics(brokers, [topic], 3);
     const publisher = new KafkaLogPublisher({ transport, brokers, topic, flushTimeout: 20 });
     const n = 1000;
-    const expected = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const entry = realisticEntry(i);
-      expected.add(serializeLogEntry(entry));
-      publisher.publish(entry);
-    }
+    const expected = publishRealistic(publisher, n);
     await publisher.close();
     expect(publisher.stats()).toMatchObject({ accepted: n, sent: n, dropped: { total: 0 }, buffered: 0, inFlight: 0 });
     const messages = await readTopic({ brokers }, topic, n);

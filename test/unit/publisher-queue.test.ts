@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogEntry } from '../../src/entry/log-entry.js';
+import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { DroppedError, ErrorCodes, InvalidOptionError } from '../../src/errors.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { mayRetry, retryDelay } from '../../src/publisher/retry.js';
@@ -43,6 +44,23 @@ describe('KafkaLogPublisher queue (fake transport)', () => {
     const values = fake.values().map((v) => JSON.parse(v));
     expect(values.map((v) => (Array.isArray(v) ? v.length : 1))).toEqual([3, 3, 1]);
     expect(fake.values()[0]).toBe(`[${[0, 1, 2].map((i) => JSON.stringify(entry(i))).join(',')}]`);
+  });
+
+  it('writes values byte for byte whatever the characters, alone and in arrays', async () => {
+    const wide = (i: number) => entry(i, { name: `Zoë 😀 ${i}`, quote: '"\\\u0001', lone: '\ud800' });
+    for (const maxBatchSize of [1, 3]) {
+      const { fake, publisher } = setup({ maxBatchSize });
+      open.push(publisher);
+      for (let i = 0; i < 4; i++) publisher.publish(wide(i));
+      await publisher.flush();
+      const expected =
+        maxBatchSize === 1
+          ? [0, 1, 2, 3].map((i) => serializeLogEntry(wide(i)))
+          : // a message of one entry is that entry, not an array
+            [serializeLogEntry([0, 1, 2].map(wide)), serializeLogEntry(wide(3))];
+      const values = fake.requests.flatMap((r) => r.records.map((m) => m.value));
+      expect(values.map((v) => v.toString('hex'))).toEqual(expected.map((text) => Buffer.from(text).toString('hex')));
+    }
   });
 
   it('closes an incomplete message after maxCoalescingDelay and a request after flushTimeout', async () => {
