@@ -186,6 +186,15 @@ class WorkerTransport implements Transport {
     this.#failAll(closedError());
   }
 
+  /** The close deadline passed: the thread ends now, its requests fail as closed. */
+  destroy(): void {
+    const thread = this.#thread;
+    this.#thread = undefined;
+    this.#onClosed?.();
+    if (thread !== undefined) thread.terminate().catch(() => undefined);
+    this.#failAll(closedError());
+  }
+
   #ensureThread(): DeliveryThread {
     if (this.#thread !== undefined) return this.#thread;
     const thread = this.#spawn(this.#data);
