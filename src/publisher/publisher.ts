@@ -706,8 +706,19 @@ export class KafkaLogPublisher {
    */
   #spoolOrDrop(candidates: readonly SpoolCandidate[], reason: DropReason, cause: unknown): void {
     const spool = this.#spool;
+    if (spool === undefined) {
+      // No spool: the whole batch is one drop (one event, one log line), as without the spool stage.
+      let count = 0;
+      let settlers: EntrySettler[] | undefined;
+      for (const candidate of candidates) {
+        count += candidate.entries;
+        if (candidate.settlers !== undefined) (settlers ??= []).push(...candidate.settlers);
+      }
+      this.#drop(reason, count, cause, settlers, () => candidates.map(droppedRecordOf));
+      return;
+    }
     for (const candidate of candidates) {
-      const refused = spool === undefined ? { reason, cause: undefined } : spool.take(candidate, reason);
+      const refused = spool.take(candidate, reason);
       if (refused === undefined) continue;
       this.#drop(refused.reason, candidate.entries, refused.cause ?? cause, candidate.settlers, () => [droppedRecordOf(candidate)]);
     }
@@ -835,6 +846,7 @@ export class KafkaLogPublisher {
       typeof o.transport === 'function' ? o.transport : await loadTransportFactory(o.transport);
     const transport = await factory(this.#transportConfig(), {
       log: (level, namespace, message, extra) => this.#log.clientLine(level, namespace, message, extra),
+      notice: (level, message) => this.#log.line(level, message, { source: 'transport' }),
     });
     this.#transportInstance = transport;
     return transport;

@@ -115,6 +115,11 @@ export interface TransportConfig {
 export interface TransportHooks {
   /** A log line (the transport strips nothing: the publisher redacts). */
   log(level: TransportLogLevel, namespace: string, message: string, extra?: Record<string, unknown>): void;
+  /**
+   * A line of the transport's own (not its Kafka client's), heard at its level, e.g. a delivery thread that died.
+   * Optional: without it the line goes to {@link TransportHooks.log}.
+   */
+  notice?(level: 'warn' | 'error', message: string): void;
 }
 
 /** The transport contract. */

@@ -222,7 +222,9 @@ class WorkerTransport implements Transport {
         this.#failAll(new TransportError('missing_dependency', message, false));
         return;
       }
-      this.#hooks.log('error', 'worker', `the delivery thread stopped (${reason}); ${this.#pending.size} request(s) in flight fail and are retried on a new thread`);
+      const line = `the delivery thread stopped (${reason}); ${this.#pending.size} request(s) in flight fail and are retried on a new thread`;
+      if (this.#hooks.notice) this.#hooks.notice('error', line);
+      else this.#hooks.log('error', 'worker', line);
       this.#failAll(new TransportError('broker', `the delivery thread stopped (${reason})`, true));
     });
     return thread;

@@ -17,6 +17,7 @@ const EVENTS = [
   'publisher.connect',
   'publisher.disconnect',
   'publisher.drop',
+  'publisher.dropped_records',
   'publisher.retry',
   'publisher.delivery_failure',
   'publisher.delivered',
@@ -54,7 +55,7 @@ describe('throwing and rejecting listeners on every event', () => {
       ),
     );
     expect(result.downOnce).toEqual(
-      Object.fromEntries(EVENTS.map((name) => [name, ['publisher.drop', 'publisher.retry', 'publisher.delivery_failure', 'publisher.log'].includes(name) ? 2 : 0])),
+      Object.fromEntries(EVENTS.map((name) => [name, ['publisher.drop', 'publisher.dropped_records', 'publisher.retry', 'publisher.delivery_failure', 'publisher.log'].includes(name) ? 2 : 0])),
     );
     // Everything accepted is accounted for; the live publisher delivered every entry despite its listeners.
     expect(result.live).toMatchObject({ sent: entries, buffered: 0, inFlight: 0 });
