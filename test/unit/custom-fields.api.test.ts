@@ -297,10 +297,7 @@ describe('expression fields and the context', () => {
   });
 
   it('run one timed evaluation for all expressions: a stuck one costs one limit, not one per field', () => {
-    const compiled = compileCustomFields(
-      { a: '1', stuck: '(() => { for (;;) {} })()', b: '2', c: '3' },
-      { expressionTimeoutMs: 40 },
-    );
+    const compiled = compileCustomFields({ a: '1', stuck: '(() => { for (;;) {} })()', b: '2', c: '3' }, { expressionTimeoutMs: 100 });
     // The first evaluation in a process also compiles the engine's WebAssembly functions (lazily): not timed.
     applyCustomFields(entryOf(), compiled);
     const entry = entryOf();
@@ -308,9 +305,10 @@ describe('expression fields and the context', () => {
     const errors = applyCustomFields(entry, compiled);
     const elapsed = performance.now() - started;
     expect(entry).toEqual({ a: 1, b: 2, c: 3 });
-    expect(messages(errors)).toEqual(['stuck: custom field "stuck": timed out (limit 40 ms)']);
-    expect(elapsed).toBeGreaterThanOrEqual(35);
-    expect(elapsed).toBeLessThan(40 * 3);
+    expect(messages(errors)).toEqual(['stuck: custom field "stuck": timed out (limit 100 ms)']);
+    // One limit, with room for a loaded machine.
+    expect(elapsed).toBeGreaterThanOrEqual(95);
+    expect(elapsed).toBeLessThan(300);
   });
 
   it('do not reach the host: an escape attempt leaves host globals untouched', () => {

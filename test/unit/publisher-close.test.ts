@@ -53,7 +53,9 @@ async function timed(publisher: KafkaLogPublisher, timeoutMs: number): Promise<n
   return Date.now() - started;
 }
 
-const MARGIN_MS = 100;
+// Wide enough for a loaded machine (CI runs two Node lines at once); a close that waited for the hung work would
+// take seconds.
+const MARGIN_MS = 400;
 
 /** Publishes one entry, waits for its connection to the blackhole, closes: on time, and the connection released. */
 async function closesInTimeReleasingTheConnection(publisher: KafkaLogPublisher): Promise<void> {
