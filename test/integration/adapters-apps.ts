@@ -90,10 +90,13 @@ export function startKoaRouter(options: KafkaLogKoaOptions, build: (app: Koa, ro
   );
 }
 
+type FastifyBuild = (app: FastifyInstance) => void | Promise<void>;
+
 /** A Fastify app with kafka-log's plugin registered and what `build` adds, ready but not listening. */
-export async function fastifyApp(options: KafkaLogFastifyOptions, build: (app: FastifyInstance) => void | Promise<void>, tls?: HttpsOptions): Promise<FastifyInstance> {
+export async function fastifyApp(options: KafkaLogFastifyOptions, build: FastifyBuild, tls?: HttpsOptions): Promise<FastifyInstance> {
   // An HTTPS app's type differs only in its server's; the routes and hooks the tests add are the same.
-  const app = (tls === undefined ? Fastify({ forceCloseConnections: true }) : Fastify({ forceCloseConnections: true, https: tls })) as unknown as FastifyInstance;
+  const server = tls === undefined ? Fastify({ forceCloseConnections: true }) : Fastify({ forceCloseConnections: true, https: tls });
+  const app = server as unknown as FastifyInstance;
   await app.register(fastifyLog, options);
   await build(app);
   await app.ready();
@@ -101,7 +104,7 @@ export async function fastifyApp(options: KafkaLogFastifyOptions, build: (app: F
 }
 
 /** {@link fastifyApp}, listening on 127.0.0.1. */
-export async function startFastify(options: KafkaLogFastifyOptions, build: (app: FastifyInstance) => void | Promise<void>, tls?: HttpsOptions): Promise<RunningApp> {
+export async function startFastify(options: KafkaLogFastifyOptions, build: FastifyBuild, tls?: HttpsOptions): Promise<RunningApp> {
   const app = await fastifyApp(options, build, tls);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };

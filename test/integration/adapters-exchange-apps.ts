@@ -159,12 +159,10 @@ const rejectsLater = async (): Promise<never> => {
 };
 
 const express_: FrameworkExchanges = {
+  // No admin guard: an Express route-level middleware counts as one of the route's handlers.
   facts: {
-    postStatus: 200,
-    streamType: 'text/event-stream',
+    postStatus: 200, streamType: 'text/event-stream', earlyExitRouted: false, guardsAdmin: false,
     failures: [{ path: '/next-error', status: 500, handlerRan: true }],
-    earlyExitRouted: false,
-    guardsAdmin: false, // an Express route-level middleware is one of the route's handlers
   },
   apps: scenarioApps(startExpress, {
     json: (app) => {
@@ -230,11 +228,8 @@ const express_: FrameworkExchanges = {
 
 const koa: FrameworkExchanges = {
   facts: {
-    postStatus: 200,
-    streamType: 'text/event-stream',
+    postStatus: 200, streamType: 'text/event-stream', earlyExitRouted: false, guardsAdmin: true,
     failures: [{ path: '/forbidden', status: 403, handlerRan: true }],
-    earlyExitRouted: false,
-    guardsAdmin: true,
   },
   apps: scenarioApps(startKoaRouter, {
     json: (_app, router) => {
@@ -330,11 +325,8 @@ const koa: FrameworkExchanges = {
 
 const fastify: FrameworkExchanges = {
   facts: {
-    postStatus: 200,
-    streamType: 'text/plain',
+    postStatus: 200, streamType: 'text/plain', earlyExitRouted: true, guardsAdmin: true,
     failures: [{ path: '/validated', status: 400, handlerRan: false }],
-    earlyExitRouted: true,
-    guardsAdmin: true,
   },
   apps: scenarioApps(startFastify, {
     json: async (app) => {
@@ -436,12 +428,10 @@ class PrivateController {
 }
 
 const nest: FrameworkExchanges = {
+  // The early exit is routed: middleware bound to a controller runs once Nest matched one of its routes.
   facts: {
-    postStatus: 201,
-    streamType: 'text/plain',
+    postStatus: 201, streamType: 'text/plain', earlyExitRouted: true, guardsAdmin: true,
     failures: [{ path: '/forbidden', status: 403, handlerRan: true }],
-    earlyExitRouted: true, // middleware bound to a controller runs once Nest matched one of its routes
-    guardsAdmin: true,
   },
   apps: {
     // KafkaLogModule.forRootAsync (logRequestBody from an injected provider) under a global prefix; Nest's body

@@ -172,7 +172,8 @@ const SCENARIO_TABLE: ScenarioRow[] = [
         expect((await get(port, '/admin/stats', good)).status).toBe(403);
         expect((await get(port, '/admin/stats', { ...good, 'x-admin': 'yes' })).status).toBe(200);
       }
-      const [denied, allowed, missing, refused, admitted] = (await entries(facts.guardsAdmin ? 5 : 3)) as LogEntry[] as [LogEntry, LogEntry, LogEntry, LogEntry?, LogEntry?];
+      const logged = await entries(facts.guardsAdmin ? 5 : 3);
+      const [denied, allowed, missing, refused, admitted] = logged as [LogEntry, LogEntry, LogEntry, LogEntry?, LogEntry?];
       expect(denied.response.status).toBe(401);
       expect(denied.source).toBe('kong');
       expect(denied.latencies.proxy).toBe(-1);
@@ -212,7 +213,8 @@ const SCENARIO_TABLE: ScenarioRow[] = [
     title: 'records TLS facts over HTTPS with a client certificate',
     async exchange({ serve, entries }) {
       const { tls } = inject('kafka');
-      const { port } = await serve({}, { key: readFileSync(tls.key), cert: readFileSync(tls.cert), ca: readFileSync(tls.ca), requestCert: true, rejectUnauthorized: true });
+      const server = { key: readFileSync(tls.key), cert: readFileSync(tls.cert), ca: readFileSync(tls.ca), requestCert: true, rejectUnauthorized: true };
+      const { port } = await serve({}, server);
       const raw = await rawExchange(port, 'GET /secure HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', {
         ca: readFileSync(tls.ca),
         cert: readFileSync(tls.clientCert),
