@@ -1,16 +1,13 @@
 // kafka-log/http end to end: a real node:http server on 127.0.0.1, entries published by a real
 // KafkaLogPublisher to the local broker and read back with a kafkajs consumer.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { withKafkaLog } from '../../src/adapters/http.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { beforeAll, expect, it } from 'vitest';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import { abandonedExchange, close, listen, rawExchange, sleep } from '../unit/adapters-support.js';
-import { type BrokerHarness, brokerHarness } from './adapters-support.js';
-import { TRANSPORTS } from './transports.js';
+import { abandonedExchange, rawExchange, sleep } from '../unit/adapters-support.js';
+import { startHttp } from './adapters-apps.js';
+import { describeEachTransport } from './adapters-support.js';
 
-let harness: BrokerHarness;
 let port: number;
-const servers: http.Server[] = [];
 
 async function body(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -46,26 +43,16 @@ async function app(req: IncomingMessage, res: ServerResponse): Promise<void> {
   }
 }
 
-// The servers of every transport's suite, closed once at the end of the file.
-afterAll(async () => {
-  await Promise.all(servers.map(close));
-});
-
-// One suite per transport: the same exchanges, published by each Kafka client.
-describe.each(TRANSPORTS)('kafka-log/http through the local broker (%s)', (transport) => {
+describeEachTransport('kafka-log/http through the local broker (%s)', ['http'], ({ harness, track }) => {
   beforeAll(async () => {
-    harness = await brokerHarness(inject('kafka'), ['http'], transport);
-    const listener = withKafkaLog((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       app(req, res).catch(() => {
         res.statusCode = 500;
         res.end();
       });
-    }, { sink: harness.sink('http'), logRequestBody: true, logResponseBody: true });
-    const server = http.createServer(listener);
-    servers.push(server);
-    port = await listen(server);
+    };
+    port = track(await startHttp({ sink: harness().sink('http'), logRequestBody: true, logResponseBody: true }, listener)).port;
   });
-  afterAll(() => harness?.close());
 
   it('logs JSON, urlencoded, multipart, binary, streamed and aborted exchanges', async () => {
     const base = `http://127.0.0.1:${port}`;
@@ -81,7 +68,7 @@ describe.each(TRANSPORTS)('kafka-log/http through the local broker (%s)', (trans
     const streamed = await rawExchange(port, 'GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     await abandonedExchange(port, 'GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 40);
 
-    const entries = await harness.entries('http', 6);
+    const entries = await harness().entries('http', 6);
     const byUri = new Map(entries.map((entry) => [entry.request.uri, entry]));
     for (const entry of entries) {
       expect(entry.client_ip).toBe('127.0.0.1');

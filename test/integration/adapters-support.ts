@@ -1,14 +1,14 @@
 // Adapter end-to-end helpers: one KafkaLogPublisher per topic on the real local broker, over the transport under
 // test, and one kafkajs consumer per harness that reads every topic back (one group join instead of one per test).
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
 import kafkajs from 'kafkajs';
 import type { KafkaInfo } from '../../scripts/local-kafka.mjs';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import type { KafkaLogError } from '../../src/errors.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { LogSink } from '../../src/adapters/sink.js';
-import type { TransportName } from './transports.js';
+import { TRANSPORTS, type TransportName } from './transports.js';
 import { createTopics } from './publisher-support.js';
 
 const { Kafka, logLevel } = kafkajs;
@@ -102,6 +102,45 @@ export async function brokerHarness(
       await admin.disconnect();
     },
   };
+}
+
+/** An app or server a suite closes at the end of its file. */
+interface Closable {
+  close(): Promise<unknown>;
+}
+
+/** What {@link describeEachTransport} hands each transport's suite. */
+export interface TransportSuite {
+  /** The broker harness of the running transport's suite (created before its tests run). */
+  harness(): BrokerHarness;
+  /** Keeps `app` to be closed once the file's suites are done, and returns it. */
+  track<T extends Closable>(app: T): T;
+}
+
+/**
+ * One suite per transport (`describe.each(TRANSPORTS)`, `title` with `%s` for the transport): the same exchanges,
+ * published by each Kafka client, each suite with a fresh {@link brokerHarness} of `topics`. What `track` keeps is
+ * closed once at the end of the file.
+ */
+export function describeEachTransport(title: string, topics: readonly string[], body: (suite: TransportSuite) => void): void {
+  const running: Closable[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((app) => app.close()));
+  });
+  describe.each(TRANSPORTS)(title, (transport) => {
+    let harness: BrokerHarness | undefined;
+    beforeAll(async () => {
+      harness = await brokerHarness(inject('kafka'), topics, transport);
+    });
+    afterAll(() => harness?.close());
+    body({
+      harness: () => harness as BrokerHarness,
+      track(app) {
+        running.push(app);
+        return app;
+      },
+    });
+  });
 }
 
 /** The W3C trace context every adapter suite sends, and the trace id the entry must carry. */
