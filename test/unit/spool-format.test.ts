@@ -110,6 +110,16 @@ describe('records', () => {
     );
   });
 
+  it('a header named __proto__ (or constructor) round-trips as an ordinary header', () => {
+    const headers = JSON.parse('{"__proto__":"x","constructor":"y","id":"z"}') as Record<string, string>;
+    const scanned = scanRecord(encodeRecords([{ ...record(1), headers }]), 0);
+    if (scanned.kind !== 'record') throw new Error(`not a record: ${JSON.stringify(scanned)}`);
+    const read = scanned.record.headers ?? {};
+    expect(Object.keys(read)).toEqual(['__proto__', 'constructor', 'id']);
+    expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(read, '__proto__')?.value).toEqual(Buffer.from('x'));
+  });
+
   it('a torn tail (the last write cut short) is found, with its offset and length, and the records before it kept', async () => {
     const records = [record(1), record(2), record(3)];
     const file = writeSpoolFile('spool-b.kls', records);
