@@ -709,12 +709,12 @@ export class KafkaLogPublisher {
     if (spool === undefined) {
       // No spool: the whole batch is one drop (one event, one log line), as without the spool stage.
       let count = 0;
-      let settlers: EntrySettler[] | undefined;
+      const settlers: EntrySettler[] = [];
       for (const candidate of candidates) {
         count += candidate.entries;
-        if (candidate.settlers !== undefined) (settlers ??= []).push(...candidate.settlers);
+        if (candidate.settlers !== undefined) settlers.push(...candidate.settlers);
       }
-      this.#drop(reason, count, cause, settlers, () => candidates.map(droppedRecordOf));
+      this.#drop(reason, count, cause, settlers.length > 0 ? settlers : undefined, () => candidates.map(droppedRecordOf));
       return;
     }
     for (const candidate of candidates) {
