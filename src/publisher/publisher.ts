@@ -10,6 +10,7 @@
  */
 import type { LogEntry } from '../entry/log-entry.js';
 import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
+import { type FetchedToken, TokenSource } from '../auth/token-source.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { addRegistrySecrets } from '../registry/client.js';
 import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
@@ -24,6 +25,7 @@ import { PublisherLog, describeSafely } from './log.js';
 import { PublisherNotices } from './notices.js';
 import {
   type KafkaLogPublisherOptions,
+  type OAuthBearerOptions,
   type PublishMeta,
   type ResolvedPublisherOptions,
   resolvePublisherOptions,
@@ -33,6 +35,7 @@ import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
 import { serializeEntry } from './serialize-entry.js';
 import { type DropReason, type PublisherStats, StatsCounters } from './stats.js';
+import { ProviderTokens } from './token-provider.js';
 
 /** Options of {@link KafkaLogPublisher.close}. */
 export interface CloseOptions {
@@ -45,8 +48,6 @@ export interface CloseOptions {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-/** Deadline of one OAUTHBEARER token request (connect, answer and body). */
-const TOKEN_REQUEST_DEADLINE_MS = 10_000;
 /** `connect()` settles within the socket `timeout` plus this (the first request's answer, TLS and SASL). */
 const CONNECT_GRACE_MS = 5_000;
 const noop = () => undefined;
@@ -73,6 +74,13 @@ interface Delivery {
   attempt: number;
 }
 
+/** Where OAUTHBEARER tokens come from (the token endpoint or the user's provider), renewed before they expire. */
+interface BearerTokens {
+  token(): Promise<FetchedToken>;
+  invalidate(): void;
+  close(): void;
+}
+
 /** Publishes Kong-format log entries to Kafka. */
 export class KafkaLogPublisher {
   readonly #options: ResolvedPublisherOptions;
@@ -89,7 +97,7 @@ export class KafkaLogPublisher {
   readonly #registry: RegistryStage | undefined;
   #transport: Promise<Transport> | undefined;
   #transportInstance: Transport | undefined;
-  #tokens: OAuthTokenSource | undefined;
+  #tokens: BearerTokens | undefined;
   #connected = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
@@ -106,6 +114,7 @@ export class KafkaLogPublisher {
     const o = resolvePublisherOptions(options);
     this.#options = o;
     this.#secrets.add(o.authentication?.password, o.authentication?.username).add(o.authentication?.oauthBearer?.clientSecret);
+    for (const value of o.secrets ?? []) this.#secrets.add(value);
     this.#events = new TypedEmitter((failure) => this.#notices.listenerFailed(failure));
     this.#log = new PublisherLog({ logger: o.logger, logLevel: o.logLevel, redact: (text) => this.#redact(text), events: this.#events });
     this.#notices = new PublisherNotices({
@@ -367,6 +376,7 @@ export class KafkaLogPublisher {
       );
     } catch (error) {
       const clean = this.#asError(error);
+      this.#refusedAuthentication(clean);
       this.#notices.connectFailed(clean);
       throw clean;
     }
@@ -520,6 +530,7 @@ export class KafkaLogPublisher {
   #onFailed(delivery: Delivery, part: DeliveryPart, failure: unknown): void {
     if (delivery.settled) return;
     const error = this.#asError(failure);
+    this.#refusedAuthentication(error);
     if (error.retriable) this.#notices.failed(error);
     if (error instanceof TransportError && error.kind === 'message_too_large') {
       this.#resendRefused(delivery, part, error);
@@ -731,20 +742,15 @@ export class KafkaLogPublisher {
     const auth = o.authentication;
     let sasl: TransportConfig['sasl'];
     if (auth?.mechanism === 'OAUTHBEARER' && auth.oauthBearer) {
-      const { tokenEndpointUrl, clientId, clientSecret, scopes, extensions, tokenEndpointTlsVerify } = auth.oauthBearer;
-      const tokens = new OAuthTokenSource({
-        grant: { tokenEndpoint: tokenEndpointUrl, clientId, clientSecret, scopes },
-        tlsVerify: tokenEndpointTlsVerify !== false,
-        deadlineMs: TOKEN_REQUEST_DEADLINE_MS,
-        secrets: this.#secrets,
-        fail: (message, options) => new KafkaLogError(ErrorCodes.AUTHENTICATION, message, options),
-      });
+      const tokens = this.#bearerTokens(auth.oauthBearer);
+      const extensions = auth.oauthBearer.extensions;
       this.#tokens = tokens;
       sasl = {
         mechanism: 'OAUTHBEARER',
         oauthBearerToken: async () => {
-          const value = await tokens.token();
-          return extensions ? { value, extensions: { ...extensions } } : { value };
+          const token = await tokens.token();
+          const all = extensions || token.extensions ? { ...extensions, ...token.extensions } : undefined;
+          return all ? { value: token.value, extensions: all } : { value: token.value };
         },
       };
     } else if (auth) {
@@ -775,6 +781,44 @@ export class KafkaLogPublisher {
       // The client's lines are folded in at debug: below that the client need not build them.
       logLevel: this.#log.enabled('debug') || o.logLevel === 'debug' ? 'debug' : 'silent',
     };
+  }
+
+  /** The OAUTHBEARER tokens: from the token endpoint (client credentials) or the user's provider. */
+  #bearerTokens(options: OAuthBearerOptions): BearerTokens {
+    // One deadline for getting a token, whatever gets it: the connect and authentication timeout.
+    const deadlineMs = this.#options.timeout;
+    const onToken = (token: FetchedToken) => {
+      const principal = token.principal === undefined ? '' : ` for principal "${token.principal}"`;
+      const from = options.provider ? 'the token provider' : 'the OAuth token endpoint';
+      this.#log.line('debug', `OAUTHBEARER token from ${from}${principal}, valid for ${Math.round(token.lifetimeMs / 1000)} s`);
+    };
+    if (options.provider) {
+      const provider = new ProviderTokens({ provider: options.provider, deadlineMs, secrets: this.#secrets });
+      const source = new TokenSource({ fetch: () => provider.fetch(), secrets: this.#secrets, onToken });
+      return {
+        token: () => source.token(),
+        invalidate: () => source.invalidate(),
+        close: () => {
+          source.close();
+          provider.close();
+        },
+      };
+    }
+    const { tokenEndpointUrl, clientId, clientSecret, scopes, tokenEndpointTlsVerify } = options;
+    const source = new OAuthTokenSource({
+      grant: { tokenEndpoint: tokenEndpointUrl, clientId, clientSecret, scopes },
+      tlsVerify: tokenEndpointTlsVerify !== false,
+      deadlineMs,
+      secrets: this.#secrets,
+      fail: (message, failOptions) => new KafkaLogError(ErrorCodes.AUTHENTICATION, message, failOptions),
+      onToken,
+    });
+    return { token: () => source.fetched(), invalidate: () => source.invalidate(), close: () => source.close() };
+  }
+
+  /** The broker refused the token (or the provider's was unusable): the next attempt asks for a new one. */
+  #refusedAuthentication(error: KafkaLogError): void {
+    if (error.code === ErrorCodes.AUTHENTICATION && !error.retriable) this.#tokens?.invalidate();
   }
 
   #markConnected(): void {

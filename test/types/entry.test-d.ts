@@ -2,12 +2,12 @@
 // dist/*.d.ts exactly as users get them (run by `npm run test:types` after the build).
 import { expectTypeOf } from 'expect-type';
 import {
-  BodyParseError,
+  type BodyParseError,
   type CustomFields,
   type EntryOptions,
   type HttpExchange,
   InvalidOptionError,
-  KafkaLogError,
+  type KafkaLogError,
   type LogEntry,
   buildLogEntry,
   createLogEntryBuilder,
