@@ -385,6 +385,7 @@ export class KafkaLogPublisher {
 
   async #connectNow(): Promise<void> {
     const transport = await this.#getTransport();
+    await this.#tokens?.token();
     await transport.connect();
     // Schemas resolved now show a registry or subject problem at start rather than on the first request.
     await this.#registry?.ready();
@@ -515,6 +516,9 @@ export class KafkaLogPublisher {
     if (part.messages.length === 0) return;
     part.request ??= { records: part.messages.map((m) => m.record) };
     const transport = await this.#getTransport();
+    // A token is at hand before the client needs one (a cached promise while it is valid): a token source that
+    // fails does so here, with its own cause, rather than inside the client's SASL exchange.
+    await this.#tokens?.token();
     if (delivery.settled) return;
     await transport.produce(part.request);
     this.#markConnected();
