@@ -1,5 +1,6 @@
 // Types of scripts/local-registry.mjs: a TEST schema registry (Confluent REST endpoints, in memory, node:http).
-// Never exported by the package; not for production. Compatibility levels are stored, not enforced.
+// Never exported by the package; not for production. A new version must pass the subject's compatibility level
+// (default BACKWARD; see scripts/registry-compatibility.mjs), or it is refused with HTTP 409 (error_code 409).
 
 export interface TestRegistryOptions {
   /** Port to listen on; 0 or absent: a free port (kept across stop()/start()). */

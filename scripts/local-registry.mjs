@@ -3,7 +3,9 @@
 // SchemaRegistryClient, the kafkajs registry client) and kafka-log call, in memory, with node:http only.
 // It exists because no real registry can be had here (Confluent's is not on Maven Central, Karapace is not on
 // PyPI, Apicurio does not resolve). It is a test and demo tool: never exported by the package, never for production.
-// Compatibility levels are stored and reported but NOT enforced.
+// Schemas are parsed in full before they are stored (avsc, Ajv, protobufjs: an invalid one is a 422), and a new
+// version of a subject must pass the subject's compatibility level (global default BACKWARD), checked by
+// ./registry-compatibility.mjs: an incompatible one is refused with Confluent's 409.
 //
 //   import { startTestRegistry } from './scripts/local-registry.mjs';
 //   const registry = await startTestRegistry({ port: 0, basicAuth: { username, password } });
@@ -16,6 +18,7 @@ import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { assertValidSchema, compatibilityProblems, isTransitive } from './registry-compatibility.mjs';
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 const SCHEMA_TYPES = ['AVRO', 'JSON', 'PROTOBUF'];
@@ -34,6 +37,8 @@ const subjectNotFound = (subject) => new RegistryHttpError(404, 40401, `Subject 
 const versionNotFound = (version) => new RegistryHttpError(404, 40402, `Version ${version} not found.`);
 const schemaNotFound = () => new RegistryHttpError(404, 40403, 'Schema not found');
 const invalidSchema = (reason) => new RegistryHttpError(422, 42201, `Invalid schema: ${reason}`);
+const incompatibleSchema = (subject, problems) =>
+  new RegistryHttpError(409, 409, `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${problems.join('; ')}]`);
 const invalidVersion = (version) =>
   new RegistryHttpError(
     422,
@@ -55,22 +60,13 @@ function sameReferences(a = [], b = []) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function checkSchema(schemaType, schema) {
+function checkSchema(schemaType, schema, referenced) {
   if (typeof schema !== 'string' || schema.length === 0) throw invalidSchema('schema must be a non-empty string');
-  if (schemaType === 'PROTOBUF') {
-    if (!/\b(message|enum)\s+\w+/.test(schema)) throw invalidSchema('no message or enum declared');
-    return;
-  }
-  let parsed;
   try {
-    parsed = JSON.parse(schema);
+    assertValidSchema(schemaType, schema, referenced);
   } catch (error) {
     throw invalidSchema(error.message);
   }
-  if (schemaType === 'AVRO' && !(typeof parsed === 'string' || Array.isArray(parsed) || typeof parsed?.type === 'string' || typeof parsed?.type === 'object'))
-    throw invalidSchema('not an Avro schema');
-  if (schemaType === 'JSON' && (parsed === null || (typeof parsed !== 'object' && typeof parsed !== 'boolean')))
-    throw invalidSchema('not a JSON Schema');
 }
 
 /**
@@ -137,14 +133,40 @@ export async function startTestRegistry(options = {}) {
     if (body === null || typeof body !== 'object') throw new RegistryHttpError(422, 42201, 'Invalid schema: body must be a JSON object');
     const schemaType = body.schemaType ?? 'AVRO';
     if (!SCHEMA_TYPES.includes(schemaType)) throw new RegistryHttpError(422, 42201, `Invalid schema: unknown schemaType ${schemaType}`);
-    checkSchema(schemaType, body.schema);
     const references = body.references ?? [];
     for (const ref of references) {
       if (!ref || typeof ref.name !== 'string' || typeof ref.subject !== 'string' || !Number.isInteger(ref.version))
         throw invalidSchema('each reference needs name, subject and version');
-      findVersion(ref.subject, String(ref.version));
     }
-    return { schemaType, schema: body.schema, references, key: canonical(schemaType, body.schema) };
+    const referenced = referencedTexts(references);
+    checkSchema(schemaType, body.schema, referenced);
+    return { schemaType, schema: body.schema, references, referenced, key: canonical(schemaType, body.schema) };
+  }
+
+  /** The texts of the schemas `references` name, those they reference first (depth first, each once). */
+  function referencedTexts(references, seen = new Set()) {
+    const texts = [];
+    for (const ref of references) {
+      const key = `${ref.subject}/${ref.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const record = schemaById(findVersion(ref.subject, String(ref.version)).id);
+      texts.push(...referencedTexts(record.references ?? [], seen), record.schema);
+    }
+    return texts;
+  }
+
+  const levelOf = (subject) => state.subjectCompatibility[subject] ?? state.globalCompatibility;
+
+  /** Why `request` may not be registered after the live versions of `subject` (empty: it may). */
+  function incompatibilities(subject, request, versions = liveVersions(subject)) {
+    const level = levelOf(subject);
+    const against = isTransitive(level) ? versions : versions.slice(-1);
+    return against.flatMap((v) => {
+      const record = schemaById(v.id);
+      const previous = { schemaType: record.schemaType, schema: record.schema, referenced: referencedTexts(record.references ?? []) };
+      return compatibilityProblems(level, request, previous).map((p) => `version ${v.version}: ${p}`);
+    });
   }
 
   function sameSchema(record, request) {
@@ -155,6 +177,8 @@ export async function startTestRegistry(options = {}) {
     const request = readSchemaRequest(body);
     const existing = liveVersions(subject).find((v) => sameSchema(schemaById(v.id), request));
     if (existing) return { id: existing.id };
+    const problems = incompatibilities(subject, request);
+    if (problems.length > 0) throw incompatibleSchema(subject, problems);
     let record = state.schemas.find((s) => sameSchema(s, request));
     if (!record) {
       record = { id: state.nextId++, schemaType: request.schemaType, schema: request.schema, references: request.references, key: request.key };
@@ -270,9 +294,10 @@ export async function startTestRegistry(options = {}) {
       }
     }
     if (first === 'compatibility' && method === 'POST' && second === 'subjects' && fourth === 'versions') {
-      // Not enforced by this test server: every schema is reported compatible.
-      readSchemaRequest(body);
-      return { is_compatible: true };
+      const request = readSchemaRequest(body);
+      const versions = parts.length === 4 ? liveVersions(third) : [findVersion(third, fifth)];
+      const problems = versions.length === 0 ? [] : incompatibilities(third, request, versions);
+      return query.get('verbose') === 'true' ? { is_compatible: problems.length === 0, messages: problems } : { is_compatible: problems.length === 0 };
     }
     throw new RegistryHttpError(404, 404, 'HTTP 404 Not Found');
   }

@@ -18,13 +18,23 @@ function newestMtime(path) {
   return newest;
 }
 
-/** Builds `dist/` when it is missing or older than the sources (CI has just built it for the tests). */
+/**
+ * Builds `dist/` when it is missing or older than what it is built from (src/, the build and compiler
+ * configuration); `npm test` and the packed-package checks use it, so CI builds once for every step.
+ */
 export function ensureBuilt(log) {
   const built = join(root, 'dist', 'index.js');
-  const sources = Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'tsup.config.ts')));
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  const sources = Math.max(...['src', 'tsup.config.ts', 'tsconfig.json', 'package.json'].map((path) => newestMtime(join(root, path))));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) {
+    log('dist/ is up to date (built after the last change to src/ and the build configuration)');
+    return;
+  }
   log('building dist/ (missing or older than src/)');
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'build-if-stale') {
+  ensureBuilt((line) => process.stdout.write(`${line}\n`));
 }
 
 /** A fresh folder in the system's temp dir; removed by the returned function. */

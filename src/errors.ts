@@ -30,6 +30,11 @@ export const ErrorCodes = {
   REGISTRY: 'KAFKA_LOG_ERR_REGISTRY',
   /** An entry does not fit the registered schema. */
   SCHEMA_MISMATCH: 'KAFKA_LOG_ERR_SCHEMA_MISMATCH',
+  /**
+   * The schema registry refused to register a schema as incompatible with the subject's earlier versions under
+   * the subject's compatibility level (HTTP 409).
+   */
+  SCHEMA_INCOMPATIBLE: 'KAFKA_LOG_ERR_SCHEMA_INCOMPATIBLE',
   /** An optional package needed by the chosen option is not installed. */
   MISSING_DEPENDENCY: 'KAFKA_LOG_ERR_MISSING_DEPENDENCY',
   /** A schema registry or token endpoint answered with a body longer than kafka-log reads (see the README's limits). */
@@ -196,5 +201,24 @@ export class SchemaMismatchError extends KafkaLogError {
   constructor(path: string, problem: string) {
     super(ErrorCodes.SCHEMA_MISMATCH, `entry does not fit the schema at "${path}": ${problem}`);
     this.path = path;
+  }
+}
+
+/**
+ * The schema registry refused to register a schema under `subject`: it is incompatible with the subject's earlier
+ * versions under the subject's compatibility level (Confluent answers HTTP 409). Nothing was registered. Never
+ * retriable: register a compatible schema, another subject, or change the subject's compatibility level.
+ * `cause` is the registry's answer as a {@link RegistryError} (status 409, its reasons in the message).
+ */
+export class SchemaIncompatibleError extends KafkaLogError {
+  /** The subject the schema was to be registered under. */
+  readonly subject: string;
+
+  constructor(subject: string, cause: RegistryError) {
+    super(ErrorCodes.SCHEMA_INCOMPATIBLE, `schema refused for subject "${subject}": incompatible with its earlier versions (${cause.message})`, {
+      retriable: false,
+      cause,
+    });
+    this.subject = subject;
   }
 }

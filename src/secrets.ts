@@ -138,15 +138,26 @@ export class SecretSet implements Redactor {
     state.seen.set(value, copy);
     for (const name of Object.getOwnPropertyNames(value)) {
       const descriptor = Object.getOwnPropertyDescriptor(value, name);
-      // Accessors are not run: a getter of a foreign error could do anything.
-      if (descriptor === undefined || !('value' in descriptor)) {
+      // Accessors are not run (a getter of a foreign error could do anything), except the engine's own `stack`
+      // accessor, which newer V8 (Node 24) installs on every error instead of a plain `stack` value.
+      const own = descriptor !== undefined && 'value' in descriptor ? descriptor.value : isEngineStack(name, descriptor) ? (value as { stack: unknown }).stack : NOT_COPIED;
+      if (own === NOT_COPIED || descriptor === undefined) {
         state.changed = true;
         continue;
       }
-      const item = this.#copy(descriptor.value, depth + 1, state);
-      if (item === undefined && descriptor.value !== undefined) continue;
+      const item = this.#copy(own, depth + 1, state);
+      if (item === undefined && own !== undefined) continue;
       Object.defineProperty(copy, name, { value: item, enumerable: descriptor.enumerable ?? false, writable: true, configurable: true });
     }
     return copy;
   }
+}
+
+const NOT_COPIED = Symbol('not copied');
+
+/** The engine's `stack` accessor, where the engine installs one on errors (V8 in Node 24), else undefined. */
+const ENGINE_STACK_GETTER = Object.getOwnPropertyDescriptor(new Error(), 'stack')?.get;
+
+function isEngineStack(name: string, descriptor: PropertyDescriptor | undefined): boolean {
+  return name === 'stack' && ENGINE_STACK_GETTER !== undefined && descriptor?.get === ENGINE_STACK_GETTER;
 }

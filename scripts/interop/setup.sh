@@ -8,6 +8,11 @@ venv="${1:-${KAFKA_LOG_PY_VENV:-$here/../../.local/py}}"
 requirements="$here/requirements.txt"
 stamp="$venv/.kafka-log-requirements"
 
+# One setup at a time: concurrent callers (test workers) wait for the first, then find the venv ready.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
+
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$requirements" "$stamp" \
   && "$venv/bin/python" -c 'import confluent_kafka.schema_registry.protobuf, grpc_tools.protoc' 2>/dev/null; then
   echo "interop venv ready: $venv"

@@ -11,7 +11,7 @@
 //
 // Environment: KAFKA_BROKERS (required), KAFKA_TOPIC (required), PORT (default 0: any free port), MAX_BYTES,
 // MAX_ENTRIES, FLUSH_TIMEOUT_MS, CLOSE_TIMEOUT_MS (default 10000), IDEMPOTENT (1/0, default 1), SAMPLE_MS (default
-// 250; 0 for none). Needs the built package (`npm run build`).
+// 250; 0 for none), TRANSPORT (kafkajs or platformatic; default kafkajs). Needs the built package (`npm run build`).
 import http from 'node:http';
 import express from 'express';
 import { KafkaLogPublisher } from 'kafka-log';
@@ -24,6 +24,7 @@ const sampleMs = num('SAMPLE_MS', 250);
 const out = (object) => process.stdout.write(`${JSON.stringify(object)}\n`);
 
 const publisher = new KafkaLogPublisher({
+  ...(env.TRANSPORT ? { transport: env.TRANSPORT } : {}),
   brokers: (env.KAFKA_BROKERS ?? '').split(','),
   topic: env.KAFKA_TOPIC ?? '',
   idempotent: env.IDEMPOTENT !== '0',

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { RegistryError } from '../errors.js';
+import { RegistryError, SchemaIncompatibleError } from '../errors.js';
 import { HttpClient, type HttpFailure, describeUrl, isRetriableStatus } from '../http-client/request.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { SecretSet } from '../secrets.js';
@@ -135,13 +135,19 @@ export class RegistryClient {
     };
   }
 
-  /** Registers a schema under a subject (the same schema again gives the same id). */
+  /**
+   * Registers a schema under a subject (the same schema again gives the same id). A schema the registry refuses as
+   * incompatible with the subject's earlier versions (409) is a {@link SchemaIncompatibleError}.
+   */
   async register(subject: string, schema: { schema: string; schemaType: SchemaType; references?: SchemaReference[] }): Promise<number> {
     const request: Record<string, unknown> = { schema: schema.schema };
     // Older registries reject schemaType AVRO; it is the default anyway.
     if (schema.schemaType !== 'AVRO') request.schemaType = schema.schemaType;
     if (schema.references && schema.references.length > 0) request.references = schema.references;
-    const body = await this.call<{ id?: unknown }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, request);
+    const body = await this.call<{ id?: unknown }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, request).catch((error: unknown) => {
+      if (error instanceof RegistryError && error.status === 409) throw new SchemaIncompatibleError(subject, error);
+      throw error;
+    });
     if (typeof body.id !== 'number') throw new RegistryError(`schema registry registered "${subject}" without returning an id`, { retriable: false });
     return body.id;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, type RegistryError, type SchemaIncompatibleError } from '../errors.js';
 import { RegistryClient, type SchemaType } from './client.js';
 import { kongLogEntrySchema } from './kong-schemas.js';
 import { type RegistryOptions, resolveRegistryOptions } from './options.js';
@@ -37,6 +37,10 @@ export interface RegisteredKongSchema {
  * Registers the ready-made Kong log-entry schema of `type` under `subject` and returns its schema id (the same
  * id again when it is already registered). Only `url`, `auth`, `sslVerify` and `requestTimeoutMs` of the
  * registry options are used; `valueSchema` may be left out.
+ *
+ * Rejects with a {@link SchemaIncompatibleError} (`KAFKA_LOG_ERR_SCHEMA_INCOMPATIBLE`, not retriable) when the
+ * registry refuses the schema as incompatible with the subject's earlier versions (HTTP 409), and with a
+ * {@link RegistryError} for any other refusal or when the registry cannot be reached.
  */
 export async function registerKongSchemas(
   registryOptions: Omit<RegistryOptions, 'valueSchema'> & Partial<Pick<RegistryOptions, 'valueSchema'>>,

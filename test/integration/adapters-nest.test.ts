@@ -320,14 +320,20 @@ describe.each(TRANSPORTS)('kafka-log/nest through the local broker (%s)', (trans
 
   it('logs an aborted request as 499', async () => {
     class SlowController {
-      async slow() {
-        // Far longer than the client waits (50 ms), so a busy machine still sees the client leave first.
-        await sleep(2000);
+      async slow(req: Request) {
+        // Answers only once the client has left (its connection closed), bounded in case it never does.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 10_000);
+          req.socket.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
         return 'too late';
       }
     }
     Controller()(SlowController);
-    decorate(SlowController, 'slow', [Get('slow') as MethodDecoratorLike]);
+    decorate(SlowController, 'slow', [Get('slow') as MethodDecoratorLike], [[0, Req()]]);
     const { port } = await serveApp('aborted', [SlowController]);
     await abandonedExchange(port, 'GET /slow?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 50);
     const [entry] = (await harness.entries('aborted', 1)) as [LogEntry];

@@ -9,6 +9,7 @@ import type { KafkaLogError } from '../../src/errors.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { LogSink } from '../../src/adapters/sink.js';
 import type { TransportName } from './transports.js';
+import { createTopics } from './publisher-support.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -42,7 +43,7 @@ export async function brokerHarness(
   const client = new Kafka({ clientId: `adapters-test-${run}`, brokers: kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = client.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [...topicOf.values()].map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+  await createTopics(kafka.brokers, [...topicOf.values()]);
 
   const received = new Map<string, LogEntry[]>([...topicOf.values()].map((topic) => [topic, []]));
   const consumer = client.consumer({ groupId: `adapters-test-${run}`, maxWaitTimeInMs: 50 });

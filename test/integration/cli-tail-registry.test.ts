@@ -7,6 +7,7 @@ import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { TestRegistry } from '../../scripts/local-registry.mjs';
 import { lines, runCli } from './cli-support.js';
+import { createTopics } from './publisher-support.js';
 
 const { Kafka, logLevel } = kafkajs;
 const kafka = inject('kafka');
@@ -45,7 +46,7 @@ beforeAll(async () => {
   const cluster = new Kafka({ clientId: 'cli-tail-registry', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = cluster.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTopics(kafka.brokers, [topic]);
   await admin.disconnect();
   const producer = cluster.producer();
   await producer.connect();

@@ -9,8 +9,9 @@ import type { LogEntry } from '../../src/entry/log-entry.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { exchangeFixture } from '../../src/testing/index.js';
 import { lines, runCli } from './cli-support.js';
+import { createTopics } from './publisher-support.js';
 
-const { Kafka, logLevel } = kafkajs;
+const { AssignerProtocol, Kafka, logLevel } = kafkajs;
 const kafka = inject('kafka');
 const brokers = kafka.brokers.join(',');
 const client = new Kafka({ clientId: 'cli-tail-test', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
@@ -48,7 +49,7 @@ async function publish(topicName: string, list: readonly LogEntry[], maxBatchSiz
 
 beforeAll(async () => {
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTopics(kafka.brokers, [topic]);
   await publish(topic, entries.slice(0, 3), 1);
   const producer = client.producer();
   await producer.connect();
@@ -102,19 +103,44 @@ describe('kafka-log tail --no-follow --from-beginning', () => {
   });
 });
 
+/** Resolves once a `kafka-log tail` consumer group has a member assigned `topic` (polled, at most 60 s). */
+async function assignedTo(topic: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { groups } = await admin.listGroups();
+    const tails = groups.map((g) => g.groupId).filter((id) => id.startsWith('kafka-log-tail-'));
+    if (tails.length > 0) {
+      const described = await admin.describeGroups(tails);
+      const assigned = described.groups.some((group) =>
+        group.members.some((member) => {
+          if (member.memberAssignment.length === 0) return false;
+          const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+          return (decoded?.assignment[topic] ?? []).length > 0;
+        }),
+      );
+      if (assigned) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no kafka-log tail consumer was assigned ${topic} within 60 s`);
+}
+
 describe('kafka-log tail (following)', () => {
   it('prints entries published after it started, until --max', async () => {
     const live = `cli-tail-live-${run}`;
-    await admin.createTopics({ topics: [{ topic: live, numPartitions: 2 }], waitForLeaders: true });
+    await createTopics(kafka.brokers, [live], 2);
     const running = runCli(['tail', '--brokers', brokers, '--topic', live, '--max', '2', '--status', '5xx'], { timeoutMs: 60_000 });
     let finished = false;
     void running.then(() => {
       finished = true;
     });
-    // The consumer joins its group in the background: publish until it has seen two matching entries.
-    for (let i = 0; i < 40 && !finished; i++) {
+    // Publish once the tail's consumer was assigned the topic (it starts at the end offsets, resolved right after).
+    await assignedTo(live);
+    // Each round holds one matching entry; a round published in the moment before the consumer resolved where to
+    // start is not seen, so rounds go on (each awaiting the tail's exit for a second) until it has seen two.
+    for (let i = 0; i < 20 && !finished; i++) {
       await publish(live, [entries[0] as LogEntry, entries[2] as LogEntry], 1);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     const result = await running;
     expect(result.code).toBe(0);
@@ -138,7 +164,7 @@ describe('kafka-log tail with hostile topic data', () => {
   };
   const hostileTopic = `cli-tail-hostile-${run}`;
   beforeAll(async () => {
-    await admin.createTopics({ topics: [{ topic: hostileTopic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopics(kafka.brokers, [hostileTopic]);
     const producer = client.producer();
     await producer.connect();
     await producer.send({ topic: hostileTopic, messages: [{ value: JSON.stringify(hostile) }, { value: '\u001b[31mnot json' }] });

@@ -62,13 +62,25 @@ export function uniqueTopic(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Creates topics on a plaintext bootstrap list, with topic configs (e.g. `max.message.bytes`) when given. */
+/**
+ * Creates topics on a plaintext bootstrap list, with topic configs (e.g. `max.message.bytes`) when given, and waits (polling metadata, at most 30 s) until every partition
+ * has a leader. Not kafkajs' `waitForLeaders`: on a busy machine its metadata request can fail with "This server
+ * does not host this topic-partition" while the topic is still being created.
+ */
 export async function createTopics(brokers: string[], topics: string[], numPartitions = 1, config: Record<string, string> = {}): Promise<void> {
   const admin: Admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions, configEntries })), waitForLeaders: true });
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions, configEntries })), waitForLeaders: false });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+      const led = metadata?.topics.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0));
+      if (led) return;
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')}: no leader for every partition within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }
@@ -84,27 +96,38 @@ export interface ReadMessage {
 }
 
 /**
- * Reads `topic` from the beginning until `count` messages arrived (or `timeoutMs`, then a little longer to
- * catch duplicates when `settleMs` is given). Codecs are registered so compressed batches decode.
+ * Reads `topic` from the beginning until at least `count` messages arrived and every partition is read up to its
+ * end offset as it stands then: the topic's whole content, so a message written twice shows twice (no fixed
+ * sleep to wait for late duplicates), and a record the consumer is handed again after a rebalance shows once. Gives up after `timeoutMs` with what arrived. Codecs are registered so
+ * compressed batches decode.
  */
-export async function readTopic(
-  config: KafkaConfig,
-  topic: string,
-  count: number,
-  { timeoutMs = 30_000, settleMs = 0 } = {},
-): Promise<ReadMessage[]> {
+export async function readTopic(config: KafkaConfig, topic: string, count: number, { timeoutMs = 30_000 } = {}): Promise<ReadMessage[]> {
   await Promise.all((['snappy', 'lz4', 'zstd'] as const).map((c) => registerKafkajsCodec(c)));
-  const consumer = new Kafka({ ...config, logLevel: logLevel.NOTHING }).consumer({ groupId: `reader-${randomUUID()}` });
+  const kafka = new Kafka({ ...config, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  const admin = kafka.admin();
   const messages: ReadMessage[] = [];
-  await consumer.connect();
+  /** Next offset to read, per partition. */
+  const next = new Map<number, number>();
+  /** End offsets, fetched once `count` messages arrived. */
+  let ends: Promise<Map<number, number>> | undefined;
+  await Promise.all([consumer.connect(), admin.connect()]);
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     let done: () => void = () => undefined;
     const enough = new Promise<void>((resolve) => {
       done = resolve;
     });
+    const readToEnd = async () => {
+      ends ??= admin.fetchTopicOffsets(topic).then((offsets) => new Map(offsets.map((o) => [o.partition, Number(o.high)])));
+      const end = await ends;
+      if ([...end].every(([partition, high]) => (next.get(partition) ?? 0) >= high)) done();
+    };
     await consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
+        // A rebalance may hand a partition over again before its offsets were committed: a record already read
+        // (same partition and offset) is the same record, not a duplicate in the topic.
+        if (Number(message.offset) < (next.get(partition) ?? 0)) return;
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(message.headers ?? ({} as IHeaders))) headers[name] = String(value);
         messages.push({
@@ -114,13 +137,16 @@ export async function readTopic(
           value: message.value?.toString() ?? '',
           headers,
         });
-        if (messages.length >= count) done();
+        next.set(partition, Number(message.offset) + 1);
+        if (messages.length >= count) await readToEnd();
       },
     });
-    await Promise.race([enough, new Promise((r) => setTimeout(r, timeoutMs))]);
-    if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+    if (count === 0) await readToEnd();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([enough, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   } finally {
-    await consumer.disconnect();
+    await Promise.all([consumer.disconnect(), admin.disconnect()]);
   }
   return messages;
 }

@@ -25,7 +25,7 @@ describe.each(TRANSPORTS)('KafkaLogPublisher over %s against the local broker', 
     }
     await publisher.close();
     expect(publisher.stats()).toMatchObject({ accepted: n, sent: n, dropped: { total: 0 }, buffered: 0, inFlight: 0 });
-    const messages = await readTopic({ brokers }, topic, n, { settleMs: 300 });
+    const messages = await readTopic({ brokers }, topic, n);
     expect(messages).toHaveLength(n);
     const values = messages.map((m) => m.value);
     expect(new Set(values).size).toBe(n);
@@ -108,7 +108,7 @@ describe.each(TRANSPORTS)('KafkaLogPublisher over %s against the local broker', 
     await publisher.close();
     const after = publisher.stats();
     expect(after.sent + after.dropped.total).toBe(total);
-    const messages = await readTopic({ brokers }, topic, after.sent, { settleMs: 300 });
+    const messages = await readTopic({ brokers }, topic, after.sent);
     expect(messages).toHaveLength(after.sent);
   });
 

@@ -19,7 +19,6 @@ import {
   kafkaClient,
   protobufStructsToJson,
   readTopic,
-  setUpPython,
 } from '../support/test-registry-kafka.js';
 
 
@@ -33,12 +32,10 @@ const SHIPPED = { AVRO: 'kong-log-entry.avsc', JSON: 'kong-log-entry.schema.json
 
 let kafka: Kafka;
 let registry: TestRegistry;
-let pythonSetupMs = 0;
 const topics: Record<string, string> = {};
 const run = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
-  const python = setUpPython();
   kafka = kafkaClient(inject('kafka').brokers);
   registry = await startRegistry();
   for (const { type } of TYPES) {
@@ -53,7 +50,6 @@ beforeAll(async () => {
     headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
     body: JSON.stringify({ schema: '"string"' }),
   });
-  pythonSetupMs = await python;
 });
 
 afterAll(async () => {
@@ -173,10 +169,4 @@ it('an entry that violates the schema is refused with SCHEMA_MISMATCH naming the
   await producer.disconnect();
   const records = await consumeWithPython({ brokers: inject('kafka').brokers, registryUrl: registry.url, topic, type: 'avro', count: 2 });
   expect(records.map((r) => (r.value.request as { id: string }).id)).toEqual(['req-0', 'req-2']);
-});
-
-it('reports how long the Python interop setup took', () => {
-  // Logged for CI budgeting: about 35 s on a cold venv, about 1 s when present.
-  process.stdout.write(`scripts/interop/setup.sh took ${pythonSetupMs} ms\n`);
-  expect(pythonSetupMs).toBeGreaterThanOrEqual(0);
 });

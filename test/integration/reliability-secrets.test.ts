@@ -1,11 +1,14 @@
 // Secrets against the real broker, on both transports: wrong SASL passwords and a refused OAUTHBEARER client secret
 // (from a token endpoint that echoes the request back) never show in anything the publisher emits, nor in the
 // stack of an error read the moment it leaves the transport or the token provider (errors are built clean, not
-// edited afterwards); and redaction beyond the two
+// edited afterwards), nor in anything a process running the built package prints: the same refusals in a child
+// process whose whole stdout and stderr are read (the test runner replaces `console` in its own workers, so a
+// dependency's console output can only be seen there); and redaction beyond the two
 // default headers (more headers, query arguments, body fields by path) holds end to end, through the Express
 // adapter and the broker, down to the message bytes a consumer reads.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,10 +19,12 @@ import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { exchangeFixture } from '../../src/testing/exchange-fixture.js';
 import { spyingTransport } from '../support/spying-transport.js';
+import { runNode } from './cli-support.js';
 import { createTopics, readTopic, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS, type TransportName } from './transports.js';
 
 const kafka = inject('kafka');
+const ROOT = join(__dirname, '..', '..');
 const secret = (name: string) => `${name}-S3cr3t+/=&-${Math.random().toString(36).slice(2, 10)}`;
 
 /**
@@ -82,27 +87,15 @@ describe.each(TRANSPORTS)('credentials refused by the real broker (%s)', (transp
 
   it('OAUTHBEARER with a token endpoint that refuses and echoes the request: the client secret nowhere', async () => {
     const clientSecret = secret('oauth');
-    let asked = 0;
-    const endpoint = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        asked += 1;
-        res.writeHead(401, { 'content-type': 'application/json', 'x-echo': encodeURIComponent(body) });
-        res.end(JSON.stringify({ error: 'invalid_client', error_description: `bad credentials in ${body}` }));
-      });
-    });
-    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+    const endpoint = await echoingTokenEndpoint();
     try {
-      const tokenEndpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`;
+      const tokenEndpointUrl = endpoint.url;
       const { text, codes, early } = await captureFailingPublisher(transport, {
         brokers: [kafka.listeners.sasl],
         topic: 'reliability-secrets',
         authentication: { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret } },
       });
-      expect(asked).toBeGreaterThan(0);
+      expect(endpoint.asked()).toBeGreaterThan(0);
       expect(codes).toEqual(['KAFKA_LOG_ERR_AUTHENTICATION']);
       // The publisher fetches the token before the Kafka client needs it: the refusal leaves kafka-log as the
       // rejection of connect() (and the drop), read here as early as any caller could.
@@ -112,7 +105,78 @@ describe.each(TRANSPORTS)('credentials refused by the real broker (%s)', (transp
         expect(text.includes(form), `found ${form}`).toBe(false);
       }
     } finally {
-      await new Promise<void>((r) => endpoint.close(() => r()));
+      await endpoint.close();
+    }
+  });
+});
+
+/** A token endpoint that refuses every request and echoes it back, in a header and in its error description. */
+async function echoingTokenEndpoint(): Promise<{ url: string; asked(): number; close(): Promise<void> }> {
+  let asked = 0;
+  const endpoint = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      asked += 1;
+      res.writeHead(401, { 'content-type': 'application/json', 'x-echo': encodeURIComponent(body) });
+      res.end(JSON.stringify({ error: 'invalid_client', error_description: `bad credentials in ${body}` }));
+    });
+  });
+  await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`,
+    asked: () => asked,
+    close: () => new Promise<void>((r) => endpoint.close(() => r())),
+  };
+}
+
+/** The forms a secret could take in output: raw, URL-encoded, form-encoded, JSON-escaped, and inside SASL PLAIN bytes. */
+function secretForms(secret: string, username?: string): string[] {
+  const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)];
+  if (username !== undefined) forms.push(Buffer.from(`\0${username}\0${secret}`).toString('base64'));
+  return forms;
+}
+
+describe.each(TRANSPORTS)('credentials refused, in a child process running the built package (%s): nothing it prints holds them', (transport) => {
+  it('wrong SASL passwords (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and a refused OAuth client secret: stdout and stderr hold none', async () => {
+    const endpoint = await echoingTokenEndpoint();
+    try {
+      const users = { PLAIN: kafka.users.plain.username, 'SCRAM-SHA-256': kafka.users.scram256.username, 'SCRAM-SHA-512': kafka.users.scram512.username };
+      const passwords = Object.fromEntries(Object.keys(users).map((m) => [m, secret('wrong')]));
+      const clientSecret = secret('oauth');
+      const base = { transport, brokers: [kafka.listeners.sasl], topic: 'reliability-secrets' };
+      const scenarios = [
+        ...Object.entries(users).map(([mechanism, username]) => ({
+          name: mechanism,
+          options: { ...base, authentication: { mechanism, username, password: passwords[mechanism] } },
+        })),
+        {
+          name: 'OAUTHBEARER',
+          options: { ...base, authentication: { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl: endpoint.url, clientId: 'svc', clientSecret } } },
+        },
+      ];
+      const child = await runNode(
+        [join(ROOT, 'test/fixtures/secrets/refused-publisher-child.cjs'), join(ROOT, 'dist/index.js'), join(ROOT, 'dist/testing.js'), JSON.stringify(scenarios)],
+        { timeoutMs: 60_000 },
+      );
+      const printed = `${child.stdout}\n${child.stderr}`;
+      expect(child.code, child.stderr).toBe(0); // exits by itself, nothing thrown into the process
+      const outcomes = JSON.parse(child.stdout.split('\n').find((line) => line.startsWith('OUTCOMES ')
+      )?.slice('OUTCOMES '.length) ?? '{}') as Record<string, { code: string; nonRetriable: number }>;
+      const refused = { code: 'KAFKA_LOG_ERR_AUTHENTICATION', nonRetriable: 1 };
+      expect(outcomes).toEqual({ PLAIN: refused, 'SCRAM-SHA-256': refused, 'SCRAM-SHA-512': refused, OAUTHBEARER: refused });
+      expect(endpoint.asked()).toBeGreaterThan(0);
+      // What was printed is the real thing: the refusals, their stacks and the debug log, not an empty capture.
+      expect(printed).toContain('connect rejected');
+      expect(printed).toMatch(/\n\s+at /);
+      for (const [mechanism, username] of Object.entries(users)) {
+        for (const form of secretForms(passwords[mechanism] as string, username)) expect(printed.includes(form), `${mechanism}: found ${form}`).toBe(false);
+      }
+      for (const form of secretForms(clientSecret)) expect(printed.includes(form), `OAUTHBEARER: found ${form}`).toBe(false);
+    } finally {
+      await endpoint.close();
     }
   });
 });

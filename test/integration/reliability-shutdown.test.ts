@@ -1,5 +1,5 @@
-// Shutdown: an Express app logging with kafka-log (scripts/soak/app.mjs, the built package, run as a child
-// process the way a container runs it) gets requests, then SIGTERM. Entries still buffered must be delivered
+// Shutdown, on every transport: an Express app logging with kafka-log (scripts/soak/app.mjs, the built package,
+// run as a child process the way a container runs it) gets requests, then SIGTERM. Entries still buffered must be delivered
 // within the close deadline, the process must exit 0, and the final stats it prints must reconcile
 // (accepted = sent + dropped). When the broker cannot be reached, the deadline still holds and every entry left
 // is a counted `close_timeout` drop.
@@ -12,6 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { readTopic, uniqueTopic } from './publisher-support.js';
+import { TRANSPORTS } from './transports.js';
 
 const kafka = inject('kafka');
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -77,7 +78,7 @@ beforeAll(() => {
   if (!existsSync(path.join(ROOT, 'dist', 'express.mjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
 });
 
-describe('SIGTERM to an app logging with kafka-log', () => {
+describe.each(TRANSPORTS)('SIGTERM to an app logging with kafka-log (%s)', (transport) => {
   it('delivers the buffered entries within the close deadline, exits 0, and its final stats reconcile', async () => {
     const topic = uniqueTopic('reliability-shutdown');
     const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
@@ -92,6 +93,7 @@ describe('SIGTERM to an app logging with kafka-log', () => {
 
     const closeTimeoutMs = 10_000;
     const app = await startApp({
+      TRANSPORT: transport,
       KAFKA_BROKERS: kafka.brokers.join(','),
       KAFKA_TOPIC: topic,
       // Nothing leaves on its own: every entry is still buffered when SIGTERM arrives.
@@ -101,15 +103,15 @@ describe('SIGTERM to an app logging with kafka-log', () => {
     });
     const ids = Array.from({ length: 150 }, (_, i) => `shutdown-${i}-${Date.now()}`);
     await sendRequests(app.port, ids);
-    await new Promise((r) => setTimeout(r, 300));
-    const last = app.samples.at(-1)?.stats;
-    expect(last).toMatchObject({ accepted: ids.length, sent: 0, buffered: ids.length });
+    // An entry is published when its response closes, a moment after the client read it: the app's samples say when.
+    await expect.poll(() => app.samples.at(-1)?.stats.accepted, { timeout: 15_000, interval: 50 }).toBe(ids.length);
+    expect(app.samples.at(-1)?.stats).toMatchObject({ accepted: ids.length, sent: 0, buffered: ids.length });
 
     const sigterm = Date.now();
     app.child.kill('SIGTERM');
     const { code, signal, line, stderr } = await app.exit;
     const exitMs = Date.now() - sigterm;
-    console.log(`reliability-shutdown ${JSON.stringify({ entries: ids.length, exitMs, closeMs: line?.closeMs, stats: line?.stats })}`);
+    console.log(`reliability-shutdown ${transport} ${JSON.stringify({ entries: ids.length, exitMs, closeMs: line?.closeMs, stats: line?.stats })}`);
 
     expect(withoutKnownRuntimeWarnings(stderr)).toBe('');
     expect({ code, signal }).toEqual({ code: 0, signal: null });
@@ -117,7 +119,7 @@ describe('SIGTERM to an app logging with kafka-log', () => {
     expect(line?.reconciled).toBe(true);
     expect(line?.stats).toMatchObject({ accepted: ids.length, sent: ids.length, dropped: { total: 0 }, buffered: 0, inFlight: 0 });
 
-    const messages = await readTopic({ brokers: kafka.brokers }, topic, ids.length, { timeoutMs: 30_000, settleMs: 300 });
+    const messages = await readTopic({ brokers: kafka.brokers }, topic, ids.length, { timeoutMs: 30_000 });
     const got = messages.map((m) => (JSON.parse(m.value) as { request: { id: string } }).request.id).sort();
     expect(got).toEqual([...ids].sort());
   }, 90_000);
@@ -125,21 +127,22 @@ describe('SIGTERM to an app logging with kafka-log', () => {
   it('with the broker unreachable, it still exits 0 by the deadline and counts what it could not send', async () => {
     const closeTimeoutMs = 1500;
     const app = await startApp({
+      TRANSPORT: transport,
       KAFKA_BROKERS: '127.0.0.1:1', // nothing listens there
       KAFKA_TOPIC: 'reliability-shutdown-unreachable',
       FLUSH_TIMEOUT_MS: '120000',
       CLOSE_TIMEOUT_MS: String(closeTimeoutMs),
-      SAMPLE_MS: '0',
+      SAMPLE_MS: '50',
     });
     const ids = Array.from({ length: 40 }, (_, i) => `unreachable-${i}`);
     await sendRequests(app.port, ids);
-    await new Promise((r) => setTimeout(r, 200));
+    await expect.poll(() => app.samples.at(-1)?.stats.accepted, { timeout: 15_000, interval: 50 }).toBe(ids.length);
 
     const sigterm = Date.now();
     app.child.kill('SIGTERM');
     const { code, line } = await app.exit;
     const exitMs = Date.now() - sigterm;
-    console.log(`reliability-shutdown unreachable ${JSON.stringify({ entries: ids.length, exitMs, closeMs: line?.closeMs, dropped: line?.stats.dropped })}`);
+    console.log(`reliability-shutdown ${transport} unreachable ${JSON.stringify({ entries: ids.length, exitMs, closeMs: line?.closeMs, dropped: line?.stats.dropped })}`);
 
     expect(code).toBe(0);
     expect(exitMs).toBeLessThan(closeTimeoutMs + 3000);

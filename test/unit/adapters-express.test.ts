@@ -73,14 +73,16 @@ describe('kafkaLog (Express 5)', () => {
       setTimeout(next, 60);
     });
     app.get('/work', (_req: Request, res: Response) => {
-      setTimeout(() => res.send('done'), 80);
+      setTimeout(() => res.send('done'), 250);
     });
     const port = await serve(app);
     await fetch(`http://127.0.0.1:${port}/work`);
     const entry = await sink.next();
+    // The handler's 250 ms is far from the middleware's 60, so a busy machine's timer lag cannot blur which side
+    // a duration was counted on: kong time holding the handler would be 310 ms or more.
     expect(entry.latencies.kong).toBeGreaterThanOrEqual(55);
-    expect(entry.latencies.kong).toBeLessThan(75);
-    expect(entry.latencies.proxy).toBeGreaterThanOrEqual(75);
+    expect(entry.latencies.kong).toBeLessThan(250);
+    expect(entry.latencies.proxy).toBeGreaterThanOrEqual(245);
     expect(entry.latencies.request).toBeGreaterThanOrEqual(entry.latencies.kong + entry.latencies.proxy - 2);
   });
 

@@ -8,6 +8,8 @@
 //   the adapters through `sink.reportError`).
 // Memory stays bounded: what is kept is bounded by the limits, whatever the input's size.
 import { Buffer } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
@@ -21,6 +23,7 @@ import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { BodyParseError, CustomFieldError } from '../../src/errors.js';
 import { exchangeFixture } from '../../src/testing/exchange-fixture.js';
 import { validateLogEntry } from '../../src/testing/validate.js';
+import { HOSTILE_ENTRY_CASES, HOSTILE_ENTRY_PROPERTY_RUNS, HOSTILE_HTTP_CASES, everyTestPassed } from './hostile-cases.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -37,8 +40,9 @@ type Outcome =
   | { kind: 'not-sent'; error: BodyParseError; reasons: string[] };
 
 let cases = 0;
-afterAll(() => {
+afterAll((file) => {
   console.log(`hostile-entry: ${cases} cases`);
+  if (everyTestPassed(file)) expect(cases).toBe(HOSTILE_ENTRY_CASES);
 });
 
 /** Runs one exchange through the whole pure pipeline and checks the invariants every case shares. */
@@ -180,7 +184,7 @@ describe('hostile bodies', () => {
           if (bytes.length > maxBodySize) expect(outcome.reasons).toContain('request.body_truncated');
         },
       ),
-      { numRuns: 400 },
+      { numRuns: HOSTILE_ENTRY_PROPERTY_RUNS.bodies },
     );
   });
 });
@@ -217,7 +221,7 @@ describe('hostile headers', () => {
           expect(Object.getPrototypeOf(outcome.entry.request.headers)).toBe(Object.prototype);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: HOSTILE_ENTRY_PROPERTY_RUNS.headerValues },
     );
   });
 });
@@ -256,7 +260,7 @@ describe('hostile URLs and query strings', () => {
         const outcome = run(exchangeFixture({ request: { uri } }));
         expect(outcome.kind === 'entry' && outcome.entry.request.uri).toBe(uri);
       }),
-      { numRuns: 300 },
+      { numRuns: HOSTILE_ENTRY_PROPERTY_RUNS.uris },
     );
   });
 
@@ -311,7 +315,13 @@ describe('hostile custom field values', () => {
         expect(outcome.reasons.includes('custom_field:custom.big')).toBe(!bigFits);
         if (bigFits) expect(written?.big).toBe(big);
       }),
-      { numRuns: 200 },
+      { numRuns: HOSTILE_ENTRY_PROPERTY_RUNS.customFieldValues },
     );
   });
+});
+
+it('the README\'s guarantees table states the number of hostile cases the suites run', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const total = (HOSTILE_ENTRY_CASES + HOSTILE_HTTP_CASES).toLocaleString('en-US');
+  expect(readme).toContain(`\`hostile-entry\` and \`hostile-http\`: ${total} cases`);
 });

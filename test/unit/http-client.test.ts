@@ -108,7 +108,8 @@ describe('HttpClient', () => {
 
   it('refuses a body announced larger than the cap, and cuts a streamed one at the cap', async () => {
     const announced = await serve((_req, res) => res.writeHead(200, { 'content-length': '5000' }).end('x'.repeat(5000)));
-    const tooLarge = await caught(client().send({ method: 'GET', url: announced.url }));
+    // A long deadline: the cap is under test, and a busy machine must not hit the deadline first.
+    const tooLarge = await caught(client({ deadlineMs: 30_000 }).send({ method: 'GET', url: announced.url }));
     expect(tooLarge).toBeInstanceOf(ResponseTooLargeError);
     expect(tooLarge.code).toBe(ErrorCodes.RESPONSE_TOO_LARGE);
     expect(tooLarge.retriable).toBe(false);
@@ -125,7 +126,7 @@ describe('HttpClient', () => {
       };
       pump();
     });
-    const streamed = await caught(client().send({ method: 'GET', url: endless.url }));
+    const streamed = await caught(client({ deadlineMs: 30_000 }).send({ method: 'GET', url: endless.url }));
     expect(streamed.code).toBe(ErrorCodes.RESPONSE_TOO_LARGE);
     await expect.poll(() => endless.closed).toBe(1);
     expect(written).toBeLessThan(50_000_000);

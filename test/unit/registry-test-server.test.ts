@@ -21,6 +21,8 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 }
 
 const avro = (name: string) => JSON.stringify({ type: 'record', name, fields: [{ name: 'a', type: 'string' }] });
+/** Record `A` with one more field, optional (a default): a BACKWARD-compatible next version of `avro('A')`. */
+const avroWithB = JSON.stringify({ type: 'record', name: 'A', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string', default: '' }] });
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -37,14 +39,14 @@ describe('test registry', () => {
     const again = await call('POST', '/subjects/t1-value/versions', { schema: ` ${avro('A')}` });
     expect(again.body.id).toBe(first.body.id);
     expect((await call('POST', '/subjects/t2-value/versions', { schema: avro('A') })).body.id).toBe(first.body.id);
-    const second = await call('POST', '/subjects/t1-value/versions', { schema: avro('B') });
+    const second = await call('POST', '/subjects/t1-value/versions', { schema: avroWithB });
     expect(second.body.id).not.toBe(first.body.id);
     expect((await call('GET', '/subjects/t1-value/versions')).body).toEqual([1, 2]);
     expect((await call('GET', '/subjects/t1-value/versions/latest')).body).toMatchObject({ subject: 't1-value', version: 2, id: second.body.id });
     expect((await call('GET', '/subjects/t1-value/versions/1')).body).toEqual({ subject: 't1-value', version: 1, id: first.body.id, schema: avro('A') });
     expect((await call('GET', `/schemas/ids/${first.body.id}`)).body).toEqual({ schema: avro('A') });
     expect((await call('GET', '/subjects')).body).toEqual(expect.arrayContaining(['t1-value', 't2-value']));
-    expect((await call('POST', '/subjects/t1-value', { schema: avro('B') })).body).toMatchObject({ version: 2, id: second.body.id });
+    expect((await call('POST', '/subjects/t1-value', { schema: avroWithB })).body).toMatchObject({ version: 2, id: second.body.id });
   });
 
   it('keeps schemaType (JSON, PROTOBUF) and references, and serves Protobuf as a FileDescriptorProto on request', async () => {
@@ -80,6 +82,121 @@ describe('test registry', () => {
     expect((await call('GET', '/config/t1-value')).body).toEqual({ compatibilityLevel: 'NONE' });
     expect(await call('GET', '/config/t2-value')).toMatchObject({ status: 404, body: { error_code: 40408 } });
     expect((await call('GET', '/config/t2-value?defaultToGlobal=true')).body).toEqual({ compatibilityLevel: 'BACKWARD' });
+  });
+
+  it('refuses what its parsers refuse (422): Avro through avsc, JSON Schema through Ajv, Protobuf through protobufjs', async () => {
+    for (const [schemaType, schema] of [
+      ['AVRO', JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'no-such-type' }] })],
+      ['JSON', JSON.stringify({ type: 'no-such-type' })],
+      ['PROTOBUF', 'syntax = "proto3"; message M { strin a = 1; }'],
+    ] as const) {
+      const answer = await call('POST', '/subjects/invalid-value/versions', { schema, schemaType });
+      expect({ schemaType, ...answer }).toMatchObject({ schemaType, status: 422, body: { error_code: 42201 } });
+    }
+    expect(await call('GET', '/subjects/invalid-value/versions')).toMatchObject({ status: 404 });
+  });
+
+  describe('enforces the compatibility level it reports', () => {
+    const register = (subject: string, schema: string, schemaType = 'AVRO') => call('POST', `/subjects/${subject}/versions`, { schema, schemaType });
+    const record = (fields: object[], name = 'A') => JSON.stringify({ type: 'record', name, fields });
+    const a = { name: 'a', type: 'string' };
+    const json = (schema: object) => JSON.stringify(schema);
+
+    it('BACKWARD (the default), Avro: a field added with a default passes; without one, a changed type or a renamed record is a 409, not stored', async () => {
+      expect(await register('avro-b-value', record([a]))).toMatchObject({ status: 200 });
+      for (const [schema, reason] of [
+        [record([a, { name: 'b', type: 'int' }]), 'no matching field for default-less A.b'],
+        [record([{ name: 'a', type: 'int' }]), 'cannot read'],
+        [record([a], 'Renamed'), 'no alias found for A'],
+      ] as const) {
+        const refused = await register('avro-b-value', schema);
+        expect(refused).toMatchObject({ status: 409, body: { error_code: 409 } });
+        expect(refused.body.message).toContain('incompatible with an earlier schema for subject "avro-b-value"');
+        expect(refused.body.message).toContain(reason);
+      }
+      expect((await call('GET', '/subjects/avro-b-value/versions')).body).toEqual([1]);
+      expect(await register('avro-b-value', record([a, { name: 'b', type: 'int', default: 0 }]))).toMatchObject({ status: 200 });
+      // A field removed: the new reader ignores it in old data.
+      expect(await register('avro-b-value', record([{ name: 'b', type: 'int', default: 0 }]))).toMatchObject({ status: 200 });
+      expect((await call('GET', '/subjects/avro-b-value/versions')).body).toEqual([1, 2, 3]);
+    });
+
+    it('BACKWARD, JSON Schema: the new schema must accept every document the old one did', async () => {
+      const base = { type: 'object', required: ['id'], properties: { id: { type: 'string' }, n: { type: 'integer', minimum: 0 } }, additionalProperties: false };
+      expect(await register('json-b-value', json(base), 'JSON')).toMatchObject({ status: 200 });
+      for (const [change, reason] of [
+        [{ ...base, required: ['id', 'n'] }, '"n" became required'],
+        [{ ...base, properties: { ...base.properties, id: { type: 'integer' } } }, 'type string no longer accepted'],
+        [{ ...base, properties: { ...base.properties, n: { type: 'integer', minimum: 1 } } }, 'minimum raised'],
+        [{ ...base, properties: { id: base.properties.id } }, 'the new schema accepts nothing here'],
+        [{ ...base, properties: { ...base.properties, id: { type: 'string', enum: ['x'] } } }, 'now limited to fixed values'],
+      ] as const) {
+        const refused = await register('json-b-value', json(change), 'JSON');
+        expect(refused).toMatchObject({ status: 409, body: { error_code: 409 } });
+        expect(refused.body.message).toContain(reason);
+      }
+      // Widened: n may also be a string, a new optional property on a closed object, no longer closed.
+      const widened = { ...base, properties: { ...base.properties, n: { type: ['integer', 'string'] }, note: { type: 'string' } }, additionalProperties: true };
+      expect(await register('json-b-value', json(widened), 'JSON')).toMatchObject({ status: 200 });
+      // Once open, a new property must accept anything the old schema let through as an additional one.
+      const refused = await register('json-b-value', json({ ...widened, properties: { ...widened.properties, extra: { type: 'number' } } }), 'JSON');
+      expect(refused).toMatchObject({ status: 409 });
+      expect(refused.body.message).toContain('#/properties/extra: constrained where it accepted anything');
+      // The ready-made Kong schema may always be registered again as it is (same id, no new version).
+      const kong = await register('json-kong-value', kongLogEntrySchema('JSON'), 'JSON');
+      expect(await register('json-kong-value', kongLogEntrySchema('JSON'), 'JSON')).toEqual(kong);
+    });
+
+    it('BACKWARD, Protobuf: a field number keeps its type; fields may be added and removed', async () => {
+      const proto = (fields: string) => `syntax = "proto3"; package t; message M { ${fields} }`;
+      expect(await register('proto-b-value', proto('string a = 1;'), 'PROTOBUF')).toMatchObject({ status: 200 });
+      const refused = await register('proto-b-value', proto('int64 a = 1;'), 'PROTOBUF');
+      expect(refused).toMatchObject({ status: 409 });
+      expect(refused.body.message).toContain('.t.M field 1: string became int64');
+      expect(await register('proto-b-value', proto('string a = 1; int64 b = 2;'), 'PROTOBUF')).toMatchObject({ status: 200 });
+      expect(await register('proto-b-value', proto('int64 b = 2;'), 'PROTOBUF')).toMatchObject({ status: 200 });
+      expect(await register('proto-b-value', 'syntax = "proto3"; package t; message Other { int64 b = 2; }', 'PROTOBUF')).toMatchObject({ status: 409 });
+    });
+
+    it('FORWARD, FULL, the transitive levels and NONE, per subject; a changed schema type is refused', async () => {
+      const v1 = record([a]);
+      const withRequiredB = record([a, { name: 'b', type: 'int' }]);
+      // FORWARD: the old schema must read new data. A required field added is fine, a field without default removed is not.
+      await call('PUT', '/config/fwd-value', { compatibility: 'FORWARD' });
+      expect(await register('fwd-value', v1)).toMatchObject({ status: 200 });
+      expect(await register('fwd-value', withRequiredB)).toMatchObject({ status: 200 });
+      expect(await register('fwd-value', record([{ name: 'b', type: 'int' }]))).toMatchObject({ status: 409 });
+      // FULL: both ways; only a field with a default may come or go.
+      await call('PUT', '/config/full-value', { compatibility: 'FULL' });
+      expect(await register('full-value', v1)).toMatchObject({ status: 200 });
+      expect(await register('full-value', withRequiredB)).toMatchObject({ status: 409 });
+      expect(await register('full-value', record([a, { name: 'b', type: 'int', default: 0 }]))).toMatchObject({ status: 200 });
+      // BACKWARD checks the latest version only; BACKWARD_TRANSITIVE every one. Version 3 reads data of version 2
+      // (which has b) but not of version 1 (which has no b, and version 3 gives b no default).
+      for (const [level, status] of [['BACKWARD', 200], ['BACKWARD_TRANSITIVE', 409]] as const) {
+        const subject = `chain-${level.toLowerCase()}-value`;
+        await call('PUT', `/config/${subject}`, { compatibility: level });
+        expect(await register(subject, v1)).toMatchObject({ status: 200 });
+        expect(await register(subject, record([a, { name: 'b', type: 'int', default: 0 }]))).toMatchObject({ status: 200 });
+        expect({ level, status: (await register(subject, withRequiredB)).status }).toEqual({ level, status });
+      }
+      await call('PUT', '/config/none-value', { compatibility: 'NONE' });
+      expect(await register('none-value', v1)).toMatchObject({ status: 200 });
+      expect(await register('none-value', record([{ name: 'x', type: 'int' }], 'Z'))).toMatchObject({ status: 200 });
+      const typeChange = await register('avro-then-json-value', v1);
+      expect(typeChange.status).toBe(200);
+      expect(await register('avro-then-json-value', json({ type: 'object' }), 'JSON')).toMatchObject({ status: 409 });
+    });
+
+    it('the compatibility endpoint answers what a registration would', async () => {
+      await register('check-value', record([a]));
+      const check = (schema: string) => call('POST', '/compatibility/subjects/check-value/versions/latest?verbose=true', { schema });
+      expect((await check(record([a, { name: 'b', type: 'int', default: 0 }]))).body).toEqual({ is_compatible: true, messages: [] });
+      const refused = await check(record([a, { name: 'b', type: 'int' }]));
+      expect(refused.body).toMatchObject({ is_compatible: false });
+      expect(String((refused.body.messages as string[])[0])).toContain('default-less A.b');
+      expect((await call('POST', '/compatibility/subjects/check-value/versions', { schema: record([a]) })).body).toEqual({ is_compatible: true });
+    });
   });
 
   it('works for the kafkajs registry client (register, ids, encode/decode)', async () => {

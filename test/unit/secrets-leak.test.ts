@@ -79,7 +79,13 @@ class Capture {
   }
 }
 
-/** Captures process stdout/stderr writes while `run` runs (console, kafkajs' default logger, warnings). */
+const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table'] as const;
+
+/**
+ * Captures, while `run` runs, what reaches process stdout/stderr and every `console` call (the test runner gives
+ * its workers a console of its own that does not write through process.stdout, so a dependency's console output is
+ * captured at `console` itself), plus process warnings. Everything still goes where it went.
+ */
 async function capturingOutput(capture: Capture, run: () => Promise<void>): Promise<void> {
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
@@ -91,6 +97,15 @@ async function capturingOutput(capture: Capture, run: () => Promise<void>): Prom
     };
   process.stdout.write = tap('stdout', out) as typeof process.stdout.write;
   process.stderr.write = tap('stderr', err) as typeof process.stderr.write;
+  const consoleMethods = new Map<(typeof CONSOLE_METHODS)[number], (...args: unknown[]) => void>();
+  for (const method of CONSOLE_METHODS) {
+    const original = console[method] as (...args: unknown[]) => void;
+    consoleMethods.set(method, original);
+    console[method] = (...args: unknown[]) => {
+      capture.add(`console.${method}`, args);
+      original.apply(console, args);
+    };
+  }
   const onWarning = (w: Error) => capture.add('process warning', w);
   process.on('warning', onWarning);
   try {
@@ -98,6 +113,7 @@ async function capturingOutput(capture: Capture, run: () => Promise<void>): Prom
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;
+    for (const [method, original] of consoleMethods) console[method] = original;
     process.off('warning', onWarning);
   }
 }
@@ -175,6 +191,22 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await refuser401.close();
+});
+
+describe('the capture', () => {
+  it('sees console calls, process stdout and stderr writes, and process warnings', async () => {
+    const capture = new Capture();
+    await capturingOutput(capture, async () => {
+      console.log('probe-console-log');
+      console.error(new Error('probe-console-error'));
+      process.stdout.write('probe-stdout\n');
+      process.stderr.write('probe-stderr\n');
+      process.emitWarning('probe-warning');
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    const text = capture.texts.join('\n');
+    for (const probe of ['probe-console-log', 'probe-console-error', 'probe-stdout', 'probe-stderr', 'probe-warning']) expect(text).toContain(probe);
+  });
 });
 
 describe('publisher: SASL and OAuth secrets', () => {
