@@ -163,7 +163,7 @@ describe('a package that is not installed', () => {
     expect(control.out).toMatchObject({ connect: { ok: true }, publish: { ok: true } });
     expect(control.lines).toEqual([]);
     const expected = c.missing ? ['installed'] : ['hidden', 'installed'];
-    const messages = await readTopic({ brokers: kafka.brokers }, topic, expected.length, { timeoutMs: 20_000, settleMs: 200 });
+    const messages = await readTopic({ brokers: kafka.brokers }, topic, expected.length, { timeoutMs: 20_000 });
     expect(messages.map((m) => (JSON.parse(m.value) as { request: { id: string } }).request.id).sort()).toEqual(expected);
   }, 60_000);
 });

@@ -71,7 +71,7 @@ describe('throwing and rejecting listeners on every event', () => {
     expect(stderr).toContain('kafka-log error: a "publisher.delivered" listener threw: Error: sync listener of publisher.delivered');
     expect(stderr).toContain('kafka-log error: a "publisher.connect" listener');
 
-    const messages = await readTopic({ brokers: kafka.brokers }, topic, entries, { timeoutMs: 30_000, settleMs: 300 });
+    const messages = await readTopic({ brokers: kafka.brokers }, topic, entries, { timeoutMs: 30_000 });
     const ids = messages.map((m) => (JSON.parse(m.value) as { request: { id: string } }).request.id).sort();
     expect(ids).toEqual(Array.from({ length: entries }, (_, i) => `${runId}-${i}`).sort());
   }, 90_000);
