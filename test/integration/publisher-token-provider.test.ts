@@ -7,6 +7,7 @@ import { ErrorCodes, type KafkaLogError } from '../../src/errors.js';
 import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { OAuthBearerToken } from '../../src/publisher/token-provider.js';
+import { runChild } from './children.js';
 import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';
 
@@ -33,6 +34,19 @@ function everythingSaid(publisher: KafkaLogPublisher): string[] {
   publisher.on('publisher.drop', (e) => said.push(`${e.error?.message} ${e.error?.stack}`));
   return said;
 }
+
+/** The child's misbehaving providers: whether their failure is retriable and what the error says. */
+const HOSTILE_CASES = {
+  throwsSync: { retriable: true, says: 'the OAUTHBEARER token provider failed: Error: thrown synchronously' },
+  rejectsWithNothing: { retriable: true, says: 'the OAUTHBEARER token provider failed: undefined' },
+  rejectsWithAHostileObject: { retriable: true, says: 'the OAUTHBEARER token provider failed' },
+  hangs: { retriable: true, says: 'the OAUTHBEARER token provider gave no token within 500 ms' },
+  returnsNull: { retriable: false, says: 'returned null, not a token object { value, lifetimeMs }' },
+  returnsATokenOfTheWrongShape: { retriable: false, says: 'returned a token whose value is not a non-empty string' },
+  returnsABearerPrefixedValue: { retriable: false, says: 'give the token alone, without "Bearer "' },
+  returnsAnExpiryTimeAsLifetime: { retriable: false, says: 'not an expiry time since the epoch' },
+  returnsAThenableThatThrows: { retriable: true, says: 'the OAUTHBEARER token provider failed: Error: then threw' },
+} as const;
 
 describe.each(TRANSPORTS)('OAUTHBEARER token provider over %s', (transport) => {
   let topic: string;
@@ -105,7 +119,7 @@ describe.each(TRANSPORTS)('OAUTHBEARER token provider over %s', (transport) => {
     await p.close();
     expect(p.stats()).toMatchObject({ accepted: 5, sent: 5, dropped: { total: 0 }, buffered: 0, inFlight: 0 });
     expect(p.stats().retried).toBeGreaterThanOrEqual(retries.length);
-    const messages = await readTopic({ brokers: kafka.brokers }, failTopic, 5, { settleMs: 500 });
+    const messages = await readTopic({ brokers: kafka.brokers }, failTopic, 5);
     const received = messages.map((m) => (JSON.parse(m.value) as { started_at: number }).started_at % 1000).sort((a, b) => a - b);
     expect(received).toEqual(ids);
     expect(said.join('\n')).toMatch(/is reachable again after/);
@@ -144,5 +158,44 @@ describe.each(TRANSPORTS)('OAUTHBEARER token provider over %s', (transport) => {
     expect(error.message).toContain('the OAUTHBEARER token provider gave no token within 1000 ms');
     await p.close();
     expect(calls).toBe(1);
+  });
+
+  it('hostile providers (throwing, rejecting, hanging, malformed, a thenable that throws) in a child process: no crash, no hang, every entry counted', async () => {
+    const childTopic = uniqueTopic(`token-provider-hostile-${transport}`);
+    await createTopics(kafka.brokers, [childTopic]);
+    const run = runChild('hostile-token-provider.mjs', { KAFKA_SASL_BROKERS: sasl.join(','), KAFKA_TOPIC: childTopic, TRANSPORT: transport }, { timeoutMs: 80_000 });
+    const { code, signal } = await run.exit;
+    const stderr = run.stderr.map((l) => l.text).join('\n');
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    type Line = {
+      name?: string;
+      done?: boolean;
+      connect?: { ok: boolean; code?: string; retriable?: boolean; message?: string };
+      stats?: { accepted: number; sent: number; dropped: { total: number; byReason: Record<string, number> } };
+    };
+    const lines = run.stdout as Line[];
+    expect(lines.at(-1)).toEqual({ done: true });
+    // Every case ran (a case that stopped the loop would be missing here).
+    expect(lines.slice(0, -1).map((l) => l.name)).toEqual([...Object.keys(HOSTILE_CASES), 'fine']);
+    for (const { name, connect, stats } of lines.slice(0, -1)) {
+      expect(stats?.accepted, name).toBe(3);
+      if (name === 'fine') {
+        expect(connect, name).toEqual({ ok: true });
+        expect(stats, name).toMatchObject({ sent: 3, dropped: { total: 0 } });
+        continue;
+      }
+      // Unusable answers are not retried (the same code answers the same); failures and hangs are, until
+      // maxRetryTime. Either way every entry is a counted drop, none is left unaccounted.
+      const { retriable, says } = HOSTILE_CASES[name as keyof typeof HOSTILE_CASES];
+      expect(connect, name).toMatchObject({ ok: false, code: ErrorCodes.AUTHENTICATION, retriable });
+      expect(connect?.message, name).toContain(says);
+      expect(stats?.sent, name).toBe(0);
+      expect(stats?.dropped.total, name).toBe(3);
+      expect(stats?.dropped.byReason[retriable ? 'retry_time_exceeded' : 'non_retriable'], name).toBe(3);
+    }
+    // Only the well-behaved provider's entries reached the topic.
+    const messages = await readTopic({ brokers: kafka.brokers }, childTopic, 3);
+    const ids = messages.map((m) => (JSON.parse(m.value) as { request: { id: string } }).request.id).sort();
+    expect(ids).toEqual(['fine-0', 'fine-1', 'fine-2']);
   });
 });
