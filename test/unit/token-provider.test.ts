@@ -28,6 +28,18 @@ describe('the token a provider gives', () => {
     expect(tokenProblem({ ...VALID, value: 'a-b_c.d~e+f/g==', principal: 'svc', extensions: { logicalCluster: 'lkc-1', traceId: 'a b' } })).toBeUndefined();
   });
 
+  it("takes AWS MSK IAM's shape (a SigV4-presigned URL in unpadded base64url, as the README's adapter gives it)", () => {
+    const url =
+      'https://kafka.eu-west-1.amazonaws.com/?Action=kafka-cluster%3AConnect&X-Amz-Algorithm=AWS4-HMAC-SHA256' +
+      '&X-Amz-Credential=AKIAEXAMPLE%2F20260101%2Feu-west-1%2Fkafka-cluster%2Faws4_request&X-Amz-Date=20260101T000000Z' +
+      '&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=0123abcd&User-Agent=aws-msk-iam-sasl-signer-js%2F1.0.3';
+    // The signer's answer: { token, expiryTime } with expiryTime in ms since the epoch.
+    const signed = { token: Buffer.from(url).toString('base64url'), expiryTime: Date.now() + 900_000 };
+    expect(tokenProblem({ value: signed.token, lifetimeMs: signed.expiryTime - Date.now() })).toBeUndefined();
+    // Handing the expiry time over as the lifetime is the likely slip; it is named.
+    expect(tokenProblem({ value: signed.token, lifetimeMs: signed.expiryTime })).toContain('not an expiry time since the epoch (subtract Date.now())');
+  });
+
   it.each([
     [undefined, 'returned undefined, not a token object { value, lifetimeMs }'],
     ['eyJ.eyJ.', 'returned "eyJ.eyJ.", not a token object { value, lifetimeMs }'],
