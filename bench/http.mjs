@@ -24,12 +24,12 @@
 // Environment: BENCH_DURATION (s per measurement, default 5), BENCH_ROUNDS (default 3),
 // BENCH_CONNECTIONS (default 32), BENCH_WARMUP (s, default 2).
 
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuOf, startServer, stopServer } from './lib/servers.mjs';
 
 // `kafka-log-nosend` (informative): the same middleware with a sink that drops entries after they are built
 // and serialized, separating the adapter's and entry's cost from the Kafka client's and the broker's.
@@ -124,7 +124,7 @@ async function runBench() {
   const { default: autocannon } = await import('autocannon');
   const children = new Map();
   for (const variant of VARIANTS) {
-    children.set(variant, await startServer({ variant, brokers: kafka.brokers, topic, logFile }));
+    children.set(variant, await startServer(SELF, { variant, brokers: kafka.brokers, topic, logFile }));
   }
 
   const fire = (port, seconds) =>
@@ -158,7 +158,7 @@ async function runBench() {
 
   const publisherStats = new Map();
   for (const variant of VARIANTS) {
-    const stats = await stopServer(children.get(variant));
+    const { stats } = await stopServer(children.get(variant));
     if (stats) publisherStats.set(variant, stats);
   }
   fs.rmSync(logFile, { force: true });
@@ -185,35 +185,6 @@ async function runBench() {
     summary[`${key}p99_ms`] = p99(variant);
   }
   console.log(JSON.stringify(summary));
-}
-
-function startServer(config) {
-  return new Promise((resolve, reject) => {
-    const child = fork(SELF, ['--server', JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${config.variant} server exited with ${code}`)));
-    child.once('message', (message) => resolve({ child, port: message.port }));
-  });
-}
-
-function cpuOf({ child }) {
-  return new Promise((resolve) => {
-    const onMessage = (message) => {
-      if (message?.type !== 'cpu') return;
-      child.off('message', onMessage);
-      resolve(message.micros);
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'cpu' });
-  });
-}
-
-function stopServer({ child }) {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('message', (message) => resolve(message.stats));
-    child.send({ type: 'stop' });
-  });
 }
 
 async function createTopic(brokers, topic) {

@@ -45,10 +45,13 @@ function checkContents(files) {
     }
   }
   // kafka-log/metrics types the optional peers' objects by shape: its declarations must not import them, or a user
-  // without prom-client or @opentelemetry/api (and `skipLibCheck: false`) could not compile.
+  // without prom-client or @opentelemetry/api (and `skipLibCheck: false`) could not compile. Nothing documented as
+  // internal is published (gateways see the capture through `GatewayCapture`, not the capture engine's class).
   for (const file of files.filter((f) => /\.d\.(c|m)?ts$/.test(f))) {
-    const imported = readFileSync(join(root, file), 'utf8').match(/from ['"](prom-client|@opentelemetry\/[^'"]+)['"]/);
+    const text = readFileSync(join(root, file), 'utf8');
+    const imported = text.match(/from ['"](prom-client|@opentelemetry\/[^'"]+)['"]/);
     if (imported !== null) problems.push(`${file} imports the optional peer "${imported[1]}"`);
+    if (text.includes('@internal')) problems.push(`${file} declares something documented as @internal`);
   }
   for (const field of ['license', 'repository', 'homepage', 'bugs']) {
     if (manifest[field] === undefined) problems.push(`package.json has no "${field}"`);
@@ -69,9 +72,10 @@ const publisher = new KafkaLogPublisher({ brokers: ['127.0.0.1:9092'], topic: 'a
 const entry: LogEntry = buildLogEntry(exchange);
 export const used = [publisher.stats().sent, serializeLogEntry(entry)];
 `,
-  http: `import { getExchangeCapture, withKafkaLog } from 'kafka-log/http';
+  http: `import { getExchangeCapture, withKafkaLog, type GatewayCapture } from 'kafka-log/http';
 export const listener = withKafkaLog((req, res) => {
-  getExchangeCapture(req);
+  const capture: GatewayCapture | undefined = getExchangeCapture(req);
+  if (capture !== undefined) capture.upstream = { uri: '/upstream', status: 200 };
   res.end(req.url);
 }, { sink: { publish: () => undefined } });
 `,

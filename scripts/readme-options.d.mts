@@ -8,6 +8,7 @@ export function renderOptionsTable(rows: readonly OptionsTableRow[], header: str
 export function generatedBlocks(tables: {
   publisher: readonly OptionsTableRow[];
   registry: readonly OptionsTableRow[];
+  adapter: readonly OptionsTableRow[];
 }): Record<string, string>;
 
 /** `readme` with each generated block replaced; throws when a marker is missing. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes the README's options tables (the publisher's and the schema registry's) from the options tables the
+// Writes the README's options tables (the adapters', the publisher's and the schema registry's) from the tables the
 // library exports, between the `<!-- generated: NAME -->` and `<!-- end generated: NAME -->` markers. Run after
 // the build: `npm run docs:options`. A unit test renders the same tables from the sources and fails on any
 // difference with the README.
@@ -48,8 +48,9 @@ export function renderOptionsTable(rows, header, strip = '') {
 }
 
 /** The README's generated blocks, by marker name, from the library's tables. */
-export function generatedBlocks({ publisher, registry }) {
+export function generatedBlocks({ publisher, registry, adapter }) {
   return {
+    'adapter-options': renderOptionsTable(adapter, '| Kong counterpart | option | default | meaning |'),
     'publisher-options': renderOptionsTable(publisher, '| Kong option (`config.`) | option | default | meaning |'),
     'schema-registry-options': renderOptionsTable(
       registry,
@@ -75,10 +76,13 @@ export function withGeneratedBlocks(readme, blocks) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const { PUBLISHER_OPTIONS_TABLE, SCHEMA_REGISTRY_OPTIONS_TABLE } = await import(join(root, 'dist', 'index.mjs'));
+  const { ADAPTER_OPTIONS_TABLE, PUBLISHER_OPTIONS_TABLE, SCHEMA_REGISTRY_OPTIONS_TABLE } = await import(join(root, 'dist', 'index.mjs'));
   const file = join(root, 'README.md');
   const before = readFileSync(file, 'utf8');
-  const after = withGeneratedBlocks(before, generatedBlocks({ publisher: PUBLISHER_OPTIONS_TABLE, registry: SCHEMA_REGISTRY_OPTIONS_TABLE }));
+  const after = withGeneratedBlocks(
+    before,
+    generatedBlocks({ publisher: PUBLISHER_OPTIONS_TABLE, registry: SCHEMA_REGISTRY_OPTIONS_TABLE, adapter: ADAPTER_OPTIONS_TABLE }),
+  );
   if (after !== before) writeFileSync(file, after);
   process.stdout.write(after === before ? 'README.md options tables are up to date\n' : 'README.md options tables written\n');
 }

@@ -39,6 +39,8 @@ export const ErrorCodes = {
   MISSING_DEPENDENCY: 'KAFKA_LOG_ERR_MISSING_DEPENDENCY',
   /** A schema registry or token endpoint answered with a body longer than kafka-log reads (see the README's limits). */
   RESPONSE_TOO_LARGE: 'KAFKA_LOG_ERR_RESPONSE_TOO_LARGE',
+  /** An entry was not delivered but written to the local spool, to be replayed later. */
+  SPOOLED: 'KAFKA_LOG_ERR_SPOOLED',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */
@@ -141,10 +143,21 @@ export class CustomFieldError extends KafkaLogError {
   }
 }
 
-/** Returns the message of anything thrown, without its stack. */
+/**
+ * Returns the message of anything thrown, without its stack. Never throws: a thrown value whose `message` or
+ * `toString` throws (user code may throw anything) is described by its kind.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  try {
+    if (error instanceof Error) return String(error.message);
+    return String(error);
+  } catch {
+    try {
+      return Object.prototype.toString.call(error);
+    } catch {
+      return '[a value that cannot be printed]';
+    }
+  }
 }
 
 /** An entry could not be serialized (a custom field gave a known field a value of the wrong type, say). */
@@ -162,6 +175,24 @@ export class DroppedError extends KafkaLogError {
   constructor(reason: string, message: string, cause?: unknown) {
     super(reason === 'closed' ? ErrorCodes.CLOSED : ErrorCodes.DROPPED, message, { cause });
     this.reason = reason;
+  }
+}
+
+/**
+ * Entries were not delivered but written to the publisher's local spool (`spool` option), where a replay will take
+ * them: what a sync-mode `publish` promise rejects with instead of a {@link DroppedError} when the spool took its
+ * entry. Retriable: the replay delivers it.
+ */
+export class SpooledError extends KafkaLogError {
+  /** Why the entry was not delivered (e.g. `queue_full_bytes`, `retry_time_exceeded`, `close_timeout`). */
+  readonly reason: string;
+  /** The spool directory. */
+  readonly directory: string;
+
+  constructor(reason: string, directory: string, message: string) {
+    super(ErrorCodes.SPOOLED, message, { retriable: true });
+    this.reason = reason;
+    this.directory = directory;
   }
 }
 

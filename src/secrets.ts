@@ -122,6 +122,16 @@ export class SecretSet implements Redactor {
     }
     if (value === null || typeof value !== 'object') return value;
     if (state.seen.has(value)) return state.seen.get(value);
+    try {
+      return this.#copyObject(value, depth, state);
+    } catch {
+      // A value whose inspection throws (a Proxy with hostile traps, thrown by user code as a cause): left out.
+      state.changed = true;
+      return undefined;
+    }
+  }
+
+  #copyObject(value: object, depth: number, state: { changed: boolean; seen: Map<object, unknown> }): unknown {
     if (depth > MAX_DEPTH || !(Array.isArray(value) || isError(value))) {
       // Objects other than errors may hold anything (a client's config, a socket): they are not carried along.
       state.changed = true;

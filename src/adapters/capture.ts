@@ -27,10 +27,9 @@ import { Readable } from 'node:stream';
 import type { ExchangeBody, ExchangeTls, ExchangeUpstream, HttpExchange, RawHeaders } from '../entry/exchange.js';
 import { headerBlockSize } from '../entry/headers.js';
 import type { AuthenticatedEntity, JsonObject, ResponseSource } from '../entry/log-entry.js';
+import { CLIENT_CLOSED_REQUEST } from './client-closed.js';
+import type { GatewayCapture } from './gateway-capture.js';
 import { tlsFactsOf } from './tls-facts.js';
-
-/** Status logged when the client went away before the response finished (nginx's and Kong's convention). */
-export const CLIENT_CLOSED_REQUEST = 499;
 
 /** What a capture keeps besides sizes and timings. */
 export interface CaptureSettings {
@@ -46,6 +45,8 @@ export interface CaptureSettings {
 export interface CaptureCompletion<TContext> {
   /** Called from the response's `'close'` event; must not throw. */
   complete(capture: ExchangeCapture<TContext>): void;
+  /** Reads or generates the request id (stored in `capture.requestId`) when asked before the end; must not throw. */
+  requestId?(capture: ExchangeCapture<TContext>): string | undefined;
 }
 
 /** The live captures of a connection: usually one, several while pipelined requests overlap. */
@@ -89,11 +90,12 @@ class BodyTap {
 }
 
 /**
- * One request/response being watched. Adapters and gateways annotate it (handler start, source, route,
- * upstream facts) through its public fields and methods; {@link ExchangeCapture.toExchange} reads it out.
- * `TContext` is the framework's request object, handed to user hooks and custom fields.
+ * One request/response being watched. Adapters annotate it (handler start, source, route) through its fields
+ * and methods, gateways through the narrower {@link GatewayCapture} it implements (the only part of it
+ * `kafka-log/http` publishes); {@link ExchangeCapture.toExchange} reads it out. `TContext` is the framework's
+ * request object, handed to user hooks and custom fields.
  */
-export class ExchangeCapture<TContext = IncomingMessage> {
+export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCapture {
   /** node's request. */
   readonly request: IncomingMessage;
   /** node's response. */
@@ -136,6 +138,8 @@ export class ExchangeCapture<TContext = IncomingMessage> {
   matchedRoute: unknown = undefined;
   /** The trace id of the OpenTelemetry span active when the request reached the adapter (`trace_id.w3c`). */
   activeTraceId: string | undefined = undefined;
+  /** The entry's `request.id`, once asked for before the end ({@link ExchangeCapture.readRequestId}). */
+  requestId: string | undefined = undefined;
 
   private readonly method: string;
   private readonly uri: string;
@@ -203,6 +207,14 @@ export class ExchangeCapture<TContext = IncomingMessage> {
       response.end = instanceEnd as ServerResponse['end'];
       response.on('close', onResponseClose);
     }
+  }
+
+  /**
+   * The request id the entry will carry: from the request id header, else generated, as the adapter's options say;
+   * read the first time it is asked for (an application reading it, an echoed header), then kept.
+   */
+  readRequestId(): string | undefined {
+    return this.requestId ?? this.completion.requestId?.(this);
   }
 
   /** Marks the moment the route handler began (the first call wins). */
@@ -540,7 +552,7 @@ function hexDigits(length: number): number {
  * `[name, value, ...]` list, repeats kept: exactly what went on the wire, including `Date`, `Connection` and
  * `Transfer-Encoding` that node adds itself.
  */
-export function headerListOf(block: string): string[] {
+function headerListOf(block: string): string[] {
   const list: string[] = [];
   let lineStart = block.indexOf('\r\n') + 2;
   if (lineStart === 1) return list;

@@ -17,6 +17,9 @@
  *   the upstream); `-1` when no route handler ran. `latencies.kong`: the time before the route handler (the
  *   middleware's own time); the whole exchange when no route handler ran.
  *
+ * The entry's `request.id` is `req.requestId` for the application during the request (or `requestIdOf(req)`,
+ * typed).
+ *
  * @module
  */
 
@@ -25,9 +28,11 @@ import type { JsonObject } from '../entry/log-entry.js';
 import { type ExchangeCapture, captureOf, tapPrototypes } from './capture.js';
 import type { KafkaLogAdapterOptions } from './options.js';
 import { createExchangePipeline } from './pipeline.js';
+import { defineRequestIdProperty } from './request-id-property.js';
 
-export type { KafkaLogAdapterOptions } from './options.js';
-export type { LogSink, SinkMeta } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
+export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from './sink.js';
 
 /** Options of {@link kafkaLog}: hooks and custom field functions receive Express's `Request`. */
 export type KafkaLogExpressOptions = KafkaLogAdapterOptions<Request>;
@@ -90,6 +95,7 @@ function prepareAppPrototypes(
   if (!Object.hasOwn(requestPrototype, 'app') || !Object.hasOwn(responsePrototype, 'app')) return false;
   try {
     installRouteProbe(requestPrototype);
+    defineRequestIdProperty(requestPrototype, (request) => request as Request);
     return tapPrototypes(requestPrototype, responsePrototype);
   } catch (error) {
     report(error);

@@ -22,6 +22,10 @@
  *   exit, a 404) or an error handler produced the response;
  * - `latencies.proxy`: from the handler's start to the first response byte; `-1` when no handler ran.
  *
+ * The entry's `request.id` is `request.requestId` for the application during the request (or
+ * `requestIdOf(request)`, typed); Fastify's own `request.id` is Fastify's id (`generateRequestId: (request) =>
+ * request.id` logs that one).
+ *
  * @module
  */
 
@@ -30,9 +34,19 @@ import fastifyPlugin from 'fastify-plugin';
 import { type ExchangeCapture, captureOf } from './capture.js';
 import type { KafkaLogAdapterOptions } from './options.js';
 import { type ExchangePipeline, createExchangePipeline } from './pipeline.js';
+import { REQUEST_ID_PROPERTY, requestIdOfMessage } from './request-id-property.js';
 
-export type { KafkaLogAdapterOptions } from './options.js';
-export type { LogSink, SinkMeta } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
+export type { LogSink, SinkMeta, SkipReason } from './sink.js';
+
+/**
+ * The entry's `request.id` for this request (also `request.requestId`; Fastify's own `request.id` is another id):
+ * the request id header, else the generated id; `undefined` when the request is not being logged or has no id.
+ * Never throws.
+ */
+export function requestIdOf(request: Pick<FastifyRequest, 'raw'>): string | undefined {
+  return requestIdOfMessage(request.raw);
+}
 
 /** Options of {@link kafkaLog}: hooks and custom field functions receive Fastify's `FastifyRequest`. */
 export type KafkaLogFastifyOptions = KafkaLogAdapterOptions<FastifyRequest>;
@@ -52,6 +66,16 @@ function plugin(app: FastifyInstance, options: KafkaLogFastifyOptions, done: (er
   } catch (error) {
     done(error as Error);
     return;
+  }
+
+  // A getter on Fastify's request prototype: nothing per request until read. Left alone when the app (or another
+  // plugin) decorates `requestId` itself; `requestIdOf(request)` still answers.
+  if (!app.hasRequestDecorator(REQUEST_ID_PROPERTY)) {
+    app.decorateRequest(REQUEST_ID_PROPERTY, {
+      getter(this: FastifyRequest): string | undefined {
+        return requestIdOfMessage(this.raw);
+      },
+    });
   }
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: () => void) => {

@@ -6,19 +6,23 @@
  * const server = http.createServer(withKafkaLog(app, { sink: publisher }));
  * ```
  *
- * Gateways built on it annotate the capture ({@link getExchangeCapture}) with what they measured upstream.
+ * Gateways built on it annotate each exchange ({@link getExchangeCapture}, a {@link GatewayCapture}) with what they
+ * measured upstream. The entry's `request.id` is `requestIdOf(req)` for the listener during the request.
  *
  * @module
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ExchangeCapture, captureOf } from './capture.js';
+import { captureOf } from './capture.js';
+import type { GatewayCapture } from './gateway-capture.js';
 import type { KafkaLogAdapterOptions } from './options.js';
 import { createExchangePipeline } from './pipeline.js';
 
-export { CLIENT_CLOSED_REQUEST, ExchangeCapture } from './capture.js';
-export type { KafkaLogAdapterOptions } from './options.js';
-export type { LogSink, SinkMeta } from './sink.js';
+export { CLIENT_CLOSED_REQUEST } from './client-closed.js';
+export type { GatewayCapture } from './gateway-capture.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
+export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from './sink.js';
 
 /** Options of {@link withKafkaLog}: hooks receive node's `IncomingMessage`. */
 export type KafkaLogHttpOptions = KafkaLogAdapterOptions<IncomingMessage>;
@@ -36,7 +40,8 @@ type NodeListener = (this: unknown, request: IncomingMessage, response: ServerRe
 
 /**
  * Wraps a request listener so that every exchange is logged once its response is over, and returns a listener
- * of the same type (so `http.createServer(withKafkaLog(app, options))` type-checks for an Express app too).
+ * `http.createServer` takes: node's listener type for a listener of node's request and response (an Express or
+ * Connect app included), the listener's own type for one typed with narrower request/response types.
  * The options are compiled here, once (invalid ones throw `InvalidOptionError`); the wrapper never throws on its
  * own and changes nothing the listener or the client sees. An error the listener throws is re-thrown unchanged
  * (and the entry, if any is still sent, says `source: "kong"`).
@@ -62,12 +67,10 @@ export function withKafkaLog(listener: AnyRequestListener, options: KafkaLogHttp
 }
 
 /**
- * The capture watching this request, for gateways and middleware to annotate: set `upstream` (URI, status,
- * tries), `upstreamLatency` (measured upstream time, ms), `source`, `route`, `service` or `consumer`.
- * `undefined` when the request is not being logged.
+ * The capture of this request (or of its response), for gateways and middleware to annotate: set `upstream`
+ * (URI, status, tries), `upstreamLatency` (measured upstream time, ms), `source`, `route`, `service`, `consumer`
+ * or `authenticatedEntity`, or call `clearUpstream()`. `undefined` when the request is not being logged.
  */
-export function getExchangeCapture<TContext = IncomingMessage>(
-  request: IncomingMessage | ServerResponse,
-): ExchangeCapture<TContext> | undefined {
-  return captureOf<TContext>(request);
+export function getExchangeCapture(request: IncomingMessage | ServerResponse): GatewayCapture | undefined {
+  return captureOf(request);
 }

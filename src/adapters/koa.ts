@@ -28,6 +28,9 @@
  * Koa writes the response itself (strings, buffers, JSON, streams) through node's `res.write`/`res.end`, which the
  * shared capture observes: bodies and sizes are those on the wire.
  *
+ * The entry's `request.id` is `ctx.requestId` for the application during the request (or `requestIdOf(ctx)`,
+ * typed).
+ *
  * @module
  */
 
@@ -35,9 +38,18 @@ import type { Context, Middleware, Next } from 'koa';
 import { type ExchangeCapture, captureOf } from './capture.js';
 import type { KafkaLogAdapterOptions } from './options.js';
 import { createExchangePipeline } from './pipeline.js';
+import { defineRequestIdProperty, requestIdOfMessage } from './request-id-property.js';
 
-export type { KafkaLogAdapterOptions } from './options.js';
-export type { LogSink, SinkMeta } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
+export type { LogSink, SinkMeta, SkipReason } from './sink.js';
+
+/**
+ * The entry's `request.id` for this request (also `ctx.requestId`): the request id header, else the generated id;
+ * `undefined` when the request is not being logged or has no id. Never throws.
+ */
+export function requestIdOf(ctx: Pick<Context, 'req'>): string | undefined {
+  return requestIdOfMessage(ctx.req);
+}
 
 /** Options of {@link kafkaLog}: hooks and custom field functions receive Koa's `Context`. */
 export type KafkaLogKoaOptions = KafkaLogAdapterOptions<Context>;
@@ -86,6 +98,8 @@ export function kafkaLog(options: KafkaLogKoaOptions): KafkaLogKoaMiddleware {
       appStartsAfterLog = true;
       try {
         installRouteProbe(prototype, ctx);
+        // Only the app's own context prototype, as for the route probe.
+        if (prototype === (ctx.app as { context?: unknown } | undefined)?.context) defineRequestIdProperty(prototype, (self) => (self as Context).req);
         appStartsAfterLog = !marksItsUpstream(ctx.app);
       } catch (error) {
         pipeline.report(error);
@@ -97,6 +111,8 @@ export function kafkaLog(options: KafkaLogKoaOptions): KafkaLogKoaMiddleware {
       await next();
     } catch (error) {
       markError(ctx);
+      // Koa's error handling removes every header before it answers: the echoed request id goes out all the same.
+      if (capture !== undefined) pipeline.echoRequestIdAgain(capture);
       throw error;
     }
     if (capture !== undefined && !answered(ctx, pipeline.report)) {

@@ -8,7 +8,7 @@
  * KafkaLogModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => ({ sink: ..., logRequestBody: true }) })
  * ```
  *
- * Two parts, because neither alone sees all of SPEC section 1:
+ * Two parts, because neither alone sees every field of Kong's entry (`kong/pdk/log.lua`, `serialize`):
  * - a middleware on the HTTP adapter, installed while the module is instantiated, so it runs before Nest's body
  *   parsers and every Nest middleware. A `MiddlewareConsumer` middleware would run after the body parsers had
  *   read the whole body: request body, size and `latencies.receive` would be lost. It starts the shared node:http
@@ -25,6 +25,9 @@
  * - `latencies.proxy`: from the interceptor (just before pipes and the handler) to the first response byte; `-1`
  *   when the handler was never reached. `latencies.kong`: the time before that.
  *
+ * The entry's `request.id` is `req.requestId` for guards, interceptors and controllers (`@Req() req`), or
+ * `requestIdOf(req)`, typed.
+ *
  * @module
  */
 
@@ -37,10 +40,12 @@ import type { ExchangeCapture } from './capture.js';
 import { KafkaLogInterceptor } from './nest-interceptor.js';
 import type { KafkaLogAdapterOptions } from './options.js';
 import { createExchangePipeline } from './pipeline.js';
+import { defineRequestIdProperty } from './request-id-property.js';
 
 export { KafkaLogInterceptor } from './nest-interceptor.js';
-export type { KafkaLogAdapterOptions } from './options.js';
-export type { LogSink, SinkMeta } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
+export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from './sink.js';
 
 /** Options of {@link KafkaLogModule}: hooks and custom field functions receive platform-express's `Request`. */
 export type KafkaLogNestOptions = KafkaLogAdapterOptions<Request>;
@@ -114,11 +119,28 @@ function install(options: KafkaLogNestOptions, host: HttpAdapterHost): true {
       `kafka-log/nest works with @nestjs/platform-express (got "${adapter.getType()}"); on platform-fastify register kafka-log/fastify on the Fastify instance`,
     );
   }
+  // The Express app's request prototype seen last (Nest's requests are Express's): `req.requestId` is defined there.
+  let knownPrototype: object | null = null;
   adapter.use(function kafkaLogMiddleware(request: IncomingMessage, response: ServerResponse, next: Next): void {
+    const prototype = Object.getPrototypeOf(request) as object | null;
+    if (prototype !== knownPrototype) {
+      knownPrototype = prototype;
+      exposeRequestId(prototype, pipeline.report);
+    }
     pipeline.capture(request, response, request as Request);
     next();
   });
   return true;
+}
+
+/** Defines `req.requestId` on an Express app's own request prototype (one that owns `app`), never on node's. */
+function exposeRequestId(prototype: object | null, report: (error: unknown) => void): void {
+  if (prototype === null || !Object.hasOwn(prototype, 'app')) return;
+  try {
+    defineRequestIdProperty(prototype, (request) => request as IncomingMessage);
+  } catch (error) {
+    report(error);
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   describeValue,
   fieldPath,
   flagOption,
+  flagOrFunctionOption,
   functionOption,
   isPlainObject,
   pickOptions,
@@ -27,12 +28,21 @@ import {
 import { javascriptRewrite, luaHint, luaSigns } from '../options/lua-hint.js';
 import type { LogSink, SinkMeta } from './sink.js';
 
+/** Decides whether an entry is published (see {@link KafkaLogAdapterOptions.filter}). */
+export type EntryFilter<TRequest> = (entry: Readonly<LogEntry>, request: TRequest) => boolean;
+
+/** The share of entries to keep, per entry (see {@link KafkaLogAdapterOptions.sampleRate}). */
+export type SampleRateFunction<TRequest> = (entry: Readonly<LogEntry>, request: TRequest) => number;
+
+/** Makes a request id for a request that carries none (see {@link KafkaLogAdapterOptions.generateRequestId}). */
+export type RequestIdGenerator<TRequest> = (request: TRequest) => string;
+
 /**
  * Options of every adapter: the entry options, where entries go, and hooks that read the framework's request
  * (`TRequest`). Hooks run after the response finished, so they see what middleware added (`req.user`, say);
  * one that throws is reported through the sink and leaves its field out.
  */
-export interface KafkaLogAdapterOptions<TRequest> extends EntryOptions {
+export interface KafkaLogAdapterOptions<TRequest> extends EntryOptions<TRequest> {
   /** Where entries go: a `KafkaLogPublisher`, or any {@link LogSink}. */
   sink: LogSink;
   /**
@@ -42,8 +52,18 @@ export interface KafkaLogAdapterOptions<TRequest> extends EntryOptions {
   customFields?: CustomFields | CompiledCustomFields;
   /** Header holding the request id (any case); `false` for none. Default `x-request-id`. */
   requestIdHeader?: string | false;
-  /** Generate a random UUID as `request.id` when the request has no request id header. Default `true`. */
-  generateRequestId?: boolean;
+  /**
+   * What `request.id` is when the request has no request id header: `true` a random UUID (v4, from
+   * `crypto.randomUUID`), a function `(request) => string` your own (called at most once per request; one that
+   * throws or returns no non-empty string is reported and a UUID is used), `false` none. Default `true`.
+   */
+  generateRequestId?: boolean | RequestIdGenerator<TRequest>;
+  /**
+   * Response header that hands the entry's `request.id` back to the client (Kong sends `X-Kong-Request-Id`), e.g.
+   * `'X-Request-Id'`. Set as the request arrives (so the application may replace it); not set on a response whose
+   * headers had already gone out. Default `false`: none.
+   */
+  echoRequestIdHeader?: string | false;
   /** Header holding a correlation id for `correlation_id` (e.g. `kong-request-id`). Default none. */
   correlationIdHeader?: string | false;
   /**
@@ -67,6 +87,21 @@ export interface KafkaLogAdapterOptions<TRequest> extends EntryOptions {
   publishMeta?: (entry: Readonly<LogEntry>, request: TRequest) => SinkMeta | undefined;
   /** Requests for which nothing is captured or logged (health checks, say); called as the request arrives. */
   skip?: (request: TRequest) => boolean;
+  /**
+   * Decides after the response whether the entry is published: called with the entry as built (status, latencies,
+   * route, ids; before bodies and custom fields, which an entry left out never costs) and the framework's request.
+   * `false`: not published, counted as `filtered` (`stats().skipped`), no event. One that throws or returns no
+   * boolean is reported (rate-limited) and the entry is published: a broken filter loses no logs.
+   */
+  filter?: EntryFilter<TRequest>;
+  /**
+   * Share of entries published, from 0 to 1 (after `filter`), or a function giving it per entry (e.g. `1` for errors,
+   * `0.01` for the rest). The decision is deterministic on the request's trace id when it has one (every service of
+   * a trace keeps or drops the same requests; the README's "Filters and sampling" gives the rule), else random.
+   * Entries left out are counted as `sampled_out` (`stats().skipped`). A function that throws or returns no number
+   * from 0 to 1 is reported (rate-limited) and the entry is kept. Default `1`: every entry.
+   */
+  sampleRate?: number | SampleRateFunction<TRequest>;
 }
 
 /** {@link KafkaLogAdapterOptions} checked, names lower-cased, defaults applied. */
@@ -74,13 +109,15 @@ export interface ResolvedAdapterOptions<TRequest> {
   /** The sink. */
   readonly sink: LogSink;
   /** The entry options (checked by the entry builder). */
-  readonly entry: EntryOptions;
+  readonly entry: EntryOptions<TRequest>;
   /** The custom fields, compiled. */
   readonly customFields: CompiledCustomFields | undefined;
   /** Lower-cased request id header, or `undefined`. */
   readonly requestIdHeader: string | undefined;
-  /** Whether missing request ids are generated. */
-  readonly generateRequestId: boolean;
+  /** Whether missing request ids are generated, or the generator. */
+  readonly generateRequestId: boolean | RequestIdGenerator<TRequest>;
+  /** The response header echoing the request id (as given), or `undefined`. */
+  readonly echoRequestIdHeader: string | undefined;
   /** Lower-cased correlation id header, or `undefined`. */
   readonly correlationIdHeader: string | undefined;
   /** Whether `trace_id` is written. */
@@ -101,6 +138,10 @@ export interface ResolvedAdapterOptions<TRequest> {
   readonly publishMeta: ((entry: Readonly<LogEntry>, request: TRequest) => SinkMeta | undefined) | undefined;
   /** See {@link KafkaLogAdapterOptions.skip}. */
   readonly skip: ((request: TRequest) => boolean) | undefined;
+  /** See {@link KafkaLogAdapterOptions.filter}. */
+  readonly filter: EntryFilter<TRequest> | undefined;
+  /** See {@link KafkaLogAdapterOptions.sampleRate}. */
+  readonly sampleRate: number | SampleRateFunction<TRequest>;
 }
 
 function headerName(fallback: string | undefined) {
@@ -114,13 +155,33 @@ function headerName(fallback: string | undefined) {
   });
 }
 
+/** A response header name, kept as given (the client sees it so): the echoed request id's. */
+function echoHeaderName(field: string, value: unknown): string | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
+    refuse(field, `must be a header name or false, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** A share from 0 to 1, or a function giving one per entry. */
+function sampleRate(field: string, value: unknown): number | SampleRateFunction<never> {
+  if (value === undefined) return 1;
+  if (typeof value === 'function') return value as SampleRateFunction<never>;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    refuse(field, `must be a number from 0 to 1 or a function (entry, request) => number, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
 function sink(field: string, value: unknown): LogSink {
   const candidate = value as Partial<LogSink> | undefined;
   if (!isPlainObject(candidate) || typeof candidate.publish !== 'function') {
     refuse(field, 'must be an object with a publish(entry) method (a KafkaLogPublisher, say)');
   }
-  if (candidate.reportError !== undefined && typeof candidate.reportError !== 'function') {
-    refuse(fieldPath(field, 'reportError'), `must be a function, got ${describeValue(candidate.reportError)}`);
+  for (const method of ['reportError', 'skipped'] as const) {
+    const member = candidate[method];
+    if (member !== undefined && typeof member !== 'function') refuse(fieldPath(field, method), `must be a function, got ${describeValue(member)}`);
   }
   return candidate as LogSink;
 }
@@ -148,15 +209,17 @@ const ENTRY_OPTIONS_CHECKED_LATER: { readonly [K in keyof EntryOptions]-?: Optio
 ) as { readonly [K in keyof EntryOptions]-?: OptionRule<unknown> };
 
 /**
- * Every adapter option: how it is checked and its default (the entry options are checked by the entry builder). A new option is one line here, one property of {@link KafkaLogAdapterOptions} and
- * one of {@link ResolvedAdapterOptions}.
+ * Every adapter option: how it is checked and its default (the entry options are checked by the entry builder). A
+ * new option is one line here, one property of {@link KafkaLogAdapterOptions}, one of {@link ResolvedAdapterOptions}
+ * and one row of the README's table (`options-table.ts`).
  */
-const ADAPTER_OPTIONS = {
+export const ADAPTER_OPTIONS = {
   ...ENTRY_OPTIONS_CHECKED_LATER,
   sink: customOption(sink),
   customFields: customOption((_field, value) => (value === undefined ? undefined : compileWithLuaHint(value as CustomFields))),
   requestIdHeader: headerName('x-request-id'),
-  generateRequestId: flagOption(true),
+  generateRequestId: flagOrFunctionOption<RequestIdGenerator<never>>(true, '(request) => string'),
+  echoRequestIdHeader: customOption(echoHeaderName),
   correlationIdHeader: headerName(undefined),
   traceparent: flagOption(true),
   route: functionOption<(request: never) => JsonObject | undefined>(),
@@ -167,6 +230,8 @@ const ADAPTER_OPTIONS = {
   workspaceName: customOption((field, value) => (value === undefined ? undefined : anyText(field, value, ''))),
   publishMeta: functionOption<(entry: Readonly<LogEntry>, request: never) => SinkMeta | undefined>(),
   skip: functionOption<(request: never) => boolean>(),
+  filter: functionOption<EntryFilter<never>>(),
+  sampleRate: customOption(sampleRate, 1),
 } satisfies { readonly [K in keyof Required<KafkaLogAdapterOptions<unknown>>]: OptionRule<unknown> };
 
 /**
@@ -181,10 +246,11 @@ export function resolveAdapterOptions<TRequest>(
   const checked = checkOptions('', options, spec) as unknown as CheckedOptions<typeof ADAPTER_OPTIONS>;
   return {
     sink: checked.sink,
-    entry: pickOptions(options as unknown as Record<string, unknown>, ENTRY_OPTIONS) as EntryOptions,
+    entry: pickOptions(options as unknown as Record<string, unknown>, ENTRY_OPTIONS) as EntryOptions<TRequest>,
     customFields: checked.customFields,
     requestIdHeader: checked.requestIdHeader,
-    generateRequestId: checked.generateRequestId,
+    generateRequestId: checked.generateRequestId as ResolvedAdapterOptions<TRequest>['generateRequestId'],
+    echoRequestIdHeader: checked.echoRequestIdHeader,
     correlationIdHeader: checked.correlationIdHeader,
     traceparent: checked.traceparent,
     route: checked.route as ResolvedAdapterOptions<TRequest>['route'],
@@ -195,5 +261,7 @@ export function resolveAdapterOptions<TRequest>(
     workspaceName: checked.workspaceName,
     publishMeta: checked.publishMeta as ResolvedAdapterOptions<TRequest>['publishMeta'],
     skip: checked.skip as ResolvedAdapterOptions<TRequest>['skip'],
+    filter: checked.filter as ResolvedAdapterOptions<TRequest>['filter'],
+    sampleRate: checked.sampleRate as ResolvedAdapterOptions<TRequest>['sampleRate'],
   };
 }

@@ -1,17 +1,16 @@
 /**
  * Request id, trace ids and correlation id from the request's headers, read in one pass over node's
- * `rawHeaders`.
+ * `rawHeaders`; the request id alone when the application or the echoed header needs it before the response ends.
  *
  * @module
  */
 
-import { randomUUID } from 'node:crypto';
 import type { TraceIds } from '../entry/log-entry.js';
 import { type TraceHeaders, addTraceHeader, isTraceHeader, mayBeTraceHeader, traceIdsOf } from '../entry/trace-ids.js';
 
 /** The ids of one request; `undefined` where there is none. */
-export interface RequestIds {
-  /** From the request id header, else generated (when enabled), else `undefined`. */
+interface RequestIds {
+  /** From the request id header (not empty), else `undefined`. */
   requestId: string | undefined;
   /** The trace ids of the tracing headers, by format (Kong's `trace_id`). */
   traceIds: TraceIds | undefined;
@@ -23,8 +22,6 @@ export interface RequestIds {
 export interface RequestIdSettings {
   /** Request id header, e.g. `x-request-id`. */
   readonly requestIdHeader: string | undefined;
-  /** Generate a UUID when the request id header is absent. */
-  readonly generateRequestId: boolean;
   /** Correlation id header, e.g. `kong-request-id`. */
   readonly correlationIdHeader: string | undefined;
   /** Read trace ids from the tracing headers. */
@@ -53,6 +50,18 @@ export function readRequestIds(raw: readonly string[], settings: RequestIdSettin
       addTraceHeader(trace, lower, raw[i + 1] as string);
     }
   }
-  if ((requestId === undefined || requestId === '') && settings.generateRequestId) requestId = randomUUID();
-  return { requestId, traceIds: trace === undefined ? undefined : traceIdsOf(trace), correlationId };
+  return { requestId: requestId === '' ? undefined : requestId, traceIds: trace === undefined ? undefined : traceIdsOf(trace), correlationId };
+}
+
+/** The first value of the request id header `name` (lower-case), or `undefined` when absent or empty. */
+export function readRequestIdHeader(raw: readonly string[], name: string): string | undefined {
+  const length = name.length;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const header = raw[i] as string;
+    if (header.length === length && header.toLowerCase() === name) {
+      const value = raw[i + 1] as string;
+      return value === '' ? undefined : value;
+    }
+  }
+  return undefined;
 }

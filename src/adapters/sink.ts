@@ -7,6 +7,9 @@
 
 import type { KafkaLogError } from '../errors.js';
 import type { LogEntry } from '../entry/log-entry.js';
+import type { SkipReason } from '../publisher/stats.js';
+
+export type { SkipReason } from '../publisher/stats.js';
 
 /** What an adapter may say about one entry when handing it on (the publisher's `PublishMeta`, structurally). */
 export interface SinkMeta {
@@ -27,4 +30,11 @@ export interface LogSink {
    * that failed). Without it such errors are dropped silently: logging never throws into the application.
    */
   reportError?(error: KafkaLogError): void;
+  /**
+   * Counts entries the adapter decided not to publish: its `filter` option said no (`filtered`), or its
+   * `sampleRate` left them out (`sampled_out`). Called once per such entry with `count` 1; there is no event per
+   * entry. A `KafkaLogPublisher` counts them in `stats().skipped` and `accepted`; a sink without this method is
+   * not told.
+   */
+  skipped?(reason: SkipReason, count: number): void;
 }

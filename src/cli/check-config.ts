@@ -34,7 +34,7 @@ found.
 const FLAGS: FlagSpec = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
 
 /** The check of one plugin. */
-export interface PluginCheck {
+interface PluginCheck {
   /** Where the plugin is in the file. */
   location: string;
   /** The entities it sits under. */
@@ -76,7 +76,7 @@ function configOf(plugin: unknown): { config: unknown; prefix: string } {
  * value is named; a value that reads like Lua (even one that compiles, such as a `kong.` call that would fail on
  * every request) gets a hint saying what to write instead.
  */
-export function customFieldProblems(plugin: unknown): OptionProblem[] {
+function customFieldProblems(plugin: unknown): OptionProblem[] {
   const { config, prefix } = configOf(plugin);
   const fields = isPlainObject(config) ? config.custom_fields_by_lua : undefined;
   if (!isPlainObject(fields)) return [];

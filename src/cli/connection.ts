@@ -14,7 +14,7 @@ import { UsageError } from './io.js';
 export const PASSWORD_ENV = 'KAFKA_LOG_PASSWORD';
 
 /** Default connection timeout, ms: long enough for a slow TLS handshake, short enough to fail fast. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Flags of {@link connectionFromFlags}. */
 export const CONNECTION_FLAGS: FlagSpec = {

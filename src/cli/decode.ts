@@ -53,7 +53,7 @@ interface ConfluentRegistryModule {
 }
 
 /** Registry connection settings. */
-export interface RegistrySettings {
+interface RegistrySettings {
   /** Base URL. */
   url: string;
   /** Basic auth, when the registry needs it. */

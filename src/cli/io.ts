@@ -6,7 +6,7 @@
  */
 
 /** A writable text sink (`process.stdout` fits). */
-export interface TextSink {
+interface TextSink {
   /** Writes text; returns `false` when the caller should wait for `drain` (ignored for short output). */
   write(text: string): boolean;
   /** Whether the sink is a terminal (colors allowed). */

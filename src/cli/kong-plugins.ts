@@ -8,10 +8,10 @@ import { isPlainObject } from '../options/check.js';
 import type { KongCertificate } from '../publisher/kong-config.js';
 
 /** The plugin name Kong gives Kafka Log. */
-export const KAFKA_LOG_PLUGIN = 'kafka-log';
+const KAFKA_LOG_PLUGIN = 'kafka-log';
 
 /** One plugin found. */
-export interface FoundPlugin {
+interface FoundPlugin {
   /** Where it is, e.g. `services[0].routes[1].plugins[0]`, or `(file)` for a single plugin file. */
   location: string;
   /** Names of the entities it sits under, e.g. `service "orders" > route "orders-read"`. */

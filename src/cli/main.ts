@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `kafka-log` command: `tail` a topic of log entries, `check-config` a Kong declarative config.
+ * The `kafka-log` command: `tail` a topic of log entries, `check-config` a Kong declarative config, `replay` a
+ * publisher's spool.
  *
  * @module
  */
 import { CHECK_CONFIG_HELP, runCheckConfig } from './check-config.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
+import { REPLAY_HELP, runReplay } from './replay.js';
 import { runTail, TAIL_HELP } from './tail.js';
 import { escapeControls, printableError } from './terminal-text.js';
 import { packageVersion } from './version.js';
@@ -16,6 +18,7 @@ export const MAIN_HELP = `Usage: kafka-log <command> [options]
 Commands:
   tail           print the log entries of a topic, one line each (filters, --json, --from-beginning)
   check-config   validate the kafka-log plugins of a Kong declarative config (YAML or JSON)
+  replay         publish a publisher's spool directory to Kafka (resumable; files removed once acknowledged)
 
 Options:
   -h, --help     help (also: kafka-log <command> --help)
@@ -24,6 +27,7 @@ Options:
 const COMMANDS: Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<number>; help: string }> = {
   tail: { run: runTail, help: TAIL_HELP },
   'check-config': { run: runCheckConfig, help: CHECK_CONFIG_HELP },
+  replay: { run: runReplay, help: REPLAY_HELP },
 };
 
 /** Runs the command line `argv` (without `node` and the script); resolves to the exit code. */

@@ -7,7 +7,7 @@
 import { UsageError } from './io.js';
 
 /** The filters given on the command line; absent ones let everything through. */
-export interface TailFilterOptions {
+interface TailFilterOptions {
   /** Status spec, e.g. `5xx`, `404`, `>=400`, `4xx,503`. */
   status?: string;
   /** Methods, comma-separated, any case. */
@@ -19,7 +19,7 @@ export interface TailFilterOptions {
 }
 
 /** A compiled filter. */
-export type EntryFilter = (entry: unknown) => boolean;
+type EntryFilter = (entry: unknown) => boolean;
 
 type StatusTest = (status: number) => boolean;
 

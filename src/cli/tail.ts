@@ -15,7 +15,7 @@ import { formatEntryLine, useColor } from './tail-format.js';
 import { printableError, terminalJson } from './terminal-text.js';
 
 /** The environment variable holding the schema registry's basic-auth password. */
-export const REGISTRY_PASSWORD_ENV = 'KAFKA_LOG_REGISTRY_PASSWORD';
+const REGISTRY_PASSWORD_ENV = 'KAFKA_LOG_REGISTRY_PASSWORD';
 
 /** `kafka-log tail --help`. */
 export const TAIL_HELP = `Usage: kafka-log tail --brokers host:port[,host:port] --topic TOPIC [options]

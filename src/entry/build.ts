@@ -6,31 +6,50 @@
  * @module
  */
 
-import type { BodySide } from '../errors.js';
+import { type BodySide, CustomFieldError, describeError } from '../errors.js';
+import { describeValue } from '../options/check.js';
 import { type BodyEncodingOptions, encodeBody } from './body.js';
 import { type ClientIpResolver, compileClientIpResolver } from './client-ip.js';
 import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, RawHeaders } from './exchange.js';
 import { HeaderNames, type HeaderMapOptions, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
 import type { HeaderMap, LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
 import { resolveEntryOptions } from './check-options.js';
-import type { BodyParseFailurePolicy, EntryOptions } from './options.js';
+import type { BodyCondition, BodyParseFailurePolicy, EntryOptions } from './options.js';
+import { settleQuietly } from './settle-quietly.js';
 import { parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
 
 export { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, DEFAULT_REDACTED_HEADERS, DEFAULT_REDACTED_VALUE } from './check-options.js';
 
-/** A compiled entry builder: options are validated once, `build` runs per request. */
-export interface LogEntryBuilder {
+/**
+ * A compiled entry builder: options are validated once, `build` runs per request. `TRequest`: what body
+ * conditions receive as their request.
+ */
+export interface LogEntryBuilder<TRequest = unknown> {
   /**
-   * Builds the entry. Throws a `BodyParseError` when a body of a parsed type fails to parse and the policy
-   * is `'skip-entry'` (Kong's default: the entry is not sent); never throws otherwise.
+   * Builds the entry; body conditions are called with `request`. Throws a `BodyParseError` when a body of a
+   * parsed type fails to parse and the policy is `'skip-entry'` (Kong's default: the entry is not sent), and the
+   * `CustomFieldError` of a body condition that threw or returned something else than a boolean; never otherwise.
    */
-  build(exchange: HttpExchange): LogEntry;
+  build(exchange: HttpExchange, request?: TRequest): LogEntry;
+  /**
+   * The entry without bodies (what body conditions, and an adapter's `filter` and `sampleRate`, see); complete it
+   * with {@link LogEntryBuilder.addBodies}. Never throws.
+   */
+  buildWithoutBodies(exchange: HttpExchange): LogEntry;
+  /**
+   * Adds to an entry from {@link LogEntryBuilder.buildWithoutBodies} the bodies the options ask for. Body conditions
+   * are called first, both seeing the entry without bodies; one that throws or returns something else than a
+   * boolean leaves its body out, and its `CustomFieldError` is returned (a promise it returned is quietened, so its
+   * rejection is never unhandled). A body a condition refuses is neither parsed nor encoded. Throws a
+   * `BodyParseError` as {@link LogEntryBuilder.build} does.
+   */
+  addBodies(entry: LogEntry, exchange: HttpExchange, request?: TRequest): readonly CustomFieldError[];
   /** The resolved options, defaults applied. */
-  readonly options: Readonly<ResolvedEntryOptions>;
+  readonly options: Readonly<ResolvedEntryOptions<TRequest>>;
 }
 
 /** {@link EntryOptions} with every default applied. */
-export interface ResolvedEntryOptions {
+export interface ResolvedEntryOptions<TRequest = unknown> {
   /** Lower-cased header names to redact. */
   redactHeaders: ReadonlySet<string>;
   /** Query argument names to redact. */
@@ -39,10 +58,10 @@ export interface ResolvedEntryOptions {
   redactBodyFields: readonly string[];
   /** Replacement text. */
   redactedValue: string;
-  /** Whether request bodies are logged. */
-  logRequestBody: boolean;
-  /** Whether response bodies are logged. */
-  logResponseBody: boolean;
+  /** Whether request bodies are logged, or the condition deciding it per entry. */
+  logRequestBody: boolean | BodyCondition<TRequest>;
+  /** Whether response bodies are logged, or the condition deciding it per entry. */
+  logResponseBody: boolean | BodyCondition<TRequest>;
   /** Longest logged body. */
   maxBodySize: number;
   /** Deepest parsed JSON. */
@@ -56,9 +75,9 @@ export interface ResolvedEntryOptions {
 }
 
 /** Validates and compiles entry options once (at start-up); throws InvalidOptionError naming every bad option. */
-export function createLogEntryBuilder(options: EntryOptions = {}): LogEntryBuilder {
+export function createLogEntryBuilder<TRequest = unknown>(options: EntryOptions<TRequest> = {}): LogEntryBuilder<TRequest> {
   const resolved = resolveEntryOptions(options);
-  const compiled: CompiledOptions = {
+  const compiled: CompiledOptions<TRequest> = {
     options: resolved,
     headerMap: {
       redact: resolved.redactHeaders,
@@ -73,7 +92,14 @@ export function createLogEntryBuilder(options: EntryOptions = {}): LogEntryBuild
   };
   return {
     options: resolved,
-    build: (exchange) => buildWith(exchange, compiled),
+    build: (exchange, request) => {
+      const entry = buildWithoutBodies(exchange, compiled);
+      const [failure] = addBodies(entry, exchange, request as TRequest, compiled);
+      if (failure !== undefined) throw failure;
+      return entry;
+    },
+    buildWithoutBodies: (exchange) => buildWithoutBodies(exchange, compiled),
+    addBodies: (entry, exchange, request) => addBodies(entry, exchange, request as TRequest, compiled),
   };
 }
 
@@ -86,8 +112,8 @@ export function buildLogEntry(exchange: HttpExchange, options: EntryOptions = {}
 }
 
 /** What a builder prepares once and every `build` reads. */
-interface CompiledOptions {
-  options: ResolvedEntryOptions;
+interface CompiledOptions<TRequest = unknown> {
+  options: ResolvedEntryOptions<TRequest>;
   /** Header map options, with the builder's memo of lower-cased names. */
   headerMap: HeaderMapOptions;
   clientIp: ClientIpResolver;
@@ -98,7 +124,7 @@ interface CompiledOptions {
   responseBody: BodyEncodingOptions;
 }
 
-function bodyEncodingOptions(side: BodySide, options: ResolvedEntryOptions): BodyEncodingOptions {
+function bodyEncodingOptions(side: BodySide, options: ResolvedEntryOptions<never>): BodyEncodingOptions {
   return {
     side,
     maxBodySize: options.maxBodySize,
@@ -108,7 +134,7 @@ function bodyEncodingOptions(side: BodySide, options: ResolvedEntryOptions): Bod
   };
 }
 
-function buildWith(exchange: HttpExchange, compiled: CompiledOptions): LogEntry {
+function buildWithoutBodies(exchange: HttpExchange, compiled: CompiledOptions<never>): LogEntry {
   const { options, clientIp } = compiled;
   const { request, response, timings } = exchange;
   const upstreamTime = timings.upstream;
@@ -143,7 +169,7 @@ function buildWith(exchange: HttpExchange, compiled: CompiledOptions): LogEntry 
   return entry;
 }
 
-function buildRequest(exchange: HttpExchange, compiled: CompiledOptions): LoggedRequest {
+function buildRequest(exchange: HttpExchange, compiled: CompiledOptions<never>): LoggedRequest {
   const options = compiled.options;
   const request = exchange.request;
   const uri = redactUri(request.uri, options);
@@ -163,31 +189,76 @@ function buildRequest(exchange: HttpExchange, compiled: CompiledOptions): Logged
   if (request.tls !== undefined) {
     logged.tls = { version: request.tls.version, cipher: request.tls.cipher, client_verify: request.tls.clientVerify };
   }
-  if (options.logRequestBody && request.body !== undefined) {
-    addBodyFields(logged, bodyFields(request.body, headerOf(headers, request.headers, 'content-type', options), compiled.requestBody, options));
-  }
   return logged;
 }
 
-function buildResponse(response: ExchangeResponse, compiled: CompiledOptions): LoggedResponse {
-  const options = compiled.options;
+function buildResponse(response: ExchangeResponse, compiled: CompiledOptions<never>): LoggedResponse {
   const headers = toHeaderMap(response.headers, compiled.headerMap);
-  const logged: LoggedResponse = {
+  return {
     status: response.status,
     headers,
     size: response.size ?? responseSize(response),
   };
-  if (options.logResponseBody && response.body !== undefined) {
-    addBodyFields(logged, bodyFields(response.body, headerOf(headers, response.headers, 'content-type', options), compiled.responseBody, options));
-  }
-  return logged;
 }
+
+/** Shared by every entry whose body conditions all answered: no allocation on the common path. */
+const NO_FAILURES: readonly CustomFieldError[] = Object.freeze([]);
+
+/**
+ * Adds the bodies the options ask for. Both conditions are asked before either body is added, so each sees the
+ * entry without bodies; a body that is not logged is never parsed or encoded.
+ */
+function addBodies<TRequest>(entry: LogEntry, exchange: HttpExchange, request: TRequest, compiled: CompiledOptions<TRequest>): readonly CustomFieldError[] {
+  const options = compiled.options;
+  const requestRule = options.logRequestBody;
+  const responseRule = options.logResponseBody;
+  if (requestRule === false && responseRule === false) return NO_FAILURES;
+  const requestBody = exchange.request.body;
+  const responseBody = exchange.response.body;
+  let failures: CustomFieldError[] | undefined;
+  const fail = (failure: CustomFieldError): false => {
+    failures ??= [];
+    failures.push(failure);
+    return false;
+  };
+  const logRequest = requestBody !== undefined && (requestRule === true || (requestRule !== false && asks(requestRule, 'logRequestBody', entry, request, fail)));
+  const logResponse = responseBody !== undefined && (responseRule === true || (responseRule !== false && asks(responseRule, 'logResponseBody', entry, request, fail)));
+  if (logRequest) {
+    const contentType = headerOf(entry.request.headers, exchange.request.headers, 'content-type', options);
+    addBodyFields(entry.request, bodyFields(requestBody, contentType, compiled.requestBody, options));
+  }
+  if (logResponse) {
+    const contentType = headerOf(entry.response.headers, exchange.response.headers, 'content-type', options);
+    addBodyFields(entry.response, bodyFields(responseBody, contentType, compiled.responseBody, options));
+  }
+  return failures ?? NO_FAILURES;
+}
+
+/** Asks a body condition; a throw or an answer that is not a boolean is a failure (the body is left out). */
+function asks<TRequest>(
+  condition: BodyCondition<TRequest>,
+  option: string,
+  entry: LogEntry,
+  request: TRequest,
+  fail: (failure: CustomFieldError) => false,
+): boolean {
+  let answer: unknown;
+  try {
+    answer = condition(entry, request);
+  } catch (error) {
+    return fail(new CustomFieldError(option, `the ${option} condition threw: ${describeError(error)}`, error));
+  }
+  if (typeof answer === 'boolean') return answer;
+  settleQuietly(answer);
+  return fail(new CustomFieldError(option, `the ${option} condition returned ${describeValue(answer)}, not true or false`));
+}
+
 
 function bodyFields(
   body: ExchangeBody,
   contentType: string | undefined,
   encoding: BodyEncodingOptions,
-  options: ResolvedEntryOptions,
+  options: ResolvedEntryOptions<never>,
 ): LoggedBody {
   const encoded = encodeBody(body, contentType, encoding);
   if (encoded.ok) return encoded.fields;
@@ -199,7 +270,7 @@ function bodyFields(
  * The URI with the values of `redactQueryArgs` replaced, so a secret query argument is not left in `uri`,
  * `url` or `upstream_uri` after being redacted from `querystring`.
  */
-function redactUri(uri: string, options: ResolvedEntryOptions): string {
+function redactUri(uri: string, options: ResolvedEntryOptions<never>): string {
   if (options.redactQueryArgs.size === 0) return uri;
   const mark = uri.indexOf('?');
   if (mark === -1) return uri;
@@ -218,7 +289,7 @@ function headerOf(
   map: HeaderMap,
   raw: RawHeaders,
   name: string,
-  options: ResolvedEntryOptions,
+  options: ResolvedEntryOptions<never>,
   joinRepeats = false,
 ): string | undefined {
   if (options.redactHeaders.has(name)) return firstHeader(raw, name);
@@ -237,7 +308,7 @@ function addBodyFields(target: LoggedBody, fields: LoggedBody): void {
   if (fields.body_args_error !== undefined) target.body_args_error = fields.body_args_error;
 }
 
-function queryOf(uri: string, options: ResolvedEntryOptions): QueryMap {
+function queryOf(uri: string, options: ResolvedEntryOptions<never>): QueryMap {
   const mark = uri.indexOf('?');
   if (mark === -1) return {};
   const hash = uri.indexOf('#', mark);

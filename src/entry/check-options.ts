@@ -10,7 +10,7 @@ import {
   checkOptions,
   customOption,
   describeValue,
-  flagOption,
+  flagOrFunctionOption,
   integer,
   integerOption,
   oneOfOption,
@@ -19,7 +19,7 @@ import {
 } from '../options/check.js';
 import type { ResolvedEntryOptions } from './build.js';
 import { DEFAULT_MAX_HEADERS } from './headers.js';
-import type { BodyParseFailurePolicy, EntryOptions, TrustProxy } from './options.js';
+import type { BodyCondition, BodyParseFailurePolicy, EntryOptions, TrustProxy } from './options.js';
 import { DEFAULT_MAX_ARGS } from './urlencoded.js';
 
 /** Kong's default redaction list. */
@@ -54,8 +54,8 @@ export const ENTRY_OPTIONS = {
   redactQueryArgs: nameSet([], false),
   redactBodyFields: customOption((field, value) => (value === undefined ? [] : textList(field, value)), []),
   redactedValue: customOption((field, value) => anyText(field, value, DEFAULT_REDACTED_VALUE), DEFAULT_REDACTED_VALUE),
-  logRequestBody: flagOption(false),
-  logResponseBody: flagOption(false),
+  logRequestBody: flagOrFunctionOption<BodyCondition<never>>(false, '(entry, request) => boolean'),
+  logResponseBody: flagOrFunctionOption<BodyCondition<never>>(false, '(entry, request) => boolean'),
   maxBodySize: integerOption(DEFAULT_MAX_BODY_SIZE, 0),
   maxJsonDepth: integerOption(DEFAULT_MAX_JSON_DEPTH, 1),
   bodyParseFailure: oneOfOption<BodyParseFailurePolicy>(['skip-entry', 'keep'], 'skip-entry'),
@@ -69,7 +69,7 @@ export const ENTRY_OPTIONS = {
  *
  * @throws {@link InvalidOptionError} naming every bad option, unknown ones with the nearest known name.
  */
-export function resolveEntryOptions(options: EntryOptions): ResolvedEntryOptions {
+export function resolveEntryOptions<TRequest>(options: EntryOptions<TRequest>): ResolvedEntryOptions<TRequest> {
   const { trustProxy: _compiledByTheBuilder, ...resolved } = checkOptions('', options, ENTRY_OPTIONS);
-  return resolved;
+  return resolved as ResolvedEntryOptions<TRequest>;
 }

@@ -47,6 +47,6 @@ function compileTrust(trust: Exclude<TrustProxy, false>, field: string): (addres
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`, as nginx reports IPv4 peers on dual-stack sockets. */
-export function unmapIpv4(address: string): string {
+function unmapIpv4(address: string): string {
   return address.startsWith('::ffff:') && address.indexOf('.') !== -1 ? address.slice(7) : address;
 }

@@ -1,5 +1,5 @@
 /**
- * Content-type matching for body logging (SPEC section 2): which media types are parsed into `body_args`,
+ * Content-type matching for body logging, by the Kafka Log plugin's rules (the README's "Bodies" section): which media types are parsed into `body_args`,
  * which are logged as text, and which are base64-encoded.
  *
  * @module

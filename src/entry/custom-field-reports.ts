@@ -15,7 +15,7 @@ import { CustomFieldError } from '../errors.js';
 import type { CompiledCustomFields } from './custom-fields.js';
 
 /** Default interval between two announcements of one field. */
-export const CUSTOM_FIELD_REPORT_INTERVAL_MS = 60_000;
+const CUSTOM_FIELD_REPORT_INTERVAL_MS = 60_000;
 
 interface FieldReports {
   /** When the field was last announced; `undefined` before the first. */

@@ -29,10 +29,10 @@ import { TRACE_ID_FORMATS } from './trace-ids.js';
  * and a {@link StringMapDefinition} is an object of strings in JSON Schema, a map of strings in Avro and a
  * `map<string, string>` in Protobuf.
  */
-export type ValueKind = 'string' | 'boolean' | 'status' | 'size' | 'milliseconds' | 'headers' | 'query' | 'json' | 'object' | 'objects';
+type ValueKind = 'string' | 'boolean' | 'status' | 'size' | 'milliseconds' | 'headers' | 'query' | 'json' | 'object' | 'objects';
 
 /** A closed set of strings (Avro enum; a string in JSON Schema and Protobuf). */
-export interface EnumDefinition {
+interface EnumDefinition {
   readonly kind: 'enum';
   /** The Avro enum's name. */
   readonly name: string;
@@ -40,7 +40,7 @@ export interface EnumDefinition {
 }
 
 /** An object of string values whose usual keys are known (JSON Schema lists them; other keys are allowed). */
-export interface StringMapDefinition {
+interface StringMapDefinition {
   readonly kind: 'stringMap';
   readonly keys: readonly string[];
 }

@@ -53,7 +53,7 @@ function ownValue(node: Node, segment: string): unknown {
 }
 
 /** What a {@link writeDottedPath} call did. */
-export type PathWriteResult =
+type PathWriteResult =
   /** The value was written or removed. */
   | { readonly kind: 'written' }
   /** The mode's rule said not to write (`add` on a present key, `replace` on an absent one). */

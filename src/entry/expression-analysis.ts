@@ -31,7 +31,7 @@ export interface PathSet {
 }
 
 /** What one expression reads. */
-export interface ExpressionReads {
+interface ExpressionReads {
   readonly entry: PathSet;
   readonly context: PathSet;
 }

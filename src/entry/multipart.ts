@@ -12,7 +12,7 @@ import { defineField } from './own-field.js';
 import type { JsonObject, JsonValue } from './log-entry.js';
 
 /** How a file part appears in `body_args` (under its part name): described, never inlined. */
-export interface MultipartFileDescription {
+interface MultipartFileDescription {
   /** The file name the client sent (path stripped); left out when the part named none. */
   filename?: string;
   /** The part's media type (`text/plain` when the part gave none). */
@@ -25,7 +25,7 @@ export interface MultipartFileDescription {
 export const MAX_MULTIPART_PARTS = 1000;
 
 /** The result of {@link parseMultipart}. */
-export type MultipartResult =
+type MultipartResult =
   | {
       /** The body parsed. */
       ok: true;
@@ -46,7 +46,7 @@ export type MultipartResult =
  */
 export function parseMultipart(body: Buffer, contentType: string): MultipartResult {
   const args: JsonObject = {};
-  const files: Array<{ stream: Readable; entry: JsonObject }> = [];
+  const files: Array<{ stream: Readable; entry: MultipartFileDescription & JsonObject }> = [];
   let failure: string | undefined;
   let parser: busboy.Busboy;
   try {
@@ -69,7 +69,7 @@ export function parseMultipart(body: Buffer, contentType: string): MultipartResu
   });
   parser.on('file', (name, stream, info) => {
     stream.on('error', ignore);
-    const entry: JsonObject =
+    const entry: MultipartFileDescription & JsonObject =
       info.filename === undefined
         ? { content_type: info.mimeType, size: 0 }
         : { filename: info.filename, content_type: info.mimeType, size: 0 };

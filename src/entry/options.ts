@@ -53,8 +53,24 @@ export interface CustomFieldWithMode {
 /** A map from dotted key (e.g. `request.tenant`) to custom field. */
 export type CustomFields = Readonly<Record<string, CustomField>>;
 
-/** Options of {@link buildLogEntry} and {@link createLogEntryBuilder}. All are optional. */
-export interface EntryOptions {
+/**
+ * Decides, once the response is complete, whether one side's body is logged. It receives the entry built so far
+ * (status, method, route, headers, latencies, ids: everything but bodies and custom fields) and the framework's
+ * request (adapters pass theirs; `build(exchange, request)` passes what it is given). Must return a boolean;
+ * anything else, or a throw, leaves the body out and is reported.
+ *
+ * @example
+ * ```ts
+ * logResponseBody: (entry) => entry.response.status >= 400 // bodies of 4xx and 5xx responses only
+ * ```
+ */
+export type BodyCondition<TRequest = unknown> = (entry: Readonly<LogEntry>, request: TRequest) => boolean;
+
+/**
+ * Options of {@link buildLogEntry} and {@link createLogEntryBuilder}. All are optional. `TRequest`: what body
+ * conditions receive as their request (the framework's request in an adapter).
+ */
+export interface EntryOptions<TRequest = unknown> {
   /**
    * Header names (any case) whose values are replaced by `redactedValue`, in requests and responses.
    * Default `['authorization', 'proxy-authorization']`. Giving a list replaces the default.
@@ -69,10 +85,14 @@ export interface EntryOptions {
   redactBodyFields?: readonly string[];
   /** The replacement text. Default `"REDACTED"`. */
   redactedValue?: string;
-  /** Log request bodies (`request.body`, `request.body_args`, ...). Default `false`. */
-  logRequestBody?: boolean;
-  /** Log response bodies (`response.body`, ...), beyond Kong. Default `false`. */
-  logResponseBody?: boolean;
+  /**
+   * Log request bodies (`request.body`, `request.body_args`, ...): `true`, or a {@link BodyCondition} deciding per
+   * entry once the response is complete (the body is kept up to `maxBodySize` meanwhile, and dropped unparsed when
+   * the condition says no). Default `false`.
+   */
+  logRequestBody?: boolean | BodyCondition<TRequest>;
+  /** Log response bodies (`response.body`, ...), beyond Kong: `true`, or a {@link BodyCondition}. Default `false`. */
+  logResponseBody?: boolean | BodyCondition<TRequest>;
   /** Longest body logged, in bytes; longer bodies are cut and marked `body_truncated`. Default 65536. */
   maxBodySize?: number;
   /** Deepest JSON nesting parsed into `body_args`; deeper bodies count as parse failures. Default 64. */

@@ -48,7 +48,7 @@ export interface ExpressionOutcome {
 }
 
 /** Settings of an {@link ExpressionSandbox}. */
-export interface ExpressionSandboxOptions {
+interface ExpressionSandboxOptions {
   /** Time limit of one run of the expressions, milliseconds (a positive integer). */
   readonly timeoutMs: number;
   /** Largest JSON (UTF-8 bytes) one result may have. */

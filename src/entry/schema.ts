@@ -1,6 +1,6 @@
 /**
  * `logEntrySchema`: the JSON Schema (draft 7) of a {@link LogEntry}, derived from the entry definition
- * ({@link LOG_ENTRY} in `definition.ts`). The serializer is compiled from it once, and `validateLogEntry` in the
+ * (`LOG_ENTRY` in `definition.ts`). The serializer is compiled from it once, and `validateLogEntry` in the
  * testing kit checks entries against it.
  *
  * Header and query maps are typed (string values, string lists, `true` for a bare query key); body_args,

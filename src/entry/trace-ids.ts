@@ -35,7 +35,7 @@ const TRACE_HEADERS = [
 ] as const;
 
 /** A header trace ids are read from. */
-export type TraceHeaderName = (typeof TRACE_HEADERS)[number];
+type TraceHeaderName = (typeof TRACE_HEADERS)[number];
 
 /** The tracing headers of one request: each header's value, or every value when it was sent more than once. */
 export type TraceHeaders = { [Name in TraceHeaderName]?: string | string[] };

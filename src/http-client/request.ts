@@ -38,7 +38,7 @@ export interface HttpClientOptions {
 }
 
 /** One request. */
-export interface HttpRequest {
+interface HttpRequest {
   /** HTTP method. */
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Absolute URL. */
@@ -50,7 +50,7 @@ export interface HttpRequest {
 }
 
 /** The answer to an {@link HttpRequest}, whatever its status. */
-export interface HttpAnswer {
+interface HttpAnswer {
   /** HTTP status. */
   status: number;
   /** Body as text. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { type ErrorCode, ErrorCodes } from '../errors.js';
-import { DROP_REASONS, type PublisherStats } from '../publisher/stats.js';
+import { DROP_REASONS, type PublisherStats, SKIP_REASONS } from '../publisher/stats.js';
 
 /** A label (Prometheus) or attribute (OpenTelemetry) a metric is split by, besides the publisher's name. */
 export type MetricLabel = 'outcome' | 'reason' | 'code';
@@ -61,10 +61,17 @@ function outcomeByReason<R extends string>(name: string, reasons: readonly R[], 
 
 /**
  * Every settled outcome of an entry: the one place an outcome is added when `stats()` gains one, and both
- * Prometheus and OpenTelemetry show it. Reasons come from the exported lists ({@link DROP_REASONS}), so a new
- * drop reason appears without a change here. Entries still pending are the `buffered` and `inFlight` gauges.
+ * Prometheus and OpenTelemetry show it. Reasons come from the exported lists ({@link DROP_REASONS},
+ * {@link SKIP_REASONS}), so a new reason appears without a change here. An entry an adapter skipped is an outcome
+ * named by its reason (`filtered`, `sampled_out`): it was never meant to be sent, so it is no kind of drop. Entries
+ * still pending are the `buffered` and `inFlight` gauges.
  */
-const ENTRY_OUTCOMES: readonly EntryOutcome[] = [outcome('sent', (s) => s.sent), outcomeByReason('dropped', DROP_REASONS, (s) => s.dropped.byReason)];
+const ENTRY_OUTCOMES: readonly EntryOutcome[] = [
+  outcome('sent', (s) => s.sent),
+  outcomeByReason('dropped', DROP_REASONS, (s) => s.dropped.byReason),
+  ...SKIP_REASONS.map((reason) => outcome(reason, (s) => s.skipped.byReason[reason])),
+  outcome('spooled', (s) => s.spooled),
+];
 
 /** Every error code, from {@link ErrorCodes}: each appears from the start, at zero until one is reported. */
 const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCodes);
@@ -76,7 +83,7 @@ function single(value: (stats: PublisherStats) => number): Pick<StatsMetric, 'la
 
 /**
  * Every metric read from `stats()`. The balance `stats()` keeps holds between them at every collection: accepted =
- * the entries of every outcome + buffered + in flight.
+ * the entries of every outcome (sent, dropped, spooled) + buffered + in flight.
  */
 export const STATS_METRICS: readonly StatsMetric[] = [
   {
@@ -84,7 +91,7 @@ export const STATS_METRICS: readonly StatsMetric[] = [
     openTelemetry: 'kafka_log.entry.accepted',
     kind: 'counter',
     unit: '{entry}',
-    description: 'Entries handed to publish.',
+    description: 'Entries handed to publish, and entries adapters skipped (filtered, sampled out).',
     ...single((s) => s.accepted),
   },
   {
@@ -92,7 +99,8 @@ export const STATS_METRICS: readonly StatsMetric[] = [
     openTelemetry: 'kafka_log.entries',
     kind: 'counter',
     unit: '{entry}',
-    description: 'Entries settled, by outcome (sent: acknowledged by the broker; dropped: by reason).',
+    description:
+      'Entries settled, by outcome (sent: acknowledged by the broker; dropped: by reason; filtered and sampled_out: skipped by an adapter; spooled: written to the local spool).',
     labels: ['outcome', 'reason'],
     read: (stats) => ENTRY_OUTCOMES.flatMap((o) => o.points(stats)),
   },
@@ -133,8 +141,24 @@ export const STATS_METRICS: readonly StatsMetric[] = [
     openTelemetry: 'kafka_log.entry.in_flight',
     kind: 'gauge',
     unit: '{entry}',
-    description: 'Entries in produce requests not yet settled, including those waiting to be retried.',
+    description: 'Entries on their way out: in produce requests not yet settled (including those waiting to be retried), or being written to the spool.',
     ...single((s) => s.inFlight),
+  },
+  {
+    prometheus: 'kafka_log_spool_bytes',
+    openTelemetry: 'kafka_log.spool.usage',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'Bytes of the spool files in the spool directory (0 without a spool).',
+    ...single((s) => s.spoolBytes),
+  },
+  {
+    prometheus: 'kafka_log_replayed_entries_total',
+    openTelemetry: 'kafka_log.entry.replayed',
+    kind: 'counter',
+    unit: '{entry}',
+    description: 'Entries the background replay sent from the spool and the broker acknowledged (not part of the accepted balance).',
+    ...single((s) => s.replayed),
   },
   {
     prometheus: 'kafka_log_reported_failures_total',

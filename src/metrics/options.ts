@@ -26,7 +26,7 @@ export interface MetricsOptions {
 }
 
 /** Options checked, defaults applied. */
-export interface ResolvedMetricsOptions {
+interface ResolvedMetricsOptions {
   /** See {@link MetricsOptions.name}. */
   name: string;
   /** See {@link MetricsOptions.buckets}; `undefined` when not given (the default applies to a first registration). */

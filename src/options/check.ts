@@ -332,6 +332,21 @@ export function flagOption(defaultValue: boolean): DefaultedRule<boolean> {
   return { check: (field, value) => flag(field, value, defaultValue), default: defaultValue };
 }
 
+/**
+ * `true`, `false`, or a function deciding per request (`shape` says how it is called, for the error message);
+ * `defaultValue` when absent.
+ */
+export function flagOrFunctionOption<F extends (...args: never[]) => unknown>(defaultValue: boolean, shape: string): DefaultedRule<boolean | F, boolean> {
+  return {
+    check: (field, value) => {
+      if (value === undefined) return defaultValue;
+      if (typeof value !== 'boolean' && typeof value !== 'function') refuse(field, `must be true, false or a function ${shape}, got ${describeValue(value)}`);
+      return value as boolean | F;
+    },
+    default: defaultValue,
+  };
+}
+
 /** An integer from `min` to `max`, `defaultValue` when absent. */
 export function integerOption(defaultValue: number, min?: number, max?: number): DefaultedRule<number> {
   return { check: (field, value) => integer(field, value, defaultValue, min, max), default: defaultValue };

@@ -207,7 +207,7 @@ function optionsOf(row: KongFieldRow<never>): readonly string[] {
 }
 
 /** Sets `path` (dotted) in `target`, creating the objects on the way. */
-export function setOptionPath(target: Record<string, unknown>, path: string, value: unknown): void {
+function setOptionPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const names = path.split('.');
   let node = target;
   for (const name of names.slice(0, -1)) {

@@ -17,6 +17,11 @@ export const PublisherEvents = {
   DISCONNECT: 'publisher.disconnect',
   /** Entries were dropped. */
   DROP: 'publisher.drop',
+  /**
+   * The bytes of dropped entries, for a fallback of one's own: emitted after the drop (never inside `publish`),
+   * only while someone listens (nothing is kept for it otherwise).
+   */
+  DROPPED_RECORDS: 'publisher.dropped_records',
   /** A produce request failed and will be retried. */
   RETRY: 'publisher.retry',
   /** A produce request failed for good; its entries are dropped. */
@@ -72,6 +77,39 @@ export interface DropEvent {
   count: number;
   /** The error behind the drop, when there is one (message free of secrets). */
   error?: KafkaLogError;
+}
+
+/** One dropped Kafka message, as it would have been published. */
+export interface DroppedRecord {
+  /** Topic. */
+  topic: string;
+  /** Key, or `null`. */
+  key: Buffer | null;
+  /** Headers. */
+  headers: Readonly<Record<string, string | Buffer>> | undefined;
+  /**
+   * The message value as it would have been sent: the entry's JSON (a JSON array with `maxBatchSize` above 1), or
+   * with a schema registry the wire format; the entry's JSON when the schema was not resolved yet (`schemaPending`).
+   */
+  value: Buffer;
+  /** Log entries the value holds. */
+  entries: number;
+  /** `value` is the entry's JSON, not yet encoded by the schema registry. */
+  schemaPending: boolean;
+}
+
+/**
+ * Payload of `publisher.dropped_records`: the messages of one drop (or of several drops of the same reason in the
+ * same turn of the event loop). Drops that happen before an entry becomes bytes (`closed`, `serialize_failed`,
+ * `routing_failed`, `topic_not_allowed`) have none. The buffers are the publisher's: keep them, do not change them.
+ */
+export interface DroppedRecordsEvent {
+  /** Why they were dropped. */
+  reason: DropReason;
+  /** Entries they hold. */
+  entries: number;
+  /** The messages. */
+  records: readonly DroppedRecord[];
 }
 
 /** Payload of `publisher.retry`. */
@@ -144,6 +182,8 @@ export interface PublisherEventMap {
   'publisher.disconnect': ConnectionEvent;
   /** See {@link PublisherEvents.DROP}. */
   'publisher.drop': DropEvent;
+  /** See {@link PublisherEvents.DROPPED_RECORDS}. */
+  'publisher.dropped_records': DroppedRecordsEvent;
   /** See {@link PublisherEvents.RETRY}. */
   'publisher.retry': RetryEvent;
   /** See {@link PublisherEvents.DELIVERY_FAILURE}. */
@@ -163,7 +203,7 @@ export interface PublisherEventMap {
 export type PublisherListener<K extends keyof PublisherEventMap> = (event: PublisherEventMap[K]) => void;
 
 /** How a listener failed: it threw, its promise rejected, or it made the publisher emit events too deeply nested. */
-export type ListenerFailureKind = 'threw' | 'rejected' | 'nested';
+type ListenerFailureKind = 'threw' | 'rejected' | 'nested';
 
 /** A listener failure, as the emitter hands it to its owner. */
 export interface ListenerFailure {

@@ -23,6 +23,7 @@ export {
   type TopicSelector,
 } from './options.js';
 export type { OAuthBearerToken, OAuthBearerTokenProvider } from './token-provider.js';
+export type { SpoolOptions } from '../spool/options.js';
 export {
   fromKongConfig,
   KONG_OPTION_MAP,
@@ -37,6 +38,8 @@ export {
   type DeliveredEvent,
   type DeliveryFailureEvent,
   type DropEvent,
+  type DroppedRecord,
+  type DroppedRecordsEvent,
   type ReportedEvent,
   type LogEvent,
   type PublisherEventMap,
@@ -46,7 +49,16 @@ export {
   type PublisherLogMethod,
   type RetryEvent,
 } from './events.js';
-export { DROP_REASONS, type DropReason, type DroppedCounts, type PublisherStats, type ReportedCounts } from './stats.js';
+export {
+  DROP_REASONS,
+  SKIP_REASONS,
+  type DropReason,
+  type DroppedCounts,
+  type PublisherStats,
+  type ReportedCounts,
+  type SkippedCounts,
+  type SkipReason,
+} from './stats.js';
 export type {
   ProduceRecord,
   ProduceRequest,

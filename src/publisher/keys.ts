@@ -8,7 +8,7 @@ import type { LogEntry, QueryValue } from '../entry/log-entry.js';
 import type { PublishMeta, ResolvedPublisherOptions } from './options.js';
 
 /** The routing of one entry. `topic` is `null` when the entry asked for a topic it may not use. */
-export interface Routing {
+interface Routing {
   /** Topic, or `null` when not allowed. */
   topic: string | null;
   /** Key bytes, or `null`. */

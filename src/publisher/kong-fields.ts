@@ -14,7 +14,7 @@ import { type KongFieldRow, type OptionsRow, kongRowsOf, secondsToMs } from '../
 import type { FromKongConfigExtras } from './kong-config.js';
 
 /** One row of the publisher's options table. */
-export type PublisherOptionRow = OptionsRow<FromKongConfigExtras>;
+type PublisherOptionRow = OptionsRow<FromKongConfigExtras>;
 
 // Kong's queue.concurrency_limit -1 means "no limit"; requests in flight still need a bound here.
 const UNLIMITED_CONCURRENCY = 64;
@@ -353,6 +353,17 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     option: 'transport',
     meaning:
       "the Kafka client: `'kafkajs'`, `'platformatic'` (@platformatic/kafka, an optional peer) or a factory (tests, other clients); see [Transports](#transports)",
+  },
+  {
+    option: 'spool.directory',
+    meaning:
+      'a local spool: entries that would be dropped for a full buffer, an exhausted retry time or the close deadline are written to files here instead (`spooled`); one publisher per directory; see [Spool and replay](#spool-and-replay)',
+  },
+  { option: 'spool.maxBytes', meaning: 'most bytes of spool files in the directory: a hard cap, past it entries are dropped with their reason' },
+  { option: 'spool.maxFileBytes', meaning: 'size at which a spool file is synced, sealed and the next one started' },
+  {
+    option: 'spool.replay',
+    meaning: 'replay the spool in the background once Kafka answers (one request at a time, live traffic first); `false`: `kafka-log replay DIR`',
   },
 ];
 

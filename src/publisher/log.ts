@@ -35,7 +35,7 @@ export function describeSafely(value: unknown): string {
 }
 
 /** Where the lines go. */
-export interface PublisherLogOptions {
+interface PublisherLogOptions {
   /** The user's logger, `false` for none, `undefined` for the default (stderr). */
   logger: PublisherLogger | false | undefined;
   /** Least level written. */
@@ -47,7 +47,7 @@ export interface PublisherLogOptions {
 }
 
 /** What one line says besides its text. */
-export interface LineOptions {
+interface LineOptions {
   /** `publisher.log`'s `source`: `publisher` (default), `registry`, or the Kafka client's namespace. */
   source?: string;
   /** Structured fields (secrets stripped before they leave). */

@@ -61,7 +61,7 @@ export class RateLimiter {
 }
 
 /** What the notices need from the publisher. */
-export interface NoticeContext {
+interface NoticeContext {
   /** Writes a line. */
   line(level: LineLevel, text: string, fields: Record<string, unknown> | undefined, toListeners: boolean): void;
   /** The bootstrap brokers, for messages. */

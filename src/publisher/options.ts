@@ -8,7 +8,6 @@ import type { SecureContext } from 'node:tls';
 import type { LogEntry } from '../entry/log-entry.js';
 import {
   type CheckedOptions,
-  type OptionDefaults,
   type OptionRule,
   OptionProblems,
   brokerHost,
@@ -36,6 +35,7 @@ import {
 } from '../options/check.js';
 import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from '../registry/kong-config.js';
 import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/options.js';
+import { SPOOL_OPTIONS, type SpoolOptions, resolveSpoolOptions } from '../spool/options.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { PublisherLogger, PublisherLogLevel } from './events.js';
 import { KONG_FIELDS } from './kong-fields.js';
@@ -259,6 +259,13 @@ export interface KafkaLogPublisherOptions {
    * `npm install @platformatic/kafka`), or a factory (tests, other clients). Only the chosen one is loaded.
    */
   transport?: 'kafkajs' | 'platformatic' | TransportFactory;
+  /**
+   * A local spool: entries that would be dropped for a full buffer (`queue_full_*`), an exhausted retry time
+   * (`retry_time_exceeded`) or the close deadline (`close_timeout`) are written to files in `spool.directory`
+   * instead, counted as `spooled`, and sent later by `kafka-log replay DIR` or, with `spool.replay`, by the
+   * publisher itself once Kafka answers. See the README's "Spool and replay".
+   */
+  spool?: SpoolOptions;
 }
 
 const MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
@@ -518,14 +525,21 @@ export const PUBLISHER_OPTIONS = {
   logLevel: oneOfOption(LOG_LEVELS, 'info'),
   secrets: customOption((field, value) => (value === undefined ? undefined : secretList(field, value))),
   transport: customOption(transport, 'kafkajs'),
+  spool: nestedOption(SPOOL_OPTIONS, resolveSpoolOptions),
 } satisfies { readonly [K in keyof Required<KafkaLogPublisherOptions>]: OptionRule<unknown> };
 
-type PublisherDefaults = OptionDefaults<typeof PUBLISHER_OPTIONS>;
+/**
+ * `defaults` typed by the options they are the defaults of: the published declarations then list the defaulted
+ * options with their public types, and name no option rule.
+ */
+function asOptionDefaults<D extends object>(
+  defaults: D,
+): { readonly [K in keyof KafkaLogPublisherOptions as K extends keyof D ? K : never]-?: Exclude<KafkaLogPublisherOptions[K], undefined> } {
+  return defaults as never;
+}
 
 /** Every publisher option that has a default, with it (Kong 3.16's, in camelCase and milliseconds); see {@link KafkaLogPublisherOptions}. */
-export const PUBLISHER_DEFAULTS: {
-  readonly [K in keyof KafkaLogPublisherOptions as K extends keyof PublisherDefaults ? K : never]-?: Exclude<KafkaLogPublisherOptions[K], undefined>;
-} = defaultsOf(PUBLISHER_OPTIONS);
+export const PUBLISHER_DEFAULTS = asOptionDefaults(defaultsOf(PUBLISHER_OPTIONS));
 
 type CheckedPublisherOptions = CheckedOptions<typeof PUBLISHER_OPTIONS>;
 

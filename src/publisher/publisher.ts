@@ -9,6 +9,7 @@
  * @module
  */
 import type { LogEntry } from '../entry/log-entry.js';
+import { serializeLogEntry } from '../entry/serialize.js';
 import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
 import { type FetchedToken, TokenSource } from '../auth/token-source.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
@@ -16,10 +17,11 @@ import { addRegistrySecrets } from '../registry/client.js';
 import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
 import type { RegistryOptions } from '../registry/options.js';
 import { SecretSet } from '../secrets.js';
+import type { SpoolRecord } from '../spool/format.js';
 import type { ProduceRequest, Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
 import { loadTransportFactory } from '../transport/select.js';
-import { type PublisherEventMap, type PublisherListener, PublisherEvents, TypedEmitter } from './events.js';
+import { type DroppedRecord, type PublisherEventMap, type PublisherListener, PublisherEvents, TypedEmitter } from './events.js';
 import { routeEntry } from './keys.js';
 import { PublisherLog, describeSafely } from './log.js';
 import { PublisherNotices } from './notices.js';
@@ -33,8 +35,8 @@ import {
 import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
 import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
-import { serializeEntry } from './serialize-entry.js';
-import { type DropReason, type PublisherStats, StatsCounters } from './stats.js';
+import { type SpoolCandidate, SpoolStage, droppedRecordOf } from './spool-stage.js';
+import { type DropReason, type PublisherStats, SKIP_REASONS, type SkipReason, StatsCounters } from './stats.js';
 import { ProviderTokens } from './token-provider.js';
 
 /** Options of {@link KafkaLogPublisher.close}. */
@@ -48,6 +50,11 @@ export interface CloseOptions {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/**
+ * With a spool, close() stops waiting for Kafka this long before its deadline (at most a quarter of it) and writes
+ * what is left to the spool, synced, in the time that remains.
+ */
+const SPOOL_CLOSE_RESERVE_MS = 1000;
 /** `connect()` settles within the socket `timeout` plus this (the first request's answer, TLS and SASL). */
 const CONNECT_GRACE_MS = 5_000;
 const noop = () => undefined;
@@ -95,6 +102,12 @@ export class KafkaLogPublisher {
   readonly #log: PublisherLog;
   readonly #notices: PublisherNotices;
   readonly #registry: RegistryStage | undefined;
+  readonly #spool: SpoolStage | undefined;
+  /** A background replay request holds one of the `concurrencyLimit` slots. */
+  #replaying = false;
+  #replayWaiter: (() => void) | undefined;
+  /** `publisher.dropped_records` payloads of this turn of the event loop, emitted on the next. */
+  #droppedRecords: Array<{ reason: DropReason; entries: number; records: DroppedRecord[] }> = [];
   #transport: Promise<Transport> | undefined;
   #transportInstance: Transport | undefined;
   #tokens: BearerTokens | undefined;
@@ -133,6 +146,21 @@ export class KafkaLogPublisher {
         onDroppedField: (path) => this.#log.line('debug', `"${path}" has no place in the value schema: left out of the message`, { source: 'registry' }),
       });
       if (o.maxBatchSize > 1) this.#log.line('info', `maxBatchSize ${o.maxBatchSize} ignored with schemaRegistry: one message per entry`);
+    }
+    if (o.spool) {
+      this.#spool = new SpoolStage(o.spool, {
+        counters: this.#counters,
+        drop: (reason, count, cause, settlers, records) => this.#drop(reason, count, cause, settlers, records),
+        settled: () => this.#afterSettle(),
+        line: (level, text, fields) => this.#log.line(level, text, { source: 'spool', ...(fields ? { fields } : {}) }),
+        send: (records) => this.#replaySend(records),
+        maxRequestRecords: o.maxMessagesPerRequest,
+        maxRequestBytes: o.maxBytesPerRequest,
+        // What the buffer and the requests in flight may hold: the close deadline or a failed request hands the
+        // spool that much at once. The disk falling further behind than that drops entries rather than grow.
+        maxPendingBytes: o.maxBytes + o.concurrencyLimit * o.maxBytesPerRequest,
+        maxRetryDelay: o.maxRetryDelay,
+      });
     }
   }
 
@@ -190,7 +218,7 @@ export class KafkaLogPublisher {
     let json: string | undefined;
     if (registry === undefined) {
       try {
-        json = serializeEntry(entry);
+        json = serializeLogEntry(entry);
       } catch (error) {
         this.#drop('serialize_failed', 1, error, settlers);
         return;
@@ -218,7 +246,7 @@ export class KafkaLogPublisher {
           value = ownBuffer(encoded.value);
           key = encoded.key;
         } else {
-          json = serializeEntry(entry);
+          json = serializeLogEntry(entry);
         }
       } catch (error) {
         this.#drop(isSchemaMismatch(error) ? 'schema_mismatch' : 'serialize_failed', 1, error, settlers);
@@ -235,7 +263,7 @@ export class KafkaLogPublisher {
     };
     const refused = this.#queue.add(queued, Date.now());
     if (refused) {
-      this.#drop(refused, 1, undefined, settlers);
+      this.#spoolOrDrop([{ ...queued, entries: 1, settlers }], refused, undefined);
       return;
     }
     if (this.#queue.openMessages > 0 && this.#coalesceTimer === undefined) {
@@ -293,18 +321,26 @@ export class KafkaLogPublisher {
   async #close(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.#state = 'closing';
+    const spool = this.#spool;
+    const replayStopped = spool?.stopReplay();
+    this.#wakeReplay();
     this.#closeOpen();
     this.#pump();
     if (!this.#idle()) {
       const target = this.#counters.accepted;
-      await this.#until(deadline, new Promise<void>((resolve) => this.#flushWaiters.push({ target, resolve })));
+      const kafkaDeadline = spool === undefined ? deadline : deadline - Math.min(SPOOL_CLOSE_RESERVE_MS, timeoutMs / 4);
+      await this.#until(kafkaDeadline, new Promise<void>((resolve) => this.#flushWaiters.push({ target, resolve })));
     }
     this.#state = 'closed';
-    // From here on nothing changes the counts: an answer still coming for an abandoned request is ignored.
+    // From here on no answer changes the counts: one still coming for an abandoned request is ignored. What is
+    // abandoned goes to the spool when there is one; its writes settle within the deadline, or are abandoned too.
     this.#abandonAll();
     this.#clearTimers();
     this.#tokens?.close();
-    if (!(await this.#until(deadline, this.#release()))) this.#destroyTransport();
+    const spoolClosed = spool === undefined ? Promise.resolve() : Promise.all([replayStopped, spool.close()]);
+    const [released, spooled] = await Promise.all([this.#until(deadline, this.#release()), this.#until(deadline, spoolClosed)]);
+    if (!spooled) spool?.abandon();
+    if (!released) this.#destroyTransport();
     if (this.#connected) {
       this.#connected = false;
       this.#events.emit(PublisherEvents.DISCONNECT, { brokers: this.#options.brokers });
@@ -408,8 +444,19 @@ export class KafkaLogPublisher {
     }
   }
 
-  /** A snapshot of the counters: `accepted = sent + dropped.total + buffered + inFlight` at every moment. */
+  /**
+   * Counts entries an adapter decided not to publish (the `LogSink` contract): its `filter` said no (`filtered`) or
+   * its `sampleRate` left them out (`sampled_out`). They count in `accepted` and `stats().skipped`, settled at once;
+   * no event is emitted. Never throws; an unknown reason or a count that is not a positive integer is ignored.
+   */
+  skipped(reason: SkipReason, count = 1): void {
+    if (!SKIP_REASONS.includes(reason) || !Number.isSafeInteger(count) || count <= 0) return;
+    this.#counters.skip(reason, count);
+  }
+
+  /** A snapshot of the counters: `accepted = sent + dropped.total + skipped.total + spooled + buffered + inFlight` at every moment. */
   stats(): PublisherStats {
+    if (this.#spool !== undefined) this.#counters.spoolBytes = this.#spool.bytes;
     return this.#counters.snapshot();
   }
 
@@ -444,14 +491,15 @@ export class KafkaLogPublisher {
   /** Starts as many requests as are due and allowed; arms the flush timer for the rest. */
   #pump(): void {
     const queue = this.#queue;
-    while (this.#deliveries.size < this.#options.concurrencyLimit && queue.readyMessages > 0) {
+    while (this.#deliveries.size + (this.#replaying ? 1 : 0) < this.#options.concurrencyLimit && queue.readyMessages > 0) {
       if (!this.#due()) {
         this.#armFlushTimer();
-        return;
+        break;
       }
       const batch = queue.take();
       if (batch) this.#start(batch);
     }
+    if (this.#replayWaiter !== undefined && this.#replayMayGo()) this.#wakeReplay();
   }
 
   #due(): boolean {
@@ -643,11 +691,11 @@ export class KafkaLogPublisher {
     if (this.#state !== 'closed') this.#pump();
   }
 
-  /** Drops what is still buffered or in flight (the close deadline passed). */
+  /** Drops (or spools) what is still buffered or in flight (the close deadline passed). */
   #abandonAll(): void {
     const error = new KafkaLogError(ErrorCodes.TIMEOUT, 'the publisher closed before delivery');
     for (const delivery of [...this.#deliveries]) this.#dropDelivery(delivery, 'close_timeout', error);
-    for (const batch of this.#queue.drain()) this.#dropSettled(batch.messages, batch.entries, 'close_timeout', error);
+    for (const batch of this.#queue.drain()) this.#spoolOrDrop(batch.messages.map(candidateOf), 'close_timeout', error);
   }
 
   /** Drops everything a delivery still holds and settles it. */
@@ -658,22 +706,34 @@ export class KafkaLogPublisher {
     this.#dropMessages(delivery, messages, reason, cause);
   }
 
-  /** Drops messages of a delivery (they leave `inFlight`). */
+  /** Drops (or spools) messages of a delivery (they leave `inFlight`). */
   #dropMessages(delivery: Delivery, messages: readonly QueuedMessage[], reason: DropReason, cause: unknown): void {
     const entries = messages.reduce((sum, m) => sum + m.entries, 0);
     delivery.entries -= entries;
     this.#counters.inFlight -= entries;
-    this.#dropSettled(messages, entries, reason, cause);
+    this.#spoolOrDrop(messages.map(candidateOf), reason, cause);
   }
 
-  /** Counts `entries` of `messages` dropped and rejects their sync-mode promises. */
-  #dropSettled(messages: readonly QueuedMessage[], entries: number, reason: DropReason, cause: unknown): void {
-    if (entries === 0) return;
-    const settlers = messages.flatMap((m) => m.settlers ?? []);
-    this.#drop(reason, entries, cause, settlers.length > 0 ? settlers : undefined);
+  /**
+   * Hands messages that would be dropped for `reason` (counted nowhere now) to the spool, which counts what it
+   * takes in `inFlight` until written; drops the rest (with the reason the spool gives) and rejects their sync-mode
+   * promises.
+   */
+  #spoolOrDrop(candidates: readonly SpoolCandidate[], reason: DropReason, cause: unknown): void {
+    const spool = this.#spool;
+    for (const candidate of candidates) {
+      const refused = spool === undefined ? { reason, cause: undefined } : spool.take(candidate, reason);
+      if (refused === undefined) continue;
+      this.#drop(refused.reason, candidate.entries, refused.cause ?? cause, candidate.settlers, () => [droppedRecordOf(candidate)]);
+    }
   }
 
-  #drop(reason: DropReason, count: number, cause: unknown, settlers: EntrySettler[] | undefined): void {
+  /**
+   * Counts `count` entries dropped, rejects their sync-mode promises, fires `publisher.drop` and, while someone
+   * listens, `publisher.dropped_records` (with `records`, on the next turn of the event loop).
+   */
+  #drop(reason: DropReason, count: number, cause: unknown, settlers: EntrySettler[] | undefined, records?: () => DroppedRecord[]): void {
+    if (count === 0) return;
     this.#counters.drop(reason, count);
     this.#notices.dropped(reason, count, () => (cause === undefined ? undefined : this.#asError(cause)));
     const needError = settlers !== undefined || this.#events.has(PublisherEvents.DROP);
@@ -685,11 +745,30 @@ export class KafkaLogPublisher {
       if (settlers) for (const s of settlers) s.reject(error);
       this.#events.emit(PublisherEvents.DROP, { reason, count, error });
     }
+    if (records !== undefined && this.#events.has(PublisherEvents.DROPPED_RECORDS)) this.#queueDroppedRecords(reason, count, records());
     this.#resolveWaiters(false);
   }
 
+  /** Collects dropped records for `publisher.dropped_records`, emitted once this turn of the event loop ends. */
+  #queueDroppedRecords(reason: DropReason, entries: number, records: DroppedRecord[]): void {
+    const last = this.#droppedRecords[this.#droppedRecords.length - 1];
+    if (last?.reason === reason) {
+      last.entries += entries;
+      for (const record of records) last.records.push(record);
+    } else {
+      this.#droppedRecords.push({ reason, entries, records });
+    }
+    if (this.#droppedRecords.length === 1 && last === undefined) {
+      setImmediate(() => {
+        const batches = this.#droppedRecords;
+        this.#droppedRecords = [];
+        for (const batch of batches) this.#events.emit(PublisherEvents.DROPPED_RECORDS, batch);
+      });
+    }
+  }
+
   #settledCount(): number {
-    return this.#counters.sent + this.#counters.droppedTotal;
+    return this.#counters.sent + this.#counters.droppedTotal + this.#counters.skippedTotal + this.#counters.spooled;
   }
 
   #idle(): boolean {
@@ -714,6 +793,41 @@ export class KafkaLogPublisher {
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
     this.#coalesceTimer = undefined;
     this.#flushTimer = undefined;
+  }
+
+  // ---- background replay of the spool ----
+
+  /** Whether a replay request may go now: open, no live message ready to go, a request slot free. */
+  #replayMayGo(): boolean {
+    return this.#state === 'open' && this.#queue.readyMessages === 0 && this.#deliveries.size < this.#options.concurrencyLimit;
+  }
+
+  #wakeReplay(): void {
+    const waiter = this.#replayWaiter;
+    this.#replayWaiter = undefined;
+    waiter?.();
+  }
+
+  /**
+   * Sends one replay request through the publisher's connection once live traffic leaves room (no live message
+   * ready, a slot of `concurrencyLimit` free), holding that slot until it is answered. Rejects once closing.
+   */
+  async #replaySend(records: readonly SpoolRecord[]): Promise<void> {
+    while (!this.#replayMayGo()) {
+      if (this.#state !== 'open') throw new KafkaLogError(ErrorCodes.CLOSED, 'the publisher is closing');
+      await new Promise<void>((resolve) => {
+        this.#replayWaiter = resolve;
+      });
+    }
+    this.#replaying = true;
+    try {
+      const transport = await this.#getTransport();
+      await transport.produce({ records: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })) });
+      this.#markConnected();
+    } finally {
+      this.#replaying = false;
+      if (this.#state !== 'closed') this.#pump();
+    }
   }
 
   // ---- transport ----
@@ -827,6 +941,7 @@ export class KafkaLogPublisher {
 
   #markConnected(): void {
     this.#notices.succeeded();
+    this.#spool?.kick();
     if (this.#connected || this.#state === 'closed') return;
     this.#connected = true;
     this.#events.emit(PublisherEvents.CONNECT, { brokers: this.#options.brokers });
@@ -860,6 +975,12 @@ export class KafkaLogPublisher {
   #internalError(what: string, error: unknown): void {
     this.#log.line('error', `internal error in ${what}: ${describeSafely(error)}`);
   }
+}
+
+/** A queued message as the spool (or a drop) sees it. */
+function candidateOf(message: QueuedMessage): SpoolCandidate {
+  const { topic, key, headers, value } = message.record;
+  return { topic, key, headers, value, pendingSchema: message.pendingSchema, entries: message.entries, settlers: message.settlers };
 }
 
 /** The message of anything thrown; never throws. */

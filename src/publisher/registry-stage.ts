@@ -22,13 +22,13 @@ export interface RegistryMisfit {
 }
 
 /** What the stage reports besides its results. */
-export interface RegistryStageHooks {
+interface RegistryStageHooks {
   /** A key the value schema has no place for was left out of a message (dotted path). */
   onDroppedField(path: string): void;
 }
 
 /** An entry's value and key in the wire format. */
-export interface EncodedEntry {
+interface EncodedEntry {
   /** The value. */
   value: Buffer;
   /** The key: the key schema's wire format, or the routed bytes when there is no key schema. */
@@ -100,7 +100,7 @@ export class RegistryStage {
       const record = message.record;
       try {
         const entry = JSON.parse(record.value.toString('utf8')) as LogEntry;
-        const value = await this.#encoder.encodeValue([entry], false);
+        const value = await this.#encoder.encodeValue(entry);
         // Without a key schema keys stay the bytes routing chose (they may not even be UTF-8).
         const key = schemas.key === undefined || record.key === null ? record.key : await this.#encoder.encodeKey(record.key.toString('utf8'));
         message.record = { ...record, key, value };

@@ -19,7 +19,7 @@ type AvscModule = typeof import('avsc');
 /** The record field that receives keys the record does not declare (as Kong's entry has custom fields). */
 export const AVRO_CUSTOM_FIELD = 'custom';
 /** The logical type of string fields that hold any JSON value as JSON text. */
-export const AVRO_JSON_LOGICAL_TYPE = 'json';
+const AVRO_JSON_LOGICAL_TYPE = 'json';
 
 function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'null';

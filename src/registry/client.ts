@@ -26,7 +26,7 @@ export interface SchemaReference {
 }
 
 /** A schema as the registry holds it. */
-export interface RegistrySchema {
+interface RegistrySchema {
   /** The schema text. */
   schema: string;
   /** Its type (the registry leaves it out for Avro). */

@@ -14,7 +14,7 @@ export interface CodecContext {
 }
 
 /** The bytes a codec produced. */
-export interface CodecOutput {
+interface CodecOutput {
   /** The serialized value. */
   payload: Uint8Array;
   /** Protobuf only: which message of the schema file was written. */

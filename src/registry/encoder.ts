@@ -9,7 +9,7 @@
  */
 
 import type { LogEntry } from '../entry/log-entry.js';
-import { InvalidOptionError, KafkaLogError, RegistryError, SchemaMismatchError, describeError } from '../errors.js';
+import { ErrorCodes, InvalidOptionError, KafkaLogError, RegistryError, SchemaMismatchError, describeError } from '../errors.js';
 import { createAvroCodec } from './avro.js';
 import { RegistryClient, type SchemaType, type SubjectVersion } from './client.js';
 import type { CodecContext, SchemaCodec } from './codec.js';
@@ -225,12 +225,10 @@ export function createRegistryEncoder(options: RegistryOptions | KongSchemaRegis
   let closed = false;
 
   const assertOpen = () => {
-    if (closed) throw new KafkaLogError('KAFKA_LOG_ERR_CLOSED', 'the registry encoder is closed');
+    if (closed) throw new KafkaLogError(ErrorCodes.CLOSED, 'the registry encoder is closed');
   };
 
   return {
-    supportsBatchedValues: false,
-
     async ready() {
       assertOpen();
       const value = (await valueSlot.get()).info;
@@ -238,14 +236,9 @@ export function createRegistryEncoder(options: RegistryOptions | KongSchemaRegis
       return { value, key: (await keySlot.get()).info };
     },
 
-    async encodeValue(entries: readonly LogEntry[], batched: boolean): Promise<Buffer> {
+    async encodeValue(entry: LogEntry): Promise<Buffer> {
       assertOpen();
-      if (batched || entries.length !== 1)
-        throw new InvalidOptionError(
-          'maxBatchSize',
-          'with a schema registry every entry is its own message (one value per schema); send entries one by one',
-        );
-      return encodeThroughSlot(valueSlot, entries[0], context);
+      return encodeThroughSlot(valueSlot, entry, context);
     },
 
     encodeValueNow(entry: LogEntry): Buffer | undefined {

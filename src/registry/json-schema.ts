@@ -15,7 +15,7 @@ import { loadOptional } from '../optional-dependency.js';
 type AjvConstructor = typeof AjvClass;
 
 /** `/request/headers/0` becomes `request.headers[0]`. */
-export function jsonPointerToPath(pointer: string): string {
+function jsonPointerToPath(pointer: string): string {
   let path = '';
   for (const raw of pointer.split('/').slice(1)) {
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');

@@ -157,7 +157,7 @@ function schemaRows(name: 'value_schema' | 'key_schema', option: 'valueSchema' |
  * Kong's `schema_registry` block, field by field (Kong 3.16's schema, developer.konghq.com
  * `app/_schemas/gateway/plugins/3.16/KafkaLog.json`), and the registry option (below `schemaRegistry`) each becomes.
  */
-export const KONG_SCHEMA_REGISTRY_ROWS: readonly OptionsRow[] = [
+const KONG_SCHEMA_REGISTRY_ROWS: readonly OptionsRow[] = [
   { kong: 'confluent', type: 'record', meaning: 'a Confluent schema registry; `null`: none' },
   { kong: 'confluent.url', type: 'string', required: true, option: 'url', meaning: "the registry's base URL, `http://` or `https://` (no credentials in it)" },
   { kong: 'confluent.ssl_verify', type: 'boolean', default: true, option: 'sslVerify', meaning: "verify the registry's (and token endpoint's) certificate" },

@@ -136,7 +136,7 @@ const SCHEMA_SELECTOR_OPTIONS = {
 } satisfies { readonly [K in keyof SchemaSelector]: OptionRule<unknown> };
 
 /** Validates a {@link SchemaSelector}. `field` is its path, e.g. `schemaRegistry.valueSchema`. */
-export function resolveSchemaSelector(field: string, value: unknown): SchemaSelector {
+function resolveSchemaSelector(field: string, value: unknown): SchemaSelector {
   const { subject, version } = checkOptions(field, value, SCHEMA_SELECTOR_OPTIONS);
   return { subject, version };
 }

@@ -2,6 +2,7 @@
  * `buildTestEntry`: the entry an adapter would publish for an exchange, given the same entry options and
  * custom fields: `buildLogEntry` then the custom fields, as the adapters apply them. Unlike an adapter (which
  * reports a failing custom field and still sends the entry), it throws, so a test sees the mistake.
+ * `createTestAdapter` runs the adapter options too (`filter`, `sampleRate`, hooks), as an adapter does.
  *
  * @module
  */
@@ -22,11 +23,12 @@ export interface TestEntryOptions extends EntryOptions {
 /**
  * Builds the entry for `exchange` as an adapter with these options would, custom fields applied.
  *
- * @throws the `BodyParseError` of an unparsable body (Kong's default policy), or the first `CustomFieldError`.
+ * @throws the `BodyParseError` of an unparsable body (Kong's default policy), or the first `CustomFieldError` (of a
+ * body condition, which receives `context.request`, or of a custom field).
  */
 export function buildTestEntry(exchange: HttpExchange, options: TestEntryOptions = {}): LogEntry {
   const { customFields, context, ...entryOptions } = options;
-  const entry = createLogEntryBuilder(entryOptions).build(exchange);
+  const entry = createLogEntryBuilder(entryOptions).build(exchange, context?.request);
   if (customFields !== undefined) {
     const [failure] = applyCustomFields(entry, customFields, context ?? {});
     if (failure) throw failure;

@@ -6,6 +6,7 @@
  */
 
 export { buildTestEntry, type TestEntryOptions } from './build-test-entry.js';
+export { createTestAdapter, type LogOutcome, type TestAdapter } from './test-adapter.js';
 export { exchangeFixture, FIXTURE_STARTED_AT, type DeepPartial } from './exchange-fixture.js';
 export type { RecordedMessage, SimulatedFailure } from './memory-transport.js';
 export {

@@ -88,7 +88,8 @@ export class TestPublisher extends KafkaLogPublisher {
   /**
    * Makes the next `count` produce attempts fail, as a broker would: retriable failures are retried with the
    * publisher's backoff until `maxRetryTime`; non-retriable ones drop the batch (`non_retriable`, or
-   * `message_too_large` with that `kind`). Watch `stats().dropped` or the `drop` event.
+   * `message_too_large` with that `kind`). Watch `stats().dropped` or the `drop` event (with a `spool`, entries past
+   * `maxRetryTime` are `stats().spooled` instead, and `spool.replay` delivers them once the failures end).
    */
   failNext(count: number, failure: SimulatedFailure = {}): this {
     this.#broker.failNext(count, failure);

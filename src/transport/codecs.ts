@@ -9,7 +9,7 @@ import * as zlib from 'node:zlib';
 import { TransportError } from './transport.js';
 
 /** A codec: compress and decompress whole buffers. */
-export interface Codec {
+interface Codec {
   /** Compresses. */
   compress(input: Buffer): Promise<Buffer>;
   /** Decompresses. */

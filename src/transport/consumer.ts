@@ -43,7 +43,7 @@ export interface ConsumedRecord {
 }
 
 /** What to read and where to hand it. */
-export interface ReadTopicOptions {
+interface ReadTopicOptions {
   /** The topic; it must exist. */
   topic: string;
   /** Start at the earliest offset (else at the end: only new records). */
@@ -57,7 +57,7 @@ export interface ReadTopicOptions {
 }
 
 /** Why {@link readTopic} failed: the brokers could not be reached, or the topic is missing. */
-export class TopicReadError extends KafkaLogError {
+class TopicReadError extends KafkaLogError {
   /** `unreachable`, `unknown_topic` or `broker` (any other failure). */
   readonly kind: 'unreachable' | 'unknown_topic' | 'broker';
 

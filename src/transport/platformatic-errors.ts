@@ -62,7 +62,7 @@ function describe(tree: PlatformaticErrorLike[], fallback: unknown): string {
 }
 
 /** Options of {@link classifyPlatformaticError}. */
-export interface ClassifyOptions {
+interface ClassifyOptions {
   /** Classify by the other failures of the tree: the records refused for their size are accounted for apart. */
   ignoreTooLarge?: boolean;
 }

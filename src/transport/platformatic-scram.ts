@@ -16,10 +16,10 @@ const ALGORITHMS = {
 } as const;
 
 /** The SCRAM mechanisms a delegation token authenticates with. */
-export type ScramMechanism = keyof typeof ALGORITHMS;
+type ScramMechanism = keyof typeof ALGORITHMS;
 
 /** Sends one SASL authenticate request and gives the broker's auth bytes. */
-export type SaslExchange = (authBytes: Buffer) => Promise<Buffer>;
+type SaslExchange = (authBytes: Buffer) => Promise<Buffer>;
 
 // RFC 5802 5.1: "," and "=" in a user name are escaped.
 const saslName = (name: string) => name.replaceAll('=', '=3D').replaceAll(',', '=2C');

@@ -33,7 +33,9 @@ import {
   type BrokerHarness,
   type BrokerSink,
   brokerHarness,
+  decorate,
   expectJsonExchangeEntry,
+  type MethodDecoratorLike,
   expectPlausible,
   sendJsonExchange,
 } from './adapters-support.js';
@@ -51,15 +53,6 @@ afterAll(async () => {
 });
 
 type Class = new (...args: never[]) => object;
-type MethodDecoratorLike = (target: object, key: string, descriptor: PropertyDescriptor) => unknown;
-type ParameterDecoratorLike = (target: object, key: string, index: number) => unknown;
-
-/** Applies method decorators and parameter decorators (`[index, decorator]`) to `Class.prototype[key]`. */
-function decorate(target: Class, key: string, methods: MethodDecoratorLike[], parameters: Array<[number, ParameterDecoratorLike]> = []): void {
-  const descriptor = Object.getOwnPropertyDescriptor(target.prototype, key) as PropertyDescriptor;
-  for (const [index, decorator] of parameters) decorator(target.prototype, key, index);
-  for (const decorator of [...methods].reverse()) decorator(target.prototype, key, descriptor);
-}
 
 /** A Nest app whose root module imports `KafkaLogModule.forRoot` (logging to `topic`) and the controllers. */
 async function serveApp(

@@ -82,6 +82,7 @@ export async function brokerHarness(
         errors,
         publish: (entry, meta) => publisher.publish(entry, meta),
         reportError: (error) => errors.push(error),
+        skipped: (reason, count) => publisher.skipped(reason, count),
       };
     },
     async entries(name, count, timeoutMs = 20_000) {
@@ -169,4 +170,19 @@ export function expectJsonExchangeEntry(
   expect(entry.source).toBe('upstream');
   expect(entry.latencies.proxy).toBeGreaterThanOrEqual(0);
   expect(entry.trace_id).toEqual({ w3c: TRACE_ID });
+}
+
+type Class = new (...args: never[]) => object;
+/** A method decorator as Nest's decorators are typed when applied by hand. */
+export type MethodDecoratorLike = (target: object, key: string, descriptor: PropertyDescriptor) => unknown;
+type ParameterDecoratorLike = (target: object, key: string, index: number) => unknown;
+
+/**
+ * Applies method decorators and parameter decorators (`[index, decorator]`) to `Class.prototype[key]`, as compiled
+ * decorators would (the project's tsconfig has no experimentalDecorators).
+ */
+export function decorate(target: Class, key: string, methods: MethodDecoratorLike[], parameters: Array<[number, ParameterDecoratorLike]> = []): void {
+  const descriptor = Object.getOwnPropertyDescriptor(target.prototype, key) as PropertyDescriptor;
+  for (const [index, decorator] of parameters) decorator(target.prototype, key, index);
+  for (const decorator of [...methods].reverse()) decorator(target.prototype, key, descriptor);
 }

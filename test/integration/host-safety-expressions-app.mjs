@@ -9,22 +9,14 @@
 // stdout, JSON lines: {"event":"listening","port":N} once; GET /__report answers with the report (not logged):
 // per configuration the time each entry took from the end of its response to its hand-over to the publisher,
 // the compiled fields' evaluation counts and switch-off state, the publisher.reported events, stats.
-import http from 'node:http';
-import { KafkaLogPublisher, compileCustomFields } from 'kafka-log';
+import { compileCustomFields } from 'kafka-log';
 import { withKafkaLog } from 'kafka-log/http';
+import { publisherFromEnv, serveHandlers } from './children/app-support.mjs';
 
 const env = process.env;
 const configs = JSON.parse(env.CONFIGS ?? '{}');
-const out = (object) => process.stdout.write(`${JSON.stringify(object)}\n`);
 
-const publisher = new KafkaLogPublisher({
-  brokers: (env.KAFKA_BROKERS ?? '').split(','),
-  topic: env.KAFKA_TOPIC ?? '',
-  flushTimeout: 100,
-  maxCoalescingDelay: 100,
-});
-const announced = [];
-publisher.on('publisher.reported', ({ error }) => announced.push({ field: error.field, message: error.message.slice(0, 300) }));
+const { publisher, announced } = publisherFromEnv();
 
 /** When the response being completed closed: kafka-log's own 'close' listener runs right after ours. */
 let closedAt = 0;
@@ -46,43 +38,24 @@ for (const [name, expressions] of Object.entries(configs)) {
   handlers[name] = withKafkaLog((_req, res) => res.end('ok'), { sink, customFields: compiled[name] });
 }
 
-const server = http.createServer((req, res) => {
-  const name = (req.url ?? '/').split('/')[1] ?? '';
-  if (name === '__report') {
-    res.setHeader('content-type', 'application/json');
-    res.end(
-      JSON.stringify({
-        entryMs,
-        fields: Object.fromEntries(
-          Object.entries(compiled).map(([config, fields]) => [
-            config,
-            Object.fromEntries(fields.fields.map((field) => [field.key, { evaluations: field.evaluations, switchedOff: field.switchedOff }])),
-          ]),
-        ),
-        announced,
-        stats: publisher.stats(),
-        hostGlobals: { stash: typeof globalThis.stash, polluted: typeof {}.polluted, arrayPush: typeof [].push },
-      }),
-    );
-    return;
-  }
-  const handler = handlers[name];
-  if (handler === undefined) {
-    res.statusCode = 404;
-    res.end();
-    return;
-  }
-  res.on('close', () => {
-    closedAt = performance.now();
-  });
-  handler(req, res);
-});
-server.listen(0, '127.0.0.1', () => out({ event: 'listening', port: server.address().port }));
-
-process.on('SIGTERM', () => {
-  server.close();
-  publisher.close().then(
-    () => process.exit(0),
-    () => process.exit(0),
-  );
-});
+serveHandlers(
+  handlers,
+  () => ({
+    entryMs,
+    fields: Object.fromEntries(
+      Object.entries(compiled).map(([config, fields]) => [
+        config,
+        Object.fromEntries(fields.fields.map((field) => [field.key, { evaluations: field.evaluations, switchedOff: field.switchedOff }])),
+      ]),
+    ),
+    announced,
+    stats: publisher.stats(),
+    hostGlobals: { stash: typeof globalThis.stash, polluted: typeof {}.polluted, arrayPush: typeof [].push },
+  }),
+  publisher,
+  (_req, res) => {
+    res.on('close', () => {
+      closedAt = performance.now();
+    });
+  },
+);

@@ -3,12 +3,11 @@
 // unhandled-rejection mode (no flags), behind kafka-log/http, publishing to the real local broker; the entries
 // are read back from Kafka. Each configuration below is one adapter; every one also has a harmless expression
 // (`good`) and a function field (`fn`).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublisherStats } from '../../src/publisher/stats.js';
+import { type RunningChildApp, startChildApp } from './child-app.js';
 import { createTopics, readTopic, uniqueTopic } from './publisher-support.js';
 import { withoutKnownRuntimeWarnings } from './runtime-warnings.js';
 
@@ -86,42 +85,14 @@ interface Report {
   hostGlobals: Record<string, string>;
 }
 
-interface RunningApp {
-  child: ChildProcess;
-  port: number;
-  exited: () => { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  stderr: () => string;
-}
-
-async function startApp(topic: string): Promise<RunningApp> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
+function startApp(topic: string): Promise<RunningChildApp> {
+  return startChildApp(APP, {
     KAFKA_BROKERS: kafka.brokers.join(','),
     KAFKA_TOPIC: topic,
     CONFIGS: JSON.stringify(CONFIGS),
     LIMIT_MS: String(LIMIT_MS),
     SWITCH_OFF_AFTER: String(SWITCH_OFF_AFTER),
-  };
-  // Node's defaults: no --unhandled-rejections (or any other) flag from the test runner.
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [APP], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (data) => {
-    stderr += String(data);
   });
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  child.once('exit', (code, signal) => {
-    exit = { code, signal };
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`app exited (${code}) before listening: ${stderr}`)));
-    setTimeout(() => reject(new Error(`app not listening after 60 s: ${stderr}`)), 60_000).unref();
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      const message = JSON.parse(text) as { event: string; port?: number };
-      if (message.event === 'listening') resolve(message.port as number);
-    });
-  });
-  return { child, port, exited: () => exit, stderr: () => stderr };
 }
 
 async function get(port: number, url: string): Promise<string> {

@@ -63,7 +63,7 @@ async function produce(topic: string, encoder: RegistryEncoder): Promise<void> {
     const messages = [];
     for (let i = 0; i < COUNT; i++) {
       const entry = richEntry(i);
-      messages.push({ key: await encoder.encodeKey(`route-${i}`), value: await encoder.encodeValue([entry], false) });
+      messages.push({ key: await encoder.encodeKey(`route-${i}`), value: await encoder.encodeValue(entry) });
     }
     await producer.send({ topic, acks: -1, messages });
   } finally {
@@ -153,7 +153,7 @@ it('an entry that violates the schema is refused with SCHEMA_MISMATCH naming the
   const refused: SchemaMismatchError[] = [];
   for (const entry of [richEntry(0), bad, richEntry(2)]) {
     try {
-      values.push(await encoder.encodeValue([entry], false));
+      values.push(await encoder.encodeValue(entry));
     } catch (error) {
       refused.push(error as SchemaMismatchError);
     }

@@ -9,7 +9,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { ErrorCodes } from '../../src/errors.js';
-import { DROP_REASONS, type PublisherStats } from '../../src/publisher/stats.js';
+import { DROP_REASONS, type PublisherStats, SKIP_REASONS } from '../../src/publisher/stats.js';
 
 /** One sample: a metric name, its labels (or attributes), its value. */
 export interface Sample {
@@ -60,11 +60,15 @@ export function expectedPrometheus(publisher: string, s: PublisherStats): Sample
     one('kafka_log_accepted_entries_total', s.accepted),
     one('kafka_log_entries_total', s.sent, { outcome: 'sent' }),
     ...DROP_REASONS.map((reason) => one('kafka_log_entries_total', s.dropped.byReason[reason], { outcome: 'dropped', reason })),
+    ...SKIP_REASONS.map((reason) => one('kafka_log_entries_total', s.skipped.byReason[reason], { outcome: reason })),
+    one('kafka_log_entries_total', s.spooled, { outcome: 'spooled' }),
     one('kafka_log_retried_entries_total', s.retried),
     one('kafka_log_sent_bytes_total', s.bytesSent),
     one('kafka_log_buffered_entries', s.buffered),
     one('kafka_log_buffered_bytes', s.bufferedBytes),
     one('kafka_log_in_flight_entries', s.inFlight),
+    one('kafka_log_spool_bytes', s.spoolBytes),
+    one('kafka_log_replayed_entries_total', s.replayed),
     ...Object.values(ErrorCodes).map((code) => one('kafka_log_reported_failures_total', s.reported.byCode[code] ?? 0, { code })),
   ];
 }
@@ -76,11 +80,15 @@ export function expectedOpenTelemetry(publisher: string, s: PublisherStats): Sam
     one('kafka_log.entry.accepted', s.accepted),
     one('kafka_log.entries', s.sent, { 'kafka_log.outcome': 'sent' }),
     ...DROP_REASONS.map((reason) => one('kafka_log.entries', s.dropped.byReason[reason], { 'kafka_log.outcome': 'dropped', 'kafka_log.reason': reason })),
+    ...SKIP_REASONS.map((reason) => one('kafka_log.entries', s.skipped.byReason[reason], { 'kafka_log.outcome': reason })),
+    one('kafka_log.entries', s.spooled, { 'kafka_log.outcome': 'spooled' }),
     one('kafka_log.entry.retried', s.retried),
     one('kafka_log.payload.sent', s.bytesSent),
     one('kafka_log.entry.buffered', s.buffered),
     one('kafka_log.buffer.usage', s.bufferedBytes),
     one('kafka_log.entry.in_flight', s.inFlight),
+    one('kafka_log.spool.usage', s.spoolBytes),
+    one('kafka_log.entry.replayed', s.replayed),
     ...Object.values(ErrorCodes).map((code) => one('kafka_log.failure.reported', s.reported.byCode[code] ?? 0, { 'error.type': code })),
   ];
 }

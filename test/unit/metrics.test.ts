@@ -94,6 +94,8 @@ describe('registerPrometheusMetrics with a real prom-client registry', () => {
       kafka_log_buffered_entries: 'gauge',
       kafka_log_buffered_bytes: 'gauge',
       kafka_log_in_flight_entries: 'gauge',
+      kafka_log_spool_bytes: 'gauge',
+      kafka_log_replayed_entries_total: 'counter',
       kafka_log_reported_failures_total: 'counter',
       kafka_log_delivery_duration_seconds: 'histogram',
     });
@@ -266,6 +268,8 @@ describe('registerOpenTelemetryMetrics with a real SDK exporting to memory', () 
       'kafka_log.entry.buffered': { unit: '{entry}', type: 'sum', monotonic: false },
       'kafka_log.buffer.usage': { unit: 'By', type: 'sum', monotonic: false },
       'kafka_log.entry.in_flight': { unit: '{entry}', type: 'sum', monotonic: false },
+      'kafka_log.spool.usage': { unit: 'By', type: 'sum', monotonic: false },
+      'kafka_log.entry.replayed': { unit: '{entry}', type: 'sum', monotonic: true },
       'kafka_log.failure.reported': { unit: '{failure}', type: 'sum', monotonic: true },
       'kafka_log.delivery.duration': { unit: 's', type: 'histogram', monotonic: undefined },
     });

@@ -249,7 +249,6 @@ describe('one message per fault', () => {
     const booleans = [
       problemsOf(publisher({ async: 'yes' })),
       problemsOf(() => expressLog({ sink, traceparent: 'yes' as never })),
-      problemsOf(() => createLogEntryBuilder({ logRequestBody: 'yes' as never })),
       problemsOf(() => resolveRegistryOptions({ url: 'http://sr.test', valueSchema: { subject: 's' }, sslVerify: 'yes' })),
       problemsOf(() => fromKongConfig({ bootstrap_servers: [{ host: 'h', port: 1 }], topic: 't', producer_async: 'yes' })),
     ].map(([problem]) => problem?.problem);

@@ -63,5 +63,5 @@ export function setup(options: Partial<KafkaLogPublisherOptions> = {}) {
 }
 
 export function balanced(s: PublisherStats): boolean {
-  return s.accepted === s.sent + s.dropped.total + s.buffered + s.inFlight;
+  return s.accepted === s.sent + s.dropped.total + s.spooled + s.buffered + s.inFlight;
 }

@@ -46,7 +46,7 @@ describe('Avro', () => {
   it('writes magic 0 + schema id + Avro, and the kafkajs client decodes the same entry', async () => {
     const encoder = encoderFor('avro-value');
     const info = await encoder.ready();
-    const bytes = await encoder.encodeValue([richEntry(1)], false);
+    const bytes = await encoder.encodeValue(richEntry(1));
     expect(bytes[0]).toBe(0);
     expect(bytes.readInt32BE(1)).toBe(info.value.id);
     expect(info.value.schemaType).toBe('AVRO');
@@ -57,7 +57,7 @@ describe('Avro', () => {
   it('fits headers (string or array), querystring (string, boolean, array) and open maps into unions', async () => {
     const encoder = encoderFor('avro-value');
     const entry = richEntry(2);
-    const decoded = asJson(await kafkajsRegistry.decode(await encoder.encodeValue([entry], false)));
+    const decoded = asJson(await kafkajsRegistry.decode(await encoder.encodeValue(entry)));
     expect(decoded.request.querystring).toEqual({ tag: ['a', 'b'], debug: true, q: 'x' });
     expect(decoded.request.headers['x-forwarded-for']).toEqual(['203.0.113.7', '10.0.0.1']);
     expect(decoded.route).toEqual(entry.route);
@@ -68,7 +68,7 @@ describe('Avro', () => {
     const encoder = encoderFor('avro-value');
     const entry = richEntry(3);
     (entry.response as unknown as Record<string, unknown>).status = '200';
-    const error = await caught(encoder.encodeValue([entry], false));
+    const error = await caught(encoder.encodeValue(entry));
     expect(error).toBeInstanceOf(SchemaMismatchError);
     expect(error.code).toBe(ErrorCodes.SCHEMA_MISMATCH);
     expect(error.retriable).toBe(false);
@@ -76,11 +76,11 @@ describe('Avro', () => {
 
     const nested = richEntry(3);
     nested.request.headers['x-bad'] = 5 as unknown as string;
-    expect(((await caught(encoder.encodeValue([nested], false))) as SchemaMismatchError).path).toBe('request.headers.x-bad');
+    expect(((await caught(encoder.encodeValue(nested))) as SchemaMismatchError).path).toBe('request.headers.x-bad');
 
     const missing = richEntry(3) as Partial<LogEntry>;
     delete missing.client_ip;
-    expect(((await caught(encoder.encodeValue([missing as LogEntry], false))) as SchemaMismatchError).path).toBe('client_ip');
+    expect(((await caught(encoder.encodeValue(missing as LogEntry))) as SchemaMismatchError).path).toBe('client_ip');
   });
 
   it('drops keys a nested record does not declare and reports their path', async () => {
@@ -88,7 +88,7 @@ describe('Avro', () => {
     const encoder = encoderFor('avro-value', {}, { onDroppedField: (path: string) => dropped.push(path) });
     const entry = richEntry(4);
     (entry.request as unknown as Record<string, unknown>).x_debug = 'yes';
-    const decoded = asJson(await kafkajsRegistry.decode(await encoder.encodeValue([entry], false)));
+    const decoded = asJson(await kafkajsRegistry.decode(await encoder.encodeValue(entry)));
     expect(dropped).toEqual(['request.x_debug']);
     expect(decoded.request.x_debug).toBeUndefined();
   });
@@ -97,7 +97,7 @@ describe('Avro', () => {
 describe('JSON Schema', () => {
   it('writes magic 0 + schema id + JSON text, and the kafkajs client decodes the same entry', async () => {
     const encoder = encoderFor('json-value');
-    const bytes = await encoder.encodeValue([richEntry(5)], false);
+    const bytes = await encoder.encodeValue(richEntry(5));
     const { schemaId, payload } = decodeWireMessage(bytes);
     expect(schemaId).toBe((await encoder.ready()).value.id);
     expect(JSON.parse(payload.toString('utf8'))).toEqual(asJson(richEntry(5)));
@@ -108,19 +108,19 @@ describe('JSON Schema', () => {
     const encoder = encoderFor('json-value');
     const entry = richEntry(6);
     entry.request.querystring.bad = { nested: 1 } as unknown as string;
-    const error = await caught(encoder.encodeValue([entry], false));
+    const error = await caught(encoder.encodeValue(entry));
     expect(error.code).toBe(ErrorCodes.SCHEMA_MISMATCH);
     expect((error as SchemaMismatchError).path).toBe('request.querystring.bad');
     const noSource = richEntry(6) as Partial<LogEntry>;
     delete noSource.source;
-    expect(((await caught(encoder.encodeValue([noSource as LogEntry], false))) as SchemaMismatchError).path).toBe('source');
+    expect(((await caught(encoder.encodeValue(noSource as LogEntry))) as SchemaMismatchError).path).toBe('source');
   });
 });
 
 describe('Protobuf', () => {
   it('writes magic 0 + schema id + message index [0] (one zero byte) + the KongLogEntry message', async () => {
     const encoder = encoderFor('proto-value');
-    const bytes = await encoder.encodeValue([richEntry(7)], false);
+    const bytes = await encoder.encodeValue(richEntry(7));
     const wire = decodeWireMessage(bytes, true);
     expect(wire.messageIndexes).toEqual([0]);
     expect(bytes[5]).toBe(0);
@@ -140,7 +140,7 @@ describe('Protobuf', () => {
     const encoder = encoderFor('proto-value');
     const entry = richEntry(9);
     (entry.latencies as unknown as Record<string, unknown>).proxy = 'slow';
-    const error = await caught(encoder.encodeValue([entry], false));
+    const error = await caught(encoder.encodeValue(entry));
     expect(error.code).toBe(ErrorCodes.SCHEMA_MISMATCH);
     expect((error as SchemaMismatchError).path).toBe('latencies.proxy');
   });
@@ -171,7 +171,7 @@ describe('resolution, caching and refresh', () => {
   it('resolves a subject version once and caches it', async () => {
     const encoder = encoderFor('json-value');
     const before = registry.requests.length;
-    for (let i = 0; i < 5; i++) await encoder.encodeValue([richEntry(i)], false);
+    for (let i = 0; i < 5; i++) await encoder.encodeValue(richEntry(i));
     expect(registry.requests.slice(before).map((r) => r.path)).toEqual(['/subjects/json-value/versions/latest']);
   });
 
@@ -179,7 +179,7 @@ describe('resolution, caching and refresh', () => {
     let now = 0;
     await registerKongSchemas({ url: registry.url }, { type: 'JSON', subject: 'evolving-value' });
     const encoder = encoderFor('evolving-value', { refreshIntervalMs: 1000 }, { now: () => now });
-    const first = decodeWireMessage(await encoder.encodeValue([richEntry(1)], false)).schemaId;
+    const first = decodeWireMessage(await encoder.encodeValue(richEntry(1))).schemaId;
     const v2 = JSON.stringify({ type: 'object', title: 'v2', additionalProperties: true });
     const registered = await fetch(`${registry.url}/subjects/evolving-value/versions`, {
       method: 'POST',
@@ -188,15 +188,15 @@ describe('resolution, caching and refresh', () => {
     });
     const { id: second } = (await registered.json()) as { id: number };
     now = 500;
-    expect(decodeWireMessage(await encoder.encodeValue([richEntry(2)], false)).schemaId).toBe(first);
+    expect(decodeWireMessage(await encoder.encodeValue(richEntry(2))).schemaId).toBe(first);
     now = 1500;
     // Stale: this encode still uses the known id while the refresh runs.
-    expect(decodeWireMessage(await encoder.encodeValue([richEntry(3)], false)).schemaId).toBe(first);
+    expect(decodeWireMessage(await encoder.encodeValue(richEntry(3))).schemaId).toBe(first);
     // The refresh (a request and a schema compile) lands shortly; no encode waits for it.
     let latest = first;
     for (let tries = 0; tries < 100 && latest !== second; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
-      latest = decodeWireMessage(await encoder.encodeValue([richEntry(4)], false)).schemaId;
+      latest = decodeWireMessage(await encoder.encodeValue(richEntry(4))).schemaId;
     }
     expect(latest).toBe(second);
   });
@@ -211,9 +211,9 @@ describe('resolution, caching and refresh', () => {
       }).then((r) => r.json() as Promise<{ id: number }>);
     await post(strict);
     const encoder = encoderFor('strict-value');
-    expect(((await caught(encoder.encodeValue([richEntry(1)], false))) as SchemaMismatchError).path).toBe('ticket');
+    expect(((await caught(encoder.encodeValue(richEntry(1)))) as SchemaMismatchError).path).toBe('ticket');
     const relaxed = await post(JSON.stringify({ type: 'object' }));
-    expect(decodeWireMessage(await encoder.encodeValue([richEntry(1)], false)).schemaId).toBe(relaxed.id);
+    expect(decodeWireMessage(await encoder.encodeValue(richEntry(1))).schemaId).toBe(relaxed.id);
   });
 });
 
@@ -224,32 +224,25 @@ describe('errors', () => {
     const warm = createRegistryEncoder({ url: outage.url, valueSchema: { subject: 'o-value', version: 'latest' } });
     const cold = createRegistryEncoder({ url: outage.url, valueSchema: { subject: 'o-value', version: 'latest' } });
     encoders.push(warm, cold);
-    await warm.encodeValue([richEntry(1)], false);
+    await warm.encodeValue(richEntry(1));
     await outage.stop();
-    const error = await caught(cold.encodeValue([richEntry(1)], false));
+    const error = await caught(cold.encodeValue(richEntry(1)));
     expect(error).toBeInstanceOf(RegistryError);
     expect(error.code).toBe(ErrorCodes.REGISTRY);
     expect(error.retriable).toBe(true);
     expect(error.message).toContain('ECONNREFUSED');
-    await expect(warm.encodeValue([richEntry(2)], false)).resolves.toBeInstanceOf(Buffer);
+    await expect(warm.encodeValue(richEntry(2))).resolves.toBeInstanceOf(Buffer);
     await outage.start();
-    await expect(cold.encodeValue([richEntry(3)], false)).resolves.toBeInstanceOf(Buffer);
+    await expect(cold.encodeValue(richEntry(3))).resolves.toBeInstanceOf(Buffer);
     await outage.close();
   });
 
   it('an unknown subject is a non-retriable REGISTRY error with Confluent error code 40401', async () => {
-    const error = (await caught(encoderFor('missing-value').encodeValue([richEntry(1)], false))) as RegistryError;
+    const error = (await caught(encoderFor('missing-value').encodeValue(richEntry(1)))) as RegistryError;
     expect(error.code).toBe(ErrorCodes.REGISTRY);
     expect(error.retriable).toBe(false);
     expect(error.status).toBe(404);
     expect(error.registryErrorCode).toBe(40401);
-  });
-
-  it('a batch is refused: with a registry every entry is its own message', async () => {
-    const encoder = encoderFor('avro-value');
-    expect(encoder.supportsBatchedValues).toBe(false);
-    const error = await caught(encoder.encodeValue([richEntry(1), richEntry(2)], true));
-    expect(error.code).toBe(ErrorCodes.INVALID_OPTION);
   });
 });
 
@@ -260,8 +253,8 @@ describe('authentication', () => {
     const good = createRegistryEncoder({ url: secured.url, auth: { mode: 'basic', username: 'sr-user', password: 's3cret-Pa55' }, valueSchema: { subject: 'b-value', version: 'latest' } });
     const bad = createRegistryEncoder({ url: secured.url, auth: { mode: 'basic', username: 'sr-user', password: 'wrong-Pa55' }, valueSchema: { subject: 'b-value', version: 'latest' } });
     encoders.push(good, bad);
-    await expect(good.encodeValue([richEntry(1)], false)).resolves.toBeInstanceOf(Buffer);
-    const error = (await caught(bad.encodeValue([richEntry(1)], false))) as RegistryError;
+    await expect(good.encodeValue(richEntry(1))).resolves.toBeInstanceOf(Buffer);
+    const error = (await caught(bad.encodeValue(richEntry(1)))) as RegistryError;
     expect(error.status).toBe(401);
     expect(error.retriable).toBe(false);
     expect(`${error.message} ${JSON.stringify(error)} ${String(error.cause)}`).not.toContain('wrong-Pa55');
@@ -282,8 +275,8 @@ describe('authentication', () => {
     const encoder = createRegistryEncoder({ url: secured.url, auth, valueSchema: { subject: 'o-value', version: 'latest' } });
     const bad = createRegistryEncoder({ url: secured.url, auth: { ...auth, clientSecret: 'n0t-the-S3cret' }, valueSchema: { subject: 'o-value', version: 'latest' } });
     encoders.push(encoder, bad);
-    await expect(encoder.encodeValue([richEntry(1)], false)).resolves.toBeInstanceOf(Buffer);
-    const error = (await caught(bad.encodeValue([richEntry(1)], false))) as RegistryError;
+    await expect(encoder.encodeValue(richEntry(1))).resolves.toBeInstanceOf(Buffer);
+    const error = (await caught(bad.encodeValue(richEntry(1)))) as RegistryError;
     expect(error.code).toBe(ErrorCodes.REGISTRY);
     expect(error.retriable).toBe(false);
     expect(error.message).toContain('invalid_client');

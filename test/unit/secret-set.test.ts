@@ -110,6 +110,22 @@ describe('cleanError', () => {
     expect(inspect(clean, { depth: 100, showHidden: true })).not.toContain(SECRET);
   });
 
+  it('leaves out a cause whose inspection throws (a Proxy with hostile traps) and still returns a clean copy', () => {
+    const secrets = new SecretSet().add(SECRET);
+    const trap = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('prototype trap');
+        },
+      },
+    );
+    const clean = secrets.cleanError(new KafkaLogError('KAFKA_LOG_ERR_CUSTOM_FIELD', `failed ${SECRET}`, { cause: trap }));
+    expect(clean).toBeInstanceOf(KafkaLogError);
+    expect(clean.message).toBe(`failed ${REDACTED}`);
+    expect(clean.cause).toBeUndefined();
+  });
+
   it('scrubs strings and passes other values through', () => {
     const secrets = new SecretSet().add(SECRET);
     expect(secrets.cleanError(`x ${SECRET}`)).toBe(`x ${REDACTED}`);

@@ -258,7 +258,7 @@ describe('schema registry: basic and OAuth 2 secrets', () => {
   async function exerciseRegistry(capture: Capture, options: RegistryOptions): Promise<void> {
     const encoder = createRegistryEncoder(options, { onDroppedField: (path) => capture.add('dropped field', path) });
     for (let i = 0; i < 2; i++) {
-      await encoder.encodeValue([entry()], false).then(
+      await encoder.encodeValue(entry()).then(
         () => capture.add('encode', 'resolved'),
         (error: unknown) => capture.add('encode rejected', error),
       );
@@ -389,7 +389,7 @@ describe('errors are built clean: no secret in a stack read as early as code out
         const capture = new Capture();
         const encoder = createRegistryEncoder({ url: refuser401.url, auth, valueSchema: { subject: 'kong-log-value', version: 'latest' }, requestTimeoutMs: 1000 });
         const requestsBefore = refuser401.requests;
-        await encoder.encodeValue([entry()], false).then(
+        await encoder.encodeValue(entry()).then(
           () => capture.add('encode', 'resolved'),
           (error: unknown) => capture.add('encode rejected', error),
         );

@@ -29,7 +29,7 @@ function asRecord(raw: string[]): Record<string, string | string[]> {
 }
 
 const scan = (raw: string[], readTraceHeaders = true) =>
-  readRequestIds(raw, { requestIdHeader: 'x-request-id', generateRequestId: false, correlationIdHeader: undefined, readTraceHeaders });
+  readRequestIds(raw, { requestIdHeader: 'x-request-id', correlationIdHeader: undefined, readTraceHeaders });
 
 describe('trace ids from request headers, as Kong reads them', () => {
   it('has a case for every format, valid and ignored', () => {
@@ -55,7 +55,7 @@ describe('trace ids from request headers, as Kong reads them', () => {
 
   it('a tracing header may also be the request id header', () => {
     const raw = ['X-B3-TraceId', '0af7651916cd43dd8448eb211c80319c'];
-    const ids = readRequestIds(raw, { requestIdHeader: 'x-b3-traceid', generateRequestId: false, correlationIdHeader: undefined, readTraceHeaders: true });
+    const ids = readRequestIds(raw, { requestIdHeader: 'x-b3-traceid', correlationIdHeader: undefined, readTraceHeaders: true });
     expect(ids.requestId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(ids.traceIds).toEqual({ b3: '0af7651916cd43dd8448eb211c80319c' });
   });
