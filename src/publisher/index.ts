@@ -24,6 +24,7 @@ export {
 } from './options.js';
 export type { OAuthBearerToken, OAuthBearerTokenProvider } from './token-provider.js';
 export type { SpoolOptions } from '../spool/options.js';
+export type { VaultOptions, VaultReference, VaultResolver } from './vault-references.js';
 export {
   fromKongConfig,
   KONG_OPTION_MAP,
