@@ -13,10 +13,11 @@ import { isPlainObject } from '../options/check.js';
 import { javascriptRewrite, luaHint, luaSigns, readsKongPdk } from '../options/lua-hint.js';
 import { fromKongConfig } from '../publisher/kong-config.js';
 import type { KafkaLogPublisherOptions } from '../publisher/options.js';
+import type { VaultOptions } from '../publisher/vault-references.js';
 import { type FlagSpec, booleanFlag, parseFlags } from './args.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 import { certificatesOf, findKafkaLogPlugins } from './kong-plugins.js';
-import { maskSecrets, maskText } from './mask.js';
+import { maskSecrets, maskText, maskValuesOf } from './mask.js';
 import { escapeControls, printableError, terminalJson } from './terminal-text.js';
 
 /** `kafka-log check-config --help`. */
@@ -25,8 +26,9 @@ export const CHECK_CONFIG_HELP = `Usage: kafka-log check-config [--json] FILE
 Reads a Kong declarative config (YAML or JSON), or a file holding one kafka-log plugin (or just its config),
 validates every plugin named kafka-log as kafka-log would (fromKongConfig: Kong's schema and limits, then the
 options; custom_fields_by_lua compiled as the adapters do, JavaScript, not Lua), and prints the options it would
-use (secrets masked) or every error, each naming the Kong field. Exit code 1 when any plugin is invalid or none is
-found.
+use (secrets masked) or every error, each naming the Kong field. Vault references {vault://env/NAME} in the
+credential fields are resolved from the environment (Kong's naming: NAME upper-cased, - as _) and masked.
+Exit code 1 when any plugin is invalid or none is found.
 
   --json        print a JSON report instead
   -h, --help    this help`;
@@ -108,15 +110,18 @@ function compileProblemOf(key: string, expression: string): string | undefined {
   }
 }
 
-/** Checks every kafka-log plugin of a parsed document, reporting every problem of each. */
-export function checkDocument(document: unknown): PluginCheck[] {
+/**
+ * Checks every kafka-log plugin of a parsed document, reporting every problem of each; vault references are
+ * resolved with `vault` (default: the `env` vault on `process.env`).
+ */
+export function checkDocument(document: unknown, vault: VaultOptions = {}): PluginCheck[] {
   const certificates = certificatesOf(document);
   return findKafkaLogPlugins(document).map(({ location, owner, plugin }) => {
     const where = { location, ...(owner ? { owner } : {}) };
     const problems: OptionProblem[] = [];
     let options: KafkaLogPublisherOptions | undefined;
     try {
-      options = fromKongConfig(plugin, { certificates });
+      options = fromKongConfig(plugin, { certificates, vault });
     } catch (error) {
       if (!(error instanceof InvalidOptionError)) {
         return { ...where, valid: false, error: maskText(error instanceof Error ? error.message : String(error)) };
@@ -124,7 +129,8 @@ export function checkDocument(document: unknown): PluginCheck[] {
       problems.push(...error.problems);
     }
     problems.push(...customFieldProblems(plugin).filter((p) => !problems.some((known) => known.field === p.field)));
-    if (problems.length === 0) return { ...where, valid: true, options: maskSecrets(options) };
+    // A value a vault reference resolved to is masked wherever it shows (a user name, too).
+    if (problems.length === 0) return { ...where, valid: true, options: maskValuesOf(maskSecrets(options), options?.secrets ?? []) };
     // A message may quote a value of the file (option checks echo short scalars): masked like the options.
     const masked = problems.map(({ field, problem }) => ({ field, problem: maskText(problem) }));
     return { ...where, valid: false, field: masked[0]?.field, error: InvalidOptionError.of(masked).message, problems: masked };

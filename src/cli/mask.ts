@@ -19,6 +19,8 @@
  * @module
  */
 
+import { isPlainObject } from '../options/check.js';
+
 /** What a masked secret prints as. */
 export const MASK = '********';
 
@@ -103,4 +105,17 @@ export function maskSecrets(value: unknown, field = ''): unknown {
   }
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return value;
+}
+
+/** A deep copy of `value` where every string holding one of `secrets` (3 characters or more) is {@link MASK}. */
+export function maskValuesOf(value: unknown, secrets: readonly string[]): unknown {
+  const held = secrets.filter((secret) => secret.length >= 3);
+  if (held.length === 0) return value;
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') return held.some((secret) => item.includes(secret)) ? MASK : item;
+    if (Array.isArray(item)) return item.map(walk);
+    if (isPlainObject(item)) return Object.fromEntries(Object.entries(item).map(([name, inner]) => [name, walk(inner)]));
+    return item;
+  };
+  return walk(value);
 }

@@ -2,31 +2,20 @@
  * OAuth 2 access tokens from a token endpoint (RFC 6749 section 4.4 client credentials, or 4.3 the resource
  * owner's password), for both the publisher's SASL OAUTHBEARER and the schema registry's `oauth2` mode.
  *
- * One renewal rule: a token is used until {@link renewalMargin} before it expires (30 s, or a fifth of its
- * lifetime when that is shorter), then the next caller fetches a new one. Concurrent callers share one fetch.
- * When a renewal fails retriably while the old token has not yet expired, the old token is still handed out
- * (the next call tries again). Failures are classified: unreachable, past the deadline, 408, 429 and 5xx are
- * retriable; any other status, an answer without `access_token` and an oversized answer are not.
- *
- * Only the token in use is in the owner's {@link SecretSet}; a new token replaces it there.
+ * Renewal, shared fetches and the secret kept are {@link TokenSource}'s. Failures are classified: unreachable,
+ * past the deadline, 408, 429 and 5xx are retriable; any other status, an answer without `access_token` and an
+ * oversized answer are not.
  *
  * @module
  */
-import { ErrorCodes, KafkaLogError } from '../errors.js';
+import { type FetchedToken, TokenSource } from '../auth/token-source.js';
 import type { SecretSet } from '../secrets.js';
 import { HttpClient, type HttpFailure, describeUrl, isRetriableStatus } from './request.js';
 
-/** Renew this long before expiry at most. */
-export const TOKEN_RENEWAL_MARGIN_MS = 30_000;
 /** Lifetime assumed when the endpoint does not say (`expires_in` absent). */
 const DEFAULT_TOKEN_LIFETIME_MS = 300_000;
 /** Longest token endpoint answer read, bytes: a token answer is a few kilobytes even with a large JWT. */
 const TOKEN_RESPONSE_MAX_BYTES = 64 * 1024;
-
-/** How long before expiry a token of `lifetimeMs` is renewed: 30 s, or a fifth of its lifetime when shorter. */
-export function renewalMargin(lifetimeMs: number): number {
-  return Math.min(TOKEN_RENEWAL_MARGIN_MS, lifetimeMs / 5);
-}
 
 /** What is asked of the token endpoint. */
 export interface OAuthGrant {
@@ -60,14 +49,10 @@ export interface OAuthTokenSourceOptions {
   secrets: SecretSet;
   /** Builds the owner's error (authentication error for Kafka, registry error for the registry). */
   fail: HttpFailure;
+  /** Called with each new token (see {@link TokenSourceOptions.onToken}). */
+  onToken?: (token: FetchedToken) => void;
   /** Clock, ms (tests). */
   now?: () => number;
-}
-
-interface CurrentToken {
-  value: string;
-  renewAt: number;
-  expiresAt: number;
 }
 
 /** An OAuth error code as RFC 6749 section 5.2 defines them; anything else in `error` is not quoted. */
@@ -91,13 +76,17 @@ export class OAuthTokenSource {
   readonly #options: OAuthTokenSourceOptions;
   readonly #http: HttpClient;
   readonly #now: () => number;
-  #current: CurrentToken | undefined;
-  #pending: Promise<string> | undefined;
-  #closed = false;
+  readonly #source: TokenSource;
 
   constructor(options: OAuthTokenSourceOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#source = new TokenSource({
+      fetch: () => this.#fetch(),
+      secrets: options.secrets,
+      ...(options.onToken ? { onToken: options.onToken } : {}),
+      now: this.#now,
+    });
     const { grant, secrets } = options;
     secrets.add(grant.clientSecret).add(grant.password, grant.username);
     // Credentials written into the endpoint URL are sent as basic auth: secrets too.
@@ -116,33 +105,27 @@ export class OAuthTokenSource {
   }
 
   /** A token valid for at least the renewal margin (or the old one, still valid, while a renewal fails retriably). */
-  token(): Promise<string> {
-    if (this.#closed) return Promise.reject(new KafkaLogError(ErrorCodes.CLOSED, 'the token source is closed'));
-    const current = this.#current;
-    const now = this.#now();
-    if (current !== undefined && now < current.renewAt) return Promise.resolve(current.value);
-    this.#pending ??= this.#fetch().finally(() => {
-      this.#pending = undefined;
-    });
-    if (current === undefined || now >= current.expiresAt) return this.#pending;
-    return this.#pending.catch((error: KafkaLogError) => {
-      if (error.retriable && this.#now() < current.expiresAt) return current.value;
-      throw error;
-    });
+  async token(): Promise<string> {
+    return (await this.#source.token()).value;
+  }
+
+  /** The token with its lifetime (see {@link TokenSource.token}). */
+  fetched(): Promise<FetchedToken> {
+    return this.#source.token();
   }
 
   /** Refuses later calls and aborts a request in flight: its connection is released at once. */
   close(): void {
-    this.#closed = true;
+    this.#source.close();
     this.#http.close();
   }
 
   /** Forgets the current token (the server refused it), so the next call fetches a new one. */
   invalidate(): void {
-    this.#current = undefined;
+    this.#source.invalidate();
   }
 
-  async #fetch(): Promise<string> {
+  async #fetch(): Promise<FetchedToken> {
     const { grant, secrets, fail } = this.#options;
     const form = new URLSearchParams({ grant_type: grant.grantType ?? 'client_credentials', client_id: grant.clientId, client_secret: grant.clientSecret });
     if (grant.scopes && grant.scopes.length > 0) form.set('scope', grant.scopes.join(' '));
@@ -176,11 +159,6 @@ export class OAuthTokenSource {
         retriable: !ok && isRetriableStatus(answer.status),
       });
     }
-    const lifetimeMs = lifetimeOf(body.expires_in);
-    // Lifetimes count from the request, not the answer: a slow answer must not make the token look younger.
-    const expiresAt = startedAt + lifetimeMs;
-    this.#current = { value: body.access_token, expiresAt, renewAt: expiresAt - renewalMargin(lifetimeMs) };
-    secrets.setCurrent(this, body.access_token);
-    return body.access_token;
+    return { value: body.access_token, lifetimeMs: lifetimeOf(body.expires_in), requestedAt: startedAt };
   }
 }

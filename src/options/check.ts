@@ -267,6 +267,11 @@ export class OptionProblems {
     return this.#problems.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
   }
 
+  /** The problems recorded so far. */
+  list(): readonly OptionProblem[] {
+    return [...this.#problems];
+  }
+
   /** Throws one {@link InvalidOptionError} holding every recorded problem, if there is any. */
   throwIfAny(): void {
     if (this.#problems.length > 0) throw InvalidOptionError.of(this.#problems);

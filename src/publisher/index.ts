@@ -13,14 +13,18 @@ export {
   type HeadersSelector,
   type KafkaLogPublisherOptions,
   type KeySelector,
+  type OAuthBearerClientCredentials,
   type OAuthBearerOptions,
+  type OAuthBearerProviderOptions,
   type Pem,
   type PublishMeta,
   type SaslMechanism,
   type TlsOptions,
   type TopicSelector,
 } from './options.js';
+export type { OAuthBearerToken, OAuthBearerTokenProvider } from './token-provider.js';
 export type { SpoolOptions } from '../spool/options.js';
+export type { VaultOptions, VaultReference, VaultResolver } from './vault-references.js';
 export {
   fromKongConfig,
   KONG_OPTION_MAP,

@@ -9,8 +9,10 @@
 import { InvalidOptionError, type OptionProblem } from '../errors.js';
 import { OptionProblems, describeValue, isPlainObject } from '../options/check.js';
 import { KongTable, type OptionsTableRow, isPresent, optionsTableOf } from '../options/kong-table.js';
+import { SecretSet } from '../secrets.js';
 import { KONG_FIELDS, PUBLISHER_OPTION_ROWS } from './kong-fields.js';
 import { type KafkaLogPublisherOptions, PUBLISHER_OPTIONS, type Pem, resolvePublisherOptions } from './options.js';
+import { type VaultOptions, resolveVaultReferences } from './vault-references.js';
 
 /** A client certificate for Kong's `security.certificate_id` (Kong keeps it in a Certificate entity). */
 export interface KongCertificate {
@@ -28,6 +30,11 @@ export interface FromKongConfigExtras {
   ca?: Pem | Pem[];
   /** Any camelCase option to add or override (functions such as `key`, a `logger`...). */
   overrides?: Partial<KafkaLogPublisherOptions>;
+  /**
+   * How vault references (`{vault://env/kafka-password}`) are resolved: the environment the `env` vault reads,
+   * and a resolver for other vaults. See the README's "Vault references".
+   */
+  vault?: VaultOptions;
 }
 
 /**
@@ -82,7 +89,8 @@ function finishTls(out: Record<string, unknown>, extras: FromKongConfigExtras): 
  * (Kong's shared logging queue: `max_batch_size`, delays in seconds...) is accepted too.
  * `new_kafka_async_producer` is accepted and has no effect: kafka-log's single producer already batches across
  * requests. `custom_fields_by_lua` values are carried as they are: they must be JavaScript (`kafka-log
- * check-config` compiles them).
+ * check-config` compiles them). Vault references in the credential fields are resolved once, here (`env` built
+ * in, others through `extras.vault.resolve`), and their values join the `secrets` option.
  *
  * @throws {@link InvalidOptionError} whose `problems` name Kong's fields (e.g. `config.security.ssl_verify`).
  */
@@ -98,11 +106,14 @@ export function fromKongConfig(config: unknown, extras: FromKongConfigExtras = {
     block = config.config;
   }
   if (!isPlainObject(block)) throw new InvalidOptionError('config', `must be an object, got ${describeValue(block)}`);
-  KONG_TABLE.check(prefix, block, problems);
-  const converted = KONG_TABLE.convert(block, extras, prefix, problems);
-  finishAuthentication(block, converted, prefix, problems);
+  const vault = resolveVaultReferences(block, prefix, extras.vault ?? {}, problems);
+  const resolved = vault.block;
+  KONG_TABLE.check(prefix, resolved, problems);
+  const converted = KONG_TABLE.convert(resolved, extras, prefix, problems);
+  finishAuthentication(resolved, converted, prefix, problems);
   finishTls(converted, extras);
   const options = { ...converted, ...extras.overrides } as KafkaLogPublisherOptions;
+  if (vault.secrets.length > 0) options.secrets = [...(options.secrets ?? []), ...vault.secrets];
   try {
     resolvePublisherOptions(options);
   } catch (error) {
@@ -111,8 +122,18 @@ export function fromKongConfig(config: unknown, extras: FromKongConfigExtras = {
     // A refused override keeps its camelCase name: it did not come from Kong's configuration.
     for (const problem of error.problems.filter(overridden)) problems.add(problem.field, problem.problem);
     const fromKong = error.problems.filter((problem) => !overridden(problem));
-    for (const problem of KONG_TABLE.renameProblems(fromKong, block, prefix, problems)) problems.add(problem.field, problem.problem);
+    for (const problem of KONG_TABLE.renameProblems(fromKong, resolved, prefix, problems)) problems.add(problem.field, problem.problem);
   }
+  if (vault.secrets.length > 0) withoutSecrets(problems, vault.secrets).throwIfAny();
   problems.throwIfAny();
   return options;
+}
+
+// A check may quote a field's value: a value a vault reference resolved to is removed from every problem.
+function withoutSecrets(problems: OptionProblems, secrets: readonly string[]): OptionProblems {
+  const set = new SecretSet();
+  for (const secret of secrets) set.add(secret);
+  const clean = new OptionProblems();
+  for (const { field, problem } of problems.list()) clean.add(field, set.scrub(problem));
+  return clean;
 }

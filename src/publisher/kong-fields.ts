@@ -123,6 +123,11 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     option: 'authentication.oauthBearer.tokenEndpointTlsVerify',
     meaning: "verify the token endpoint's certificate",
   },
+  {
+    option: 'authentication.oauthBearer.provider',
+    meaning:
+      '`() => Promise<{ value, lifetimeMs, principal?, extensions? }>` instead of the client-credentials grant (AWS MSK IAM, Azure, your own identity provider); see [Token providers](#token-providers)',
+  },
   { kong: 'security', type: 'record', meaning: 'TLS to the brokers' },
   {
     kong: 'security.ssl',
@@ -340,6 +345,10 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
   { option: 'messageHeaders', meaning: 'headers of every message: a map, or `(entry) => headers`' },
   { option: 'logger', defaultText: 'stderr', meaning: "where the publisher's log lines go, secrets stripped: pino, `console` or any logger; `false`: none" },
   { option: 'logLevel', meaning: 'least level passed to `logger` and the `publisher.log` event' },
+  {
+    option: 'secrets',
+    meaning: 'more values removed from every error, event and log line (`fromKongConfig` adds the values of vault references); see [Vault references](#vault-references)',
+  },
   {
     option: 'transport',
     meaning:

@@ -39,6 +39,7 @@ import { SPOOL_OPTIONS, type SpoolOptions, resolveSpoolOptions } from '../spool/
 import type { TransportFactory } from '../transport/transport.js';
 import type { PublisherLogger, PublisherLogLevel } from './events.js';
 import { KONG_FIELDS } from './kong-fields.js';
+import type { OAuthBearerTokenProvider } from './token-provider.js';
 
 /** SASL mechanisms the broker can be asked for. */
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER';
@@ -50,7 +51,7 @@ export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export type Acks = -1 | 0 | 1;
 
 /** OAUTHBEARER through the OAuth 2 client-credentials grant (Kong's `authentication.oauthbearer`). */
-export interface OAuthBearerOptions {
+export interface OAuthBearerClientCredentials {
   /** The token endpoint (`http:` or `https:`). */
   tokenEndpointUrl: string;
   /** The OAuth client id. */
@@ -63,7 +64,36 @@ export interface OAuthBearerOptions {
   extensions?: Record<string, string>;
   /** Verify the token endpoint's TLS certificate. Default `true`. */
   tokenEndpointTlsVerify?: boolean;
+  /** Not with the client-credentials grant: see {@link OAuthBearerProviderOptions}. */
+  provider?: undefined;
 }
+
+/**
+ * OAUTHBEARER with tokens from a function of yours: AWS MSK IAM, Azure Event Hubs, an in-house identity provider
+ * (see the README's "Token providers").
+ */
+export interface OAuthBearerProviderOptions {
+  /**
+   * Gives a token and its lifetime; called when the current token is due for renewal (30 s before it expires, or a
+   * fifth of its lifetime when shorter), one call at a time, each bounded by the `timeout` option.
+   */
+  provider: OAuthBearerTokenProvider;
+  /** SASL extensions sent with every token; the token's own extensions win. */
+  extensions?: Record<string, string>;
+  /** Not with a provider. */
+  tokenEndpointUrl?: undefined;
+  /** Not with a provider. */
+  clientId?: undefined;
+  /** Not with a provider. */
+  clientSecret?: undefined;
+  /** Not with a provider. */
+  scopes?: undefined;
+  /** Not with a provider. */
+  tokenEndpointTlsVerify?: undefined;
+}
+
+/** SASL OAUTHBEARER: the client-credentials grant (Kong's `authentication.oauthbearer`), or a token provider. */
+export type OAuthBearerOptions = OAuthBearerClientCredentials | OAuthBearerProviderOptions;
 
 /** SASL authentication (Kong's `authentication`, strategy `sasl`). */
 export interface AuthenticationOptions {
@@ -219,6 +249,12 @@ export interface KafkaLogPublisherOptions {
    */
   logLevel?: PublisherLogLevel;
   /**
+   * More values to remove from every error, event and log line, besides the credentials kafka-log is given (for
+   * instance what a token provider signs with). `fromKongConfig` puts here the values Kong vault references
+   * resolved to. Values shorter than 3 characters are not treated as secrets.
+   */
+  secrets?: readonly string[];
+  /**
    * The Kafka client: `kafkajs` (default), `platformatic` (@platformatic/kafka, an optional peer dependency:
    * `npm install @platformatic/kafka`), or a factory (tests, other clients). Only the chosen one is loaded.
    */
@@ -237,26 +273,57 @@ const COMPRESSIONS: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4
 const ACKS: readonly Acks[] = [-1, 0, 1];
 const LOG_LEVELS: readonly PublisherLogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
 
+// Secrets are never quoted: a wrong item is named by its index only.
+function secretList(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) refuse(field, `must be an array of strings, got ${typeof value === 'string' ? 'a string' : describeValue(value)}`);
+  return value.map((item: unknown, i) => (typeof item === 'string' ? item : refuse(`${field}[${i}]`, 'must be a string')));
+}
+
 function optionalTextList(field: string, value: unknown): string[] | undefined {
   return value === undefined ? undefined : textList(field, value);
 }
 
 const OAUTH_BEARER_OPTIONS = {
-  tokenEndpointUrl: customOption((field, value) => httpUrl(field, value, 'clientId and clientSecret')),
-  clientId: textOption(),
-  clientSecret: customOption(secret),
+  tokenEndpointUrl: customOption((field, value) => (value === undefined ? undefined : httpUrl(field, value, 'clientId and clientSecret'))),
+  clientId: optionalTextOption(),
+  clientSecret: customOption((field, value) => (value === undefined ? undefined : secret(field, value))),
   scopes: customOption(optionalTextList),
   extensions: customOption(optionalTextMap),
   tokenEndpointTlsVerify: flagOption(true),
+  provider: functionOption<OAuthBearerTokenProvider>(),
 } satisfies { readonly [K in keyof Required<OAuthBearerOptions>]: OptionRule<unknown> };
+
+/** The options of the client-credentials grant, which a token provider replaces. */
+const CLIENT_CREDENTIALS = ['tokenEndpointUrl', 'clientId', 'clientSecret', 'scopes', 'tokenEndpointTlsVerify'] as const;
 
 function resolveOAuthBearer(field: string, value: unknown): OAuthBearerOptions {
   if (value === undefined) refuse(field, 'is required with mechanism OAUTHBEARER');
-  const checked = checkOptions(field, value, OAUTH_BEARER_OPTIONS, { aliases: kongAliases('authentication.oauthBearer') });
-  const result: OAuthBearerOptions = {
-    tokenEndpointUrl: checked.tokenEndpointUrl,
-    clientId: checked.clientId,
-    clientSecret: checked.clientSecret,
+  const problems = new OptionProblems();
+  const checked = checkOptions(field, value, OAUTH_BEARER_OPTIONS, { problems, aliases: kongAliases('authentication.oauthBearer') });
+  const given = isPlainObject(value) ? CLIENT_CREDENTIALS.filter((name) => value[name] !== undefined) : [];
+  const at = (name: string) => fieldPath(field, name);
+  if (checked.provider !== undefined) {
+    if (given.length > 0) {
+      problems.add(
+        at('provider'),
+        `replaces the client-credentials grant: give either provider or tokenEndpointUrl, clientId and clientSecret, not both (${given.join(', ')} given too)`,
+      );
+    }
+    problems.throwIfAny();
+    return checked.extensions === undefined ? { provider: checked.provider } : { provider: checked.provider, extensions: checked.extensions };
+  }
+  // A provider that is not a function says so alone: the grant's fields were not what was meant.
+  if (problems.has(at('provider'))) problems.throwIfAny();
+  // With none of the grant's fields given, the other way is worth a word.
+  const required = given.length === 0 ? 'is required (or give provider, a function that returns tokens)' : 'is required';
+  for (const name of ['tokenEndpointUrl', 'clientId', 'clientSecret'] as const) {
+    if (checked[name] === undefined && !problems.has(at(name))) problems.add(at(name), required);
+  }
+  problems.throwIfAny();
+  const result: OAuthBearerClientCredentials = {
+    tokenEndpointUrl: checked.tokenEndpointUrl as string,
+    clientId: checked.clientId as string,
+    clientSecret: checked.clientSecret as string,
     tokenEndpointTlsVerify: checked.tokenEndpointTlsVerify,
   };
   if (checked.scopes !== undefined) result.scopes = checked.scopes;
@@ -456,6 +523,7 @@ export const PUBLISHER_OPTIONS = {
   schemaRegistry: customOption(schemaRegistry),
   logger: customOption(logger),
   logLevel: oneOfOption(LOG_LEVELS, 'info'),
+  secrets: customOption((field, value) => (value === undefined ? undefined : secretList(field, value))),
   transport: customOption(transport, 'kafkajs'),
   spool: nestedOption(SPOOL_OPTIONS, resolveSpoolOptions),
 } satisfies { readonly [K in keyof Required<KafkaLogPublisherOptions>]: OptionRule<unknown> };

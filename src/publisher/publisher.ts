@@ -11,6 +11,7 @@
 import type { LogEntry } from '../entry/log-entry.js';
 import { serializeLogEntry } from '../entry/serialize.js';
 import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../errors.js';
+import { type FetchedToken, TokenSource } from '../auth/token-source.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { addRegistrySecrets } from '../registry/client.js';
 import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
@@ -26,6 +27,7 @@ import { PublisherLog, describeSafely } from './log.js';
 import { PublisherNotices } from './notices.js';
 import {
   type KafkaLogPublisherOptions,
+  type OAuthBearerOptions,
   type PublishMeta,
   type ResolvedPublisherOptions,
   resolvePublisherOptions,
@@ -35,6 +37,7 @@ import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
 import { type SpoolCandidate, SpoolStage, droppedRecordOf } from './spool-stage.js';
 import { type DropReason, type PublisherStats, SKIP_REASONS, type SkipReason, StatsCounters } from './stats.js';
+import { ProviderTokens } from './token-provider.js';
 
 /** Options of {@link KafkaLogPublisher.close}. */
 export interface CloseOptions {
@@ -52,8 +55,6 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
  * what is left to the spool, synced, in the time that remains.
  */
 const SPOOL_CLOSE_RESERVE_MS = 1000;
-/** Deadline of one OAUTHBEARER token request (connect, answer and body). */
-const TOKEN_REQUEST_DEADLINE_MS = 10_000;
 /** `connect()` settles within the socket `timeout` plus this (the first request's answer, TLS and SASL). */
 const CONNECT_GRACE_MS = 5_000;
 const noop = () => undefined;
@@ -80,6 +81,13 @@ interface Delivery {
   attempt: number;
 }
 
+/** Where OAUTHBEARER tokens come from (the token endpoint or the user's provider), renewed before they expire. */
+interface BearerTokens {
+  token(): Promise<FetchedToken>;
+  invalidate(): void;
+  close(): void;
+}
+
 /** Publishes Kong-format log entries to Kafka. */
 export class KafkaLogPublisher {
   readonly #options: ResolvedPublisherOptions;
@@ -102,7 +110,7 @@ export class KafkaLogPublisher {
   #droppedRecords: Array<{ reason: DropReason; entries: number; records: DroppedRecord[] }> = [];
   #transport: Promise<Transport> | undefined;
   #transportInstance: Transport | undefined;
-  #tokens: OAuthTokenSource | undefined;
+  #tokens: BearerTokens | undefined;
   #connected = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
@@ -119,6 +127,7 @@ export class KafkaLogPublisher {
     const o = resolvePublisherOptions(options);
     this.#options = o;
     this.#secrets.add(o.authentication?.password, o.authentication?.username).add(o.authentication?.oauthBearer?.clientSecret);
+    for (const value of o.secrets ?? []) this.#secrets.add(value);
     this.#events = new TypedEmitter((failure) => this.#notices.listenerFailed(failure));
     this.#log = new PublisherLog({ logger: o.logger, logLevel: o.logLevel, redact: (text) => this.#redact(text), events: this.#events });
     this.#notices = new PublisherNotices({
@@ -403,6 +412,7 @@ export class KafkaLogPublisher {
       );
     } catch (error) {
       const clean = this.#asError(error);
+      this.#refusedAuthentication(clean);
       this.#notices.connectFailed(clean);
       throw clean;
     }
@@ -411,6 +421,7 @@ export class KafkaLogPublisher {
 
   async #connectNow(): Promise<void> {
     const transport = await this.#getTransport();
+    await this.#tokens?.token();
     await transport.connect();
     // Schemas resolved now show a registry or subject problem at start rather than on the first request.
     await this.#registry?.ready();
@@ -553,6 +564,9 @@ export class KafkaLogPublisher {
     if (part.messages.length === 0) return;
     part.request ??= { records: part.messages.map((m) => m.record) };
     const transport = await this.#getTransport();
+    // A token is at hand before the client needs one (a cached promise while it is valid): a token source that
+    // fails does so here, with its own cause, rather than inside the client's SASL exchange.
+    await this.#tokens?.token();
     if (delivery.settled) return;
     await transport.produce(part.request);
     this.#markConnected();
@@ -568,6 +582,7 @@ export class KafkaLogPublisher {
   #onFailed(delivery: Delivery, part: DeliveryPart, failure: unknown): void {
     if (delivery.settled) return;
     const error = this.#asError(failure);
+    this.#refusedAuthentication(error);
     if (error.retriable) this.#notices.failed(error);
     if (error instanceof TransportError && error.kind === 'message_too_large') {
       this.#resendRefused(delivery, part, error);
@@ -857,20 +872,15 @@ export class KafkaLogPublisher {
     const auth = o.authentication;
     let sasl: TransportConfig['sasl'];
     if (auth?.mechanism === 'OAUTHBEARER' && auth.oauthBearer) {
-      const { tokenEndpointUrl, clientId, clientSecret, scopes, extensions, tokenEndpointTlsVerify } = auth.oauthBearer;
-      const tokens = new OAuthTokenSource({
-        grant: { tokenEndpoint: tokenEndpointUrl, clientId, clientSecret, scopes },
-        tlsVerify: tokenEndpointTlsVerify !== false,
-        deadlineMs: TOKEN_REQUEST_DEADLINE_MS,
-        secrets: this.#secrets,
-        fail: (message, options) => new KafkaLogError(ErrorCodes.AUTHENTICATION, message, options),
-      });
+      const tokens = this.#bearerTokens(auth.oauthBearer);
+      const extensions = auth.oauthBearer.extensions;
       this.#tokens = tokens;
       sasl = {
         mechanism: 'OAUTHBEARER',
         oauthBearerToken: async () => {
-          const value = await tokens.token();
-          return extensions ? { value, extensions: { ...extensions } } : { value };
+          const token = await tokens.token();
+          const all = extensions || token.extensions ? { ...extensions, ...token.extensions } : undefined;
+          return all ? { value: token.value, extensions: all } : { value: token.value };
         },
       };
     } else if (auth) {
@@ -901,6 +911,44 @@ export class KafkaLogPublisher {
       // The client's lines are folded in at debug: below that the client need not build them.
       logLevel: this.#log.enabled('debug') || o.logLevel === 'debug' ? 'debug' : 'silent',
     };
+  }
+
+  /** The OAUTHBEARER tokens: from the token endpoint (client credentials) or the user's provider. */
+  #bearerTokens(options: OAuthBearerOptions): BearerTokens {
+    // One deadline for getting a token, whatever gets it: the connect and authentication timeout.
+    const deadlineMs = this.#options.timeout;
+    const onToken = (token: FetchedToken) => {
+      const principal = token.principal === undefined ? '' : ` for principal "${token.principal}"`;
+      const from = options.provider ? 'the token provider' : 'the OAuth token endpoint';
+      this.#log.line('debug', `OAUTHBEARER token from ${from}${principal}, valid for ${Math.round(token.lifetimeMs / 1000)} s`);
+    };
+    if (options.provider) {
+      const provider = new ProviderTokens({ provider: options.provider, deadlineMs, secrets: this.#secrets });
+      const source = new TokenSource({ fetch: () => provider.fetch(), secrets: this.#secrets, onToken });
+      return {
+        token: () => source.token(),
+        invalidate: () => source.invalidate(),
+        close: () => {
+          source.close();
+          provider.close();
+        },
+      };
+    }
+    const { tokenEndpointUrl, clientId, clientSecret, scopes, tokenEndpointTlsVerify } = options;
+    const source = new OAuthTokenSource({
+      grant: { tokenEndpoint: tokenEndpointUrl, clientId, clientSecret, scopes },
+      tlsVerify: tokenEndpointTlsVerify !== false,
+      deadlineMs,
+      secrets: this.#secrets,
+      fail: (message, failOptions) => new KafkaLogError(ErrorCodes.AUTHENTICATION, message, failOptions),
+      onToken,
+    });
+    return { token: () => source.fetched(), invalidate: () => source.invalidate(), close: () => source.close() };
+  }
+
+  /** The broker refused the token (or the provider's was unusable): the next attempt asks for a new one. */
+  #refusedAuthentication(error: KafkaLogError): void {
+    if (error.code === ErrorCodes.AUTHENTICATION && !error.retriable) this.#tokens?.invalidate();
   }
 
   #markConnected(): void {

@@ -25,6 +25,7 @@ import kafkajs, {
 } from 'kafkajs';
 import { KafkaLogError } from '../errors.js';
 import { type LoadableCodec, loadCodec } from './codecs.js';
+import { oauthBearerAuthenticator } from './oauthbearer.js';
 import {
   type ProduceRecord,
   type ProduceRequest,
@@ -176,7 +177,7 @@ async function saslOptions(config: TransportConfig): Promise<SASLOptions | undef
   if (sasl.mechanism === 'OAUTHBEARER') {
     const provider = sasl.oauthBearerToken;
     if (!provider) throw new TransportError('authentication', 'OAUTHBEARER needs a token provider', false);
-    return { mechanism: 'oauthbearer', oauthBearerProvider: provider };
+    return { mechanism: 'oauthbearer', authenticationProvider: oauthBearerAuthenticator(provider) } as unknown as SASLOptions;
   }
   const username = sasl.username ?? '';
   const password = sasl.password ?? '';

@@ -16,6 +16,7 @@
  */
 import type { ClusterMetadata, MessageToProduce, Producer, ProducerOptions, SASLOptions } from '@platformatic/kafka';
 import * as net from 'node:net';
+import { errorStatusOf, refusedToken } from './oauthbearer.js';
 import { classifyPlatformaticError, partitionKey, partitionOutcomes } from './platformatic-errors.js';
 import { authenticateScramToken } from './platformatic-scram.js';
 import { ensurePlatformaticZstd, type PlatformaticCodecSlot } from './platformatic-zstd.js';
@@ -140,6 +141,9 @@ export class PlatformaticTransport implements Transport {
     for (const broker of this.#config.brokers) {
       const at = broker.lastIndexOf(':');
       const probe = new this.#kafka.Connection(options.clientId, options);
+      // The client emits a late authentication failure (a token that came after its connect timeout) as an
+      // 'error' event nobody waits for any more: without a listener that would be an uncaught exception.
+      probe.on('error', () => undefined);
       try {
         await probe.connect(broker.slice(0, at), Number(broker.slice(at + 1)));
         return;
@@ -198,6 +202,11 @@ export class PlatformaticTransport implements Transport {
           return token.value;
         },
         oauthBearerExtensions: () => extensions,
+        authBytesValidator: (authBytes, callback) => {
+          const status = errorStatusOf(authBytes);
+          if (status === undefined) callback(null, authBytes);
+          else callback(refusedToken(status), undefined as never);
+        },
       };
     }
     const username = sasl.username ?? '';

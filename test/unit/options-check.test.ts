@@ -113,6 +113,44 @@ describe('URLs', () => {
   });
 });
 
+describe('OAUTHBEARER options', () => {
+  const oauth = (oauthBearer: Record<string, unknown>) => publisher({ authentication: { mechanism: 'OAUTHBEARER', oauthBearer } });
+  const provider = async () => ({ value: 'eyJ.eyJ.', lifetimeMs: 60_000 });
+
+  it('take a token provider (with extensions) instead of the client-credentials grant', () => {
+    expect(oauth({ provider, extensions: { logicalCluster: 'lkc-1' } })().authentication).toEqual({
+      mechanism: 'OAUTHBEARER',
+      oauthBearer: { provider, extensions: { logicalCluster: 'lkc-1' } },
+    });
+  });
+
+  it('refuse both at once, naming what was given too', () => {
+    expect(problemsOf(oauth({ provider, tokenEndpointUrl: 'https://idp.test/token', clientSecret: 's' }))).toEqual([
+      {
+        field: 'authentication.oauthBearer.provider',
+        problem:
+          'replaces the client-credentials grant: give either provider or tokenEndpointUrl, clientId and clientSecret, not both (tokenEndpointUrl, clientSecret given too)',
+      },
+    ]);
+  });
+
+  it('with neither, say both ways; a provider that is not a function says so alone', () => {
+    expect(problemsOf(oauth({}))).toEqual(
+      ['tokenEndpointUrl', 'clientId', 'clientSecret'].map((name) => ({
+        field: `authentication.oauthBearer.${name}`,
+        problem: 'is required (or give provider, a function that returns tokens)',
+      })),
+    );
+    expect(problemsOf(oauth({ provider: 'aws' }))).toEqual([{ field: 'authentication.oauthBearer.provider', problem: 'must be a function, got "aws"' }]);
+  });
+
+  it('secrets: an array of strings, never quoted', () => {
+    expect(publisher({ secrets: ['kafka-pa55', 'x'] })().secrets).toEqual(['kafka-pa55', 'x']);
+    expect(problemsOf(publisher({ secrets: ['ok', 42] }))).toEqual([{ field: 'secrets[1]', problem: 'must be a string' }]);
+    expect(problemsOf(publisher({ secrets: 'kafka-pa55' }))).toEqual([{ field: 'secrets', problem: 'must be an array of strings, got a string' }]);
+  });
+});
+
 describe('unknown options', () => {
   it('are refused in the publisher\'s options, nested objects included, with the nearest name or Kong\'s', () => {
     expect(

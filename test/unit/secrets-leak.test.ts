@@ -365,7 +365,8 @@ describe('errors are built clean: no secret in a stack read as early as code out
 
       refuse = true;
       const refused = await throughEchoingBroker(name, { mechanism: 'OAUTHBEARER', oauthBearer: { tokenEndpointUrl, clientId: 'svc', clientSecret: codeLikeSecret } });
-      expect(refused.texts.some((t) => t.startsWith('token provider rejected stack:') && t.includes('answered 401'))).toBe(true);
+      // The publisher fetches the token before the client needs one: the refusal leaves kafka-log from connect().
+      expect(refused.texts.some((t) => t.startsWith('connect rejected stack:') && t.includes('answered 401'))).toBe(true);
       expect(refused.texts.join('\n')).toContain('KAFKA_LOG_ERR_AUTHENTICATION'); // an OAuth refusal stays an authentication failure
       expect(refused.leaks({ clientSecret: forms(codeLikeSecret) })).toEqual([]);
     } finally {
