@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { type KafkaProxy, startKafkaProxy } from '../support/kafka-proxy.js';
-import { bundleChild, sourcePath } from './child-support.js';
+import { appControlSource, bundleChild, DRAIN_AND_ANSWER_SOURCE, sourcePath } from './child-support.js';
 import { createTopics, readTopic, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS, type TransportName } from './transports.js';
 
@@ -86,13 +86,7 @@ beforeAll(() => {
      const publisher = new KafkaLogPublisher(JSON.parse(process.env.PUBLISHER_OPTIONS ?? '{}'));
      const server = http.createServer(
        withKafkaLog(
-         (req, res) => {
-           req.resume();
-           req.on('end', () => {
-             res.setHeader('content-type', 'application/json');
-             res.end(JSON.stringify({ ok: true, url: req.url }));
-           });
-         },
+         ${DRAIN_AND_ANSWER_SOURCE},
          { sink: publisher, logRequestBody: true },
        ),
      );
@@ -101,21 +95,7 @@ beforeAll(() => {
      publisher.connect().then(() =>
        server.listen(0, '127.0.0.1', () => send({ event: 'listening', port: (server.address() as { port: number }).port })),
      );
-     process.on('message', async (message) => {
-       if (message === 'gc') {
-         const gc = (globalThis as { gc?: () => void }).gc as () => void;
-         gc();
-         gc();
-         const m = process.memoryUsage();
-         send({ event: 'retained', heapUsed: m.heapUsed, external: m.external, stats: publisher.stats() });
-       } else if (message === 'close') {
-         clearInterval(sampler);
-         server.close();
-         await publisher.close({ timeoutMs: 10000 });
-         send({ event: 'closed', stats: publisher.stats() });
-         process.disconnect();
-       }
-     });`,
+     ${appControlSource(10000)}`,
   );
 });
 

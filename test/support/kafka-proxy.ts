@@ -17,6 +17,7 @@
 // v1/v2 (api key, api version, correlation id first), response header v0 (correlation id) or v1 (plus tagged
 // fields) from Metadata v9 (flexible versions: compact arrays and strings, tagged fields).
 import * as net from 'node:net';
+import { int16, int32, readUvarint, uvarint } from './kafka-wire.js';
 
 const METADATA = 3;
 const FIRST_FLEXIBLE_METADATA = 9;
@@ -37,42 +38,6 @@ export interface KafkaProxy {
   restore(): void;
   /** Destroys every connection and stops listening. */
   close(): Promise<void>;
-}
-
-/** Reads the variable-length unsigned integer of flexible versions at `offset`: [value, next offset]. */
-function readUvarint(buffer: Buffer, offset: number): [number, number] {
-  let value = 0;
-  let shift = 0;
-  let at = offset;
-  for (;;) {
-    const byte = buffer[at++] as number;
-    value |= (byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) return [value >>> 0, at];
-    shift += 7;
-  }
-}
-
-function uvarint(value: number): Buffer {
-  const bytes: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    bytes.push((v & 0x7f) | 0x80);
-    v >>>= 7;
-  }
-  bytes.push(v);
-  return Buffer.from(bytes);
-}
-
-function int16(value: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(value);
-  return b;
-}
-
-function int32(value: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(value);
-  return b;
 }
 
 /** Skips the tagged fields at `offset` (flexible versions); returns the offset after them. */
