@@ -41,7 +41,7 @@ const MAX_BYTES_PER_REQUEST = 1 * MiB;
  * What the app may retain beyond `maxBytes` while the queue is full (README, "Guarantees"; the terms of "Buffer
  * sizing"): the request in flight twice (its messages and the client's encoded request), 1 KiB of bookkeeping per
  * entry held, and 1 MiB for the collector and the client's reconnection state. Measured on a loaded two-core machine:
- * at most 0.5 MiB beyond `maxBytes` in all, against 1.4-2.2 MiB allowed.
+ * at most 0.9 MiB beyond `maxBytes` in all, against 1.4-2.5 MiB allowed.
  */
 const SLACK = 1 * MiB;
 const overhead = (held: PublisherStats, entryBytes: number) => 2 * held.inFlight * entryBytes + (held.buffered + held.inFlight) * KiB + SLACK;
@@ -49,8 +49,9 @@ const overhead = (held: PublisherStats, entryBytes: number) => 2 * held.inFlight
 const OUTAGE_P99_FACTOR = 3;
 const P99_FLOOR_MS = 50;
 const RATE = 400; // requests/s
-const PHASE_SECONDS = 4;
-// 6 KB logged request bodies: entries of ~6.6 KB, so an outage phase offers ~10 MB against 2 MiB.
+/** Requests of the phases before and during the outage: ~10 MiB of entries, 5 times maxBytes, at any pace. */
+const PHASE_REQUESTS = 1600;
+// 6 KB logged request bodies: entries of ~6.6 KB.
 const BODY = 'b'.repeat(6000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -141,13 +142,16 @@ async function startApp(options: Record<string, unknown>): Promise<App> {
   };
 }
 
-/** Load at RATE for `seconds`, each request to its own path (so each entry can be told apart in the topic). */
-function load(port: number, seconds: number, counter: { next: number }): Promise<LoadResult> {
+/**
+ * Load at RATE (at most) for `seconds`, or until `amount` requests were answered, each request to its own path (so
+ * each entry can be told apart in the topic).
+ */
+function load(port: number, length: { seconds: number } | { amount: number }, counter: { next: number }): Promise<LoadResult> {
   return autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: 10,
     overallRate: RATE,
-    duration: seconds,
+    ...('amount' in length ? { amount: length.amount } : { duration: length.seconds }),
     timeout: 10,
     requests: [
       {
@@ -203,37 +207,37 @@ describe.each(TRANSPORTS)('%s', (transport: TransportName) => {
     const counter = { next: 0 };
     try {
       // Warm-up (JIT, connections), delivered; then the same load with the link up, and cut.
-      const warmUp = await load(app.port, 1, counter);
+      const warmUp = await load(app.port, { seconds: 1 }, counter);
       expect(await waitForSample(app, Date.now(), (s) => s.sent > 0 && s.buffered === 0 && s.inFlight === 0, 15_000), app.stderr.join('')).toBeDefined();
       const droppedBeforeCut = () => app.samples.at(-1)?.stats.dropped.total ?? 0;
 
       // Retained memory is measured between the load phases (a forced full collection is a pause the latencies
       // should not see): with the link up and the queue empty, then cut with the queue full.
-      const before = await load(app.port, PHASE_SECONDS, counter);
+      const before = await load(app.port, { amount: PHASE_REQUESTS }, counter);
       const control = await app.retained();
       const acceptedAtCut = app.samples.at(-1)?.stats.accepted ?? 0;
       const droppedAtCut = droppedBeforeCut();
       proxy.cut('reset');
       const cutAt = Date.now();
-      const outage = await load(app.port, PHASE_SECONDS, counter);
+      const outage = await load(app.port, { amount: PHASE_REQUESTS }, counter);
       const during = await app.retained();
       const atRestore = app.samples.at(-1)?.stats as PublisherStats;
       proxy.restore();
       const restoredAt = Date.now();
-      const after = load(app.port, 2, counter);
+      const after = load(app.port, { seconds: 2 }, counter);
       // Delivery resumes with nobody calling anything: sent grows past what it was at the restore, and the backlog
       // drains, while the publisher is still open.
       const resumed = await waitForSample(app, restoredAt, (s) => s.sent > atRestore.sent, 30_000);
       const afterResult = await after;
       const drained = await waitForSample(app, Date.now(), (s) => s.buffered === 0 && s.inFlight === 0, 30_000);
-      const closeCalledAt = Date.now();
       const closed = await app.close();
 
       // What the topic holds, read back directly from the broker.
       const messages = await readTopic({ brokers }, topic, closed.sent, { timeoutMs: 30_000 });
       const uris = messages.map((m) => (JSON.parse(m.value) as { request: { uri: string } }).request.uri);
 
-      const outageSamples = app.samples.filter((s) => s.at >= cutAt && s.at <= restoredAt);
+      // (an acknowledgement already in the app's socket buffer at the cut may still be read just after it)
+      const outageSamples = app.samples.filter((s) => s.at >= cutAt + 2000 && s.at <= restoredAt);
       const peakBufferedBytes = Math.max(...app.samples.map((s) => s.stats.bufferedBytes));
       const heldDuring = during.stats.buffered + during.stats.inFlight;
       const entryBytes = during.stats.bufferedBytes / Math.max(1, during.stats.buffered);
@@ -243,6 +247,7 @@ describe.each(TRANSPORTS)('%s', (transport: TransportName) => {
       const figures = {
         transport,
         requests: counter.next,
+        cutMs: restoredAt - cutAt,
         p99BeforeMs: before.latency.p99,
         p99OutageMs: outage.latency.p99,
         p99AfterMs: afterResult.latency.p99,
@@ -273,7 +278,8 @@ describe.each(TRANSPORTS)('%s', (transport: TransportName) => {
       expect(results.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0)).toBe(0);
       expect(closed.accepted).toBe(counter.next);
       // the outage was real: nothing was acknowledged while cut, and it offered many times maxBytes
-      expect(figures.sentDuringCut).toBeLessThanOrEqual(0);
+      expect(outageSamples.length).toBeGreaterThan(10);
+      expect(figures.sentDuringCut).toBe(0);
       expect(outageEntries * 6000).toBeGreaterThan(3 * MAX_BYTES);
       // the queue never held more than maxBytes, and was full
       for (const s of app.samples) expect(s.stats.bufferedBytes).toBeLessThanOrEqual(MAX_BYTES);
@@ -287,7 +293,7 @@ describe.each(TRANSPORTS)('%s', (transport: TransportName) => {
       // delivery resumed by itself, and everything buffered went out, before close() was called
       expect(resumed).toBeDefined();
       expect(drained).toBeDefined();
-      expect((drained as { at: number }).at).toBeLessThan(closeCalledAt);
+      expect((drained as { stats: PublisherStats }).stats.sent).toBeGreaterThanOrEqual(atRestore.sent + atRestore.buffered + atRestore.inFlight);
       // every accepted entry accounted for, at every sample and after close; drops only for the full queue
       expect(app.samples.length).toBeGreaterThan(100);
       for (const s of app.samples) expect(balanced(s.stats)).toBe(true);
