@@ -14,6 +14,8 @@
 // - recovery: delivery resumes by itself once the broker is back (time from broker ready to the next ack), and the
 //   topic holds exactly `sent` messages (idempotent producer, so no duplicates).
 //
+// It exits 1, naming each problem on stderr, when any of that does not hold (scripts/soak/reconcile.mjs).
+//
 // Module use (the bounded integration test): `import { runOutage } from './outage.mjs'`.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import kafkajs from 'kafkajs';
 import { startCluster } from '../local-kafka.mjs';
+import { unreconciled } from './reconcile.mjs';
 
 const { Kafka, logLevel } = kafkajs;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -320,4 +323,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const result = await runOutage(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
   console.log(formatTable(result));
   console.log(JSON.stringify(result.figures));
+  const problems = unreconciled(result.figures);
+  for (const problem of problems) console.error(`NOT reconciled: ${problem}`);
+  if (problems.length > 0) process.exitCode = 1;
 }

@@ -32,3 +32,36 @@ export function bundleChild(name: string, source: string): string {
 export function sourcePath(relative: string): string {
   return JSON.stringify(path.resolve(relative));
 }
+
+/**
+ * Source of the IPC control of an app bundled with {@link bundleChild} and run with `--expose-gc` (`send`,
+ * `publisher`, `server` and `sampler` in scope): on "gc", two full collections, then what the process retains as
+ * `{ event: 'retained', heapUsed, external, stats }`; on "close", the sampler stops, the server and then the publisher
+ * close (within `closeTimeoutMs`), and `{ event: 'closed', stats }` is the last message.
+ */
+export function appControlSource(closeTimeoutMs: number): string {
+  return `process.on('message', async (message) => {
+       if (message === 'gc') {
+         const gc = (globalThis as { gc?: () => void }).gc as () => void;
+         gc();
+         gc();
+         const m = process.memoryUsage();
+         send({ event: 'retained', heapUsed: m.heapUsed, external: m.external, stats: publisher.stats() });
+       } else if (message === 'close') {
+         clearInterval(sampler);
+         server.close();
+         await publisher.close({ timeoutMs: ${closeTimeoutMs} });
+         send({ event: 'closed', stats: publisher.stats() });
+         process.disconnect();
+       }
+     });`;
+}
+
+/** Source of a node:http request handler for a {@link bundleChild} app: reads the body, answers a small JSON. */
+export const DRAIN_AND_ANSWER_SOURCE = `(req, res) => {
+           req.resume();
+           req.on('end', () => {
+             res.setHeader('content-type', 'application/json');
+             res.end(JSON.stringify({ ok: true, url: req.url }));
+           });
+         }`;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PUBLISHER_DEFAULTS } from '../../src/publisher/options.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { type Blackhole, startBlackhole } from '../support/blackhole.js';
-import { bundleChild, sourcePath } from './child-support.js';
+import { appControlSource, bundleChild, DRAIN_AND_ANSWER_SOURCE, sourcePath } from './child-support.js';
 
 const MAX_BYTES = PUBLISHER_DEFAULTS.maxBytes;
 const MiB = 1024 * 1024;
@@ -45,33 +45,13 @@ function startApp(brokers: string[]): { child: ChildProcess; next: (event: Child
      const publisher = new KafkaLogPublisher({ brokers: ${JSON.stringify(brokers)}, topic: 'memory-bound' });
      const server = http.createServer(
        withKafkaLog(
-         (req, res) => {
-           req.resume();
-           req.on('end', () => {
-             res.setHeader('content-type', 'application/json');
-             res.end(JSON.stringify({ ok: true, url: req.url }));
-           });
-         },
+         ${DRAIN_AND_ANSWER_SOURCE},
          { sink: publisher, logRequestBody: true, logResponseBody: true },
        ),
      );
      const sampler = setInterval(() => send({ event: 'sample', stats: publisher.stats() }), 100);
      server.listen(0, '127.0.0.1', () => send({ event: 'listening', port: (server.address() as { port: number }).port }));
-     process.on('message', async (message) => {
-       if (message === 'gc') {
-         const gc = (globalThis as { gc?: () => void }).gc as () => void;
-         gc();
-         gc();
-         const m = process.memoryUsage();
-         send({ event: 'retained', heapUsed: m.heapUsed, external: m.external, stats: publisher.stats() });
-       } else if (message === 'close') {
-         clearInterval(sampler);
-         server.close();
-         await publisher.close({ timeoutMs: 1000 });
-         send({ event: 'closed', stats: publisher.stats() });
-         process.disconnect();
-       }
-     });`,
+     ${appControlSource(1000)}`,
   );
   const child = fork(script, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const samples: PublisherStats[] = [];

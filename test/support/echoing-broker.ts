@@ -8,6 +8,7 @@
 // SaslHandshake v0-v1, SaslAuthenticate v0 (kafkajs) and v2 (@platformatic/kafka, flexible encoding).
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { int16, int32, uvarint } from './kafka-wire.js';
 
 const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
@@ -15,26 +16,6 @@ const SASL_AUTHENTICATE = 36;
 const SASL_AUTHENTICATION_FAILED = 58;
 const UNSUPPORTED_VERSION = 35;
 
-function int16(value: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(value);
-  return b;
-}
-function int32(value: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(value);
-  return b;
-}
-function uvarint(value: number): Buffer {
-  const bytes: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    bytes.push((v & 0x7f) | 0x80);
-    v >>>= 7;
-  }
-  bytes.push(v);
-  return Buffer.from(bytes);
-}
 function string16(text: string): Buffer {
   const body = Buffer.from(text, 'utf8');
   return Buffer.concat([int16(body.length), body]);
