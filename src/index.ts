@@ -40,6 +40,6 @@ export {
   type CustomFieldsOptions,
 } from './entry/custom-fields.js';
 export type { KongType, OptionsTableRow } from './options/kong-table.js';
-export { ADAPTER_OPTIONS_TABLE } from './adapters/options-table.js';
+export { ADAPTER_OPTIONS_TABLE } from './capture/adapter-options-table.js';
 export * from './registry/index.js';
 export * from './publisher/index.js';

@@ -22,7 +22,7 @@ import { describeValue } from '../options/check.js';
 import { activeTraceId, loadOpenTelemetry } from './active-span.js';
 import { type CaptureCompletion, type CaptureSettings, type ExchangeCapture, startCapture } from './capture.js';
 import { compileEntryDecision } from './decisions.js';
-import { type KafkaLogAdapterOptions, type ResolvedAdapterOptions, resolveAdapterOptions } from './options.js';
+import { type KafkaLogAdapterOptions, type ResolvedAdapterOptions, resolveAdapterOptions } from './adapter-options.js';
 import { type RequestIdSettings, readRequestIdHeader, readRequestIds } from './request-ids.js';
 import type { SinkMeta, SkipReason } from './sink.js';
 

@@ -8,7 +8,7 @@
 
 import { ENTRY_OPTIONS } from '../entry/check-options.js';
 import { type OptionOnlyRow, type OptionsTableRow, optionsTableOf } from '../options/kong-table.js';
-import { ADAPTER_OPTIONS, type KafkaLogAdapterOptions } from './options.js';
+import { ADAPTER_OPTIONS, type KafkaLogAdapterOptions } from './adapter-options.js';
 
 const ROWS: { readonly [K in keyof Required<KafkaLogAdapterOptions<unknown>>]: Omit<OptionOnlyRow, 'option'> } = {
   sink: { defaultText: 'required', meaning: 'where entries go: a `KafkaLogPublisher`, or any object with `publish(entry, meta?)` (and optionally `reportError(error)`, `skipped(reason, count)`)' },
