@@ -38,7 +38,7 @@ export {
   type CompiledCustomField,
   type CompiledCustomFields,
   type CustomFieldsOptions,
-} from './entry/custom-fields.js';
+} from './entry/custom-fields/custom-fields.js';
 export type { KongType, OptionsTableRow } from './options/kong-table.js';
 export { ADAPTER_OPTIONS_TABLE } from './capture/adapter-options-table.js';
 export * from './registry/index.js';

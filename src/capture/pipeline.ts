@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LogEntryBuilder, createLogEntryBuilder } from '../entry/build.js';
-import { CustomFieldReports } from '../entry/custom-field-reports.js';
-import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
+import { CustomFieldReports } from '../entry/custom-fields/custom-field-reports.js';
+import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
 import { settleQuietly } from '../entry/settle-quietly.js';

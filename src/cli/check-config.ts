@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { compileCustomFields } from '../entry/custom-fields.js';
+import { compileCustomFields } from '../entry/custom-fields/custom-fields.js';
 import { InvalidOptionError, type OptionProblem } from '../errors.js';
 import { isPlainObject } from '../options/check.js';
 import { javascriptRewrite, luaHint, luaSigns, readsKongPdk } from '../options/lua-hint.js';

@@ -7,7 +7,7 @@
  * @module
  */
 import { createLogEntryBuilder } from '../entry/build.js';
-import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
+import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
 import type { CustomFieldContext, CustomFields, EntryOptions } from '../entry/options.js';

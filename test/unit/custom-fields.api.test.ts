@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { applyCustomFields, compileCustomFields, setSerializeValue } from '../../src/entry/custom-fields.js';
+import { applyCustomFields, compileCustomFields, setSerializeValue } from '../../src/entry/custom-fields/custom-fields.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import type { CustomFieldContext, CustomFields } from '../../src/entry/options.js';
 import { CustomFieldError, ErrorCodes, InvalidOptionError } from '../../src/errors.js';

@@ -15,7 +15,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildLogEntry } from '../../src/entry/build.js';
-import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields.js';
+import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
 import type { HttpExchange } from '../../src/entry/exchange.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import type { CustomFields, EntryOptions } from '../../src/entry/options.js';
