@@ -8,7 +8,7 @@
 export * from './errors.js';
 export type * from './entry/log-entry.js';
 export type * from './entry/exchange.js';
-export type * from './entry/options.js';
+export type * from './entry/entry-options.js';
 export {
   buildLogEntry,
   createLogEntryBuilder,

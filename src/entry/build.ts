@@ -14,7 +14,7 @@ import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, Raw
 import { HeaderNames, type HeaderMapOptions, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
 import type { HeaderMap, LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
 import { resolveEntryOptions } from './check-options.js';
-import type { BodyCondition, BodyParseFailurePolicy, EntryOptions } from './options.js';
+import type { BodyCondition, BodyParseFailurePolicy, EntryOptions } from './entry-options.js';
 import { settleQuietly } from './settle-quietly.js';
 import { parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
 

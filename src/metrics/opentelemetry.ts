@@ -8,7 +8,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { type DeliveredEvent, PublisherEvents } from '../publisher/events.js';
 import { DEFAULT_DELIVERY_DURATION_BUCKETS, DELIVERY_DURATION_METRIC, type MetricLabel, type MetricPoint, STATS_METRICS } from './catalogue.js';
-import { type MetricsOptions, type MetricsSource, type UnregisterMetrics, resolveMetricsOptions, sameBuckets } from './options.js';
+import { type MetricsOptions, type MetricsSource, type UnregisterMetrics, resolveMetricsOptions, sameBuckets } from './metrics-options.js';
 
 /** Attributes kafka-log records. */
 export type OpenTelemetryAttributes = Record<string, string>;

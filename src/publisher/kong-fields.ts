@@ -11,7 +11,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { OptionProblems, brokerHost, describeValue, fieldPath, finiteNumber, integer, isPlainObject, object, refuseUnknownKeys } from '../options/check.js';
 import { type KongFieldRow, type OptionsRow, kongRowsOf, secondsToMs } from '../options/kong-table.js';
-import type { FromKongConfigExtras } from './kong-config.js';
+import type { FromKongConfigExtras } from './kong-plugin-config.js';
 
 /** One row of the publisher's options table. */
 type PublisherOptionRow = OptionsRow<FromKongConfigExtras>;

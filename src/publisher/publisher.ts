@@ -14,8 +14,8 @@ import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../er
 import { type FetchedToken, TokenSource } from '../auth/token-source.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { addRegistrySecrets } from '../registry/client.js';
-import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
-import type { RegistryOptions } from '../registry/options.js';
+import type { KongSchemaRegistryConfig } from '../registry/kong-schema-registry-config.js';
+import type { RegistryOptions } from '../registry/registry-options.js';
 import { SecretSet } from '../secrets.js';
 import type { SpoolRecord } from '../spool/format.js';
 import type { ProduceRequest, Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
@@ -31,7 +31,7 @@ import {
   type PublishMeta,
   type ResolvedPublisherOptions,
   resolvePublisherOptions,
-} from './options.js';
+} from './publisher-options.js';
 import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
 import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';

@@ -10,7 +10,7 @@
 import { ErrorCodes, KafkaLogError, SpooledError } from '../errors.js';
 import { acquireLock, type DirectoryLock, listSpool } from '../spool/directory.js';
 import type { SpoolRecord } from '../spool/format.js';
-import type { ResolvedSpoolOptions } from '../spool/options.js';
+import type { ResolvedSpoolOptions } from '../spool/spool-options.js';
 import { type ReplaySend, replayFile } from '../spool/replay.js';
 import { type SpoolItem, SpoolLockedError, SpoolWriter } from '../spool/writer.js';
 import type { DroppedRecord } from './events.js';

@@ -12,7 +12,7 @@
 import type * as ProtobufModule from 'protobufjs';
 import { SchemaMismatchError } from '../errors.js';
 import { isPlainObject } from '../options/check.js';
-import type { CodecContext, SchemaCodec } from './codec.js';
+import type { CodecContext, SchemaCodec } from './schema-codec.js';
 import { loadOptional } from '../optional-dependency.js';
 
 type Protobuf = typeof ProtobufModule;

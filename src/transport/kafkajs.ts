@@ -24,7 +24,7 @@ import kafkajs, {
   Partitioners,
 } from 'kafkajs';
 import { KafkaLogError } from '../errors.js';
-import { type LoadableCodec, loadCodec } from './codecs.js';
+import { type LoadableCodec, loadCodec } from './compression-codecs.js';
 import { oauthBearerAuthenticator } from './oauthbearer.js';
 import {
   type ProduceRecord,

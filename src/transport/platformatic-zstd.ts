@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { loadCodec } from './codecs.js';
+import { loadCodec } from './compression-codecs.js';
 
 /** One entry of @platformatic/kafka's codec table (`compressionsAlgorithms`). */
 export interface PlatformaticCodecSlot {

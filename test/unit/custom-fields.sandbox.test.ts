@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { CustomFields } from '../../src/entry/options.js';
+import type { CustomFields } from '../../src/entry/entry-options.js';
 
 function entryOf(data: Record<string, unknown> = {}): LogEntry {
   return structuredClone(data) as unknown as LogEntry;

@@ -18,7 +18,7 @@ import { buildLogEntry } from '../../src/entry/build.js';
 import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
 import type { HttpExchange } from '../../src/entry/exchange.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { CustomFields, EntryOptions } from '../../src/entry/options.js';
+import type { CustomFields, EntryOptions } from '../../src/entry/entry-options.js';
 import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { BodyParseError, CustomFieldError } from '../../src/errors.js';
 import { exchangeFixture } from '../../src/testing/exchange-fixture.js';

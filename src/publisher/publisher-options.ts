@@ -33,9 +33,9 @@ import {
   textList,
   textOption,
 } from '../options/check.js';
-import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from '../registry/kong-config.js';
-import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/options.js';
-import { SPOOL_OPTIONS, type SpoolOptions, resolveSpoolOptions } from '../spool/options.js';
+import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from '../registry/kong-schema-registry-config.js';
+import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/registry-options.js';
+import { SPOOL_OPTIONS, type SpoolOptions, resolveSpoolOptions } from '../spool/spool-options.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { PublisherLogger, PublisherLogLevel } from './events.js';
 import { KONG_FIELDS } from './kong-fields.js';
