@@ -221,8 +221,10 @@ function addBodies<TRequest>(entry: LogEntry, exchange: HttpExchange, request: T
     failures.push(failure);
     return false;
   };
-  const logRequest = requestBody !== undefined && (requestRule === true || (requestRule !== false && asks(requestRule, 'logRequestBody', entry, request, fail)));
-  const logResponse = responseBody !== undefined && (responseRule === true || (responseRule !== false && asks(responseRule, 'logResponseBody', entry, request, fail)));
+  const logRequest =
+    requestBody !== undefined && (requestRule === true || (requestRule !== false && asks(requestRule, 'logRequestBody', entry, request, fail)));
+  const logResponse =
+    responseBody !== undefined && (responseRule === true || (responseRule !== false && asks(responseRule, 'logResponseBody', entry, request, fail)));
   if (logRequest) {
     const contentType = headerOf(entry.request.headers, exchange.request.headers, 'content-type', options);
     addBodyFields(entry.request, bodyFields(requestBody, contentType, compiled.requestBody, options));

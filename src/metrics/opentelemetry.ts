@@ -111,7 +111,13 @@ function attributesOf(publisher: string, point: MetricPoint): OpenTelemetryAttri
 export function registerOpenTelemetryMetrics(publisher: MetricsSource, options: OpenTelemetryMetricsOptions): UnregisterMetrics {
   const { name, buckets } = resolveMetricsOptions(publisher, options);
   const meter = options.meter;
-  const methods = ['createObservableCounter', 'createObservableUpDownCounter', 'createHistogram', 'addBatchObservableCallback', 'removeBatchObservableCallback'] as const;
+  const methods = [
+    'createObservableCounter',
+    'createObservableUpDownCounter',
+    'createHistogram',
+    'addBatchObservableCallback',
+    'removeBatchObservableCallback',
+  ] as const;
   if (methods.some((method) => typeof meter?.[method] !== 'function')) {
     throw new InvalidOptionError('meter', 'must be an OpenTelemetry Meter of @opentelemetry/api 1.3 or later (metrics.getMeter(name))');
   }

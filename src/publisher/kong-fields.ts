@@ -169,7 +169,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     default: 'none',
     option: 'compression',
     meaning:
-      '`gzip`, `snappy`, `lz4`, `none`, and `zstd` (kafka-log\'s addition); snappy/lz4/zstd need the optional packages `snappyjs`, `lz4js`, `@bokuweb/zstd-wasm` (zstd uses `node:zlib` where Node has it)',
+      '`gzip`, `snappy`, `lz4`, `none`, and `zstd` (kafka-log\'s addition); snappy/lz4/zstd need the optional packages `snappyjs`, `lz4js`, ' +
+        '`@bokuweb/zstd-wasm` (zstd uses `node:zlib` where Node has it)',
   },
   {
     kong: 'key_query_arg',
@@ -253,7 +254,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     type: 'map',
     option: 'customFields',
     meaning:
-      'dotted key → JavaScript expression string, carried for the adapters; Lua is not run: rewrite each value in JavaScript (`kafka-log check-config` compiles them)',
+      'dotted key → JavaScript expression string, carried for the adapters; Lua is not run: rewrite each value in JavaScript (`kafka-log check-config` ' +
+        'compiles them)',
   },
   {
     kong: 'schema_registry',
@@ -262,7 +264,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     check: (field, value) => void object(field, value),
     option: 'schemaRegistry',
     meaning:
-      'serialize through a Confluent schema registry: Kong\'s block (`{ confluent: { ... } }`, `confluent` null: none) or `RegistryOptions`; see [Schema registry options](#schema-registry-options)',
+      'serialize through a Confluent schema registry: Kong\'s block (`{ confluent: { ... } }`, `confluent` null: none) or `RegistryOptions`; see [Schema ' +
+        'registry options](#schema-registry-options)',
   },
   { kong: 'queue', type: 'record', alwaysPresent: true, meaning: "Kong's shared logging queue" },
   {
@@ -352,12 +355,14 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
   {
     option: 'transport',
     meaning:
-      "the Kafka client: `'kafkajs'`, `'platformatic'` (@platformatic/kafka, an optional peer) or a factory (tests, other clients); see [Transports](#transports)",
+      "the Kafka client: `'kafkajs'`, `'platformatic'` (@platformatic/kafka, an optional peer) or a factory (tests, other clients); see " +
+        "[Transports](#transports)",
   },
   {
     option: 'spool.directory',
     meaning:
-      'a local spool: entries that would be dropped for a full buffer, an exhausted retry time or the close deadline are written to files here instead (`spooled`); one publisher per directory; see [Spool and replay](#spool-and-replay)',
+      'a local spool: entries that would be dropped for a full buffer, an exhausted retry time or the close deadline are written to files here instead ' +
+        '(`spooled`); one publisher per directory; see [Spool and replay](#spool-and-replay)',
   },
   { option: 'spool.maxBytes', meaning: 'most bytes of spool files in the directory: a hard cap, past it entries are dropped with their reason' },
   { option: 'spool.maxFileBytes', meaning: 'size at which a spool file is synced, sealed and the next one started' },

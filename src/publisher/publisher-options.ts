@@ -596,7 +596,8 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
     // request sent meanwhile would reuse them and be taken by the broker for a duplicate. One at a time is safe.
     rule('concurrencyLimit', o.concurrencyLimit === 1, 'must be 1 with idempotent: true');
   }
-  rule('allowedTopics', o.topicQueryArg === undefined || o.allowedTopics !== undefined, 'is required with topicQueryArg (a query argument must not pick any topic)');
+  const topicPicked = o.topicQueryArg === undefined || o.allowedTopics !== undefined;
+  rule('allowedTopics', topicPicked, 'is required with topicQueryArg (a query argument must not pick any topic)');
   rule('initialRetryDelay', !(o.initialRetryDelay > o.maxRetryDelay), 'must not exceed the longest retry delay (maxRetryDelay)');
   problems.throwIfAny();
   return {

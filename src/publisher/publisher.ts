@@ -630,8 +630,8 @@ export class KafkaLogPublisher {
       this.#log.line('debug', `dropping 1 entry (message_too_large): ${error.message}`);
       this.#dropMessages(delivery, [only], 'message_too_large', error);
     } else if (refused.length > 0) {
-      const halves: QueuedMessage[][] =
-        only !== undefined ? splitMessage(only).map((half) => [half]) : [refused.slice(0, Math.ceil(refused.length / 2)), refused.slice(Math.ceil(refused.length / 2))];
+      const middle = Math.ceil(refused.length / 2);
+      const halves: QueuedMessage[][] = only !== undefined ? splitMessage(only).map((half) => [half]) : [refused.slice(0, middle), refused.slice(middle)];
       const entries = refused.reduce((sum, m) => sum + m.entries, 0);
       this.#counters.retried += entries;
       this.#log.line('debug', `resending ${entries} entries in two smaller requests: ${error.message}`);

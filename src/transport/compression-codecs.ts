@@ -24,7 +24,8 @@ type Bytes = (input: Uint8Array) => Uint8Array;
 
 /** Loads a codec's package, or rejects with a `missing_dependency` TransportError saying what to install. */
 function optional<T>(name: string, codec: LoadableCodec): Promise<T> {
-  return loadOptional<T>(name, (_, install) => new TransportError('missing_dependency', `compression "${codec}" needs the package "${name}": ${install}`, false));
+  const message = (install: string) => `compression "${codec}" needs the package "${name}": ${install}`;
+  return loadOptional<T>(name, (_, install) => new TransportError('missing_dependency', message(install), false));
 }
 
 // Java clients write snappy in xerial's framing: a 16-byte header, then [4-byte length][raw snappy] chunks.

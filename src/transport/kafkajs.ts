@@ -245,7 +245,8 @@ export function classifyKafkajsError(error: unknown): TransportError {
     }
   }
   if (chain.some((e) => e.message === NO_HANDSHAKE)) {
-    return new TransportError('timeout', 'the broker accepted the connection but never answered the Kafka handshake (ApiVersions): is it a Kafka listener of this protocol (plaintext or TLS)?', true);
+    return new TransportError('timeout', 'the broker accepted the connection but never answered the Kafka handshake (ApiVersions): is it a Kafka listener ' +
+      'of this protocol (plaintext or TLS)?', true);
   }
   const timeout = chain.some((e) => e.name === 'KafkaJSRequestTimeoutError' || e.name === 'KafkaJSTimeout');
   // kafkajs wraps a transient cause (connection refused, leader moving) in non-retriable envelopes once its own

@@ -47,7 +47,8 @@ export const PLATFORMATIC_PACKAGE = '@platformatic/kafka';
 export function loadPlatformaticKafka(
   load: () => Promise<unknown> = () => import('@platformatic/kafka'),
 ): Promise<PlatformaticKafka> {
-  const missing: MissingPackageError = (name, install) => new TransportError('missing_dependency', `transport "platformatic" needs the package "${name}": ${install}`, false);
+  const missing: MissingPackageError = (name, install) =>
+    new TransportError('missing_dependency', `transport "platformatic" needs the package "${name}": ${install}`, false);
   return loadOptional<PlatformaticKafka>(PLATFORMATIC_PACKAGE, missing, { load, has: 'Producer' });
 }
 
