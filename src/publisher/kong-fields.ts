@@ -126,7 +126,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
   {
     option: 'authentication.oauthBearer.provider',
     meaning:
-      '`() => Promise<{ value, lifetimeMs, principal?, extensions? }>` instead of the client-credentials grant (AWS MSK IAM, Azure, your own identity provider); see [Token providers](#token-providers)',
+      '`() => Promise<{ value, lifetimeMs, principal?, extensions? }>` instead of the client-credentials grant (AWS MSK IAM, Azure, your own identity ' +
+        'provider); see [Token providers](#token-providers)',
   },
   { kong: 'security', type: 'record', meaning: 'TLS to the brokers' },
   {
@@ -350,7 +351,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
   { option: 'logLevel', meaning: 'least level passed to `logger` and the `publisher.log` event' },
   {
     option: 'secrets',
-    meaning: 'more values removed from every error, event and log line (`fromKongConfig` adds the values of vault references); see [Vault references](#vault-references)',
+    meaning: 'more values removed from every error, event and log line (`fromKongConfig` adds the values of vault references); see [Vault ' +
+      'references](#vault-references)',
   },
   {
     option: 'transport',
