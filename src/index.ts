@@ -8,7 +8,7 @@
 export * from './errors.js';
 export type * from './entry/log-entry.js';
 export type * from './entry/exchange.js';
-export type * from './entry/options.js';
+export type * from './entry/entry-options.js';
 export {
   buildLogEntry,
   createLogEntryBuilder,
@@ -38,8 +38,8 @@ export {
   type CompiledCustomField,
   type CompiledCustomFields,
   type CustomFieldsOptions,
-} from './entry/custom-fields.js';
+} from './entry/custom-fields/custom-fields.js';
 export type { KongType, OptionsTableRow } from './options/kong-table.js';
-export { ADAPTER_OPTIONS_TABLE } from './adapters/options-table.js';
+export { ADAPTER_OPTIONS_TABLE } from './capture/adapter-options-table.js';
 export * from './registry/index.js';
 export * from './publisher/index.js';

@@ -150,7 +150,12 @@ export class SecretSet implements Redactor {
       const descriptor = Object.getOwnPropertyDescriptor(value, name);
       // Accessors are not run (a getter of a foreign error could do anything), except the engine's own `stack`
       // accessor, which newer V8 (Node 24) installs on every error instead of a plain `stack` value.
-      const own = descriptor !== undefined && 'value' in descriptor ? descriptor.value : isEngineStack(name, descriptor) ? (value as { stack: unknown }).stack : NOT_COPIED;
+      const own =
+        descriptor !== undefined && 'value' in descriptor
+          ? descriptor.value
+          : isEngineStack(name, descriptor)
+            ? (value as { stack: unknown }).stack
+            : NOT_COPIED;
       if (own === NOT_COPIED || descriptor === undefined) {
         state.changed = true;
         continue;

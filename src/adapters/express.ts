@@ -25,14 +25,14 @@
 
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JsonObject } from '../entry/log-entry.js';
-import { type ExchangeCapture, captureOf, tapPrototypes } from './capture.js';
-import type { KafkaLogAdapterOptions } from './options.js';
-import { createExchangePipeline } from './pipeline.js';
-import { defineRequestIdProperty } from './request-id-property.js';
+import { type ExchangeCapture, captureOf, tapPrototypes } from '../capture/capture.js';
+import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
+import { createExchangePipeline } from '../capture/pipeline.js';
+import { defineRequestIdProperty } from '../capture/request-id-property.js';
 
-export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
-export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
-export type { LogSink, SinkMeta, SkipReason } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from '../capture/adapter-options.js';
+export { requestIdOfMessage as requestIdOf } from '../capture/request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from '../capture/sink.js';
 
 /** Options of {@link kafkaLog}: hooks and custom field functions receive Express's `Request`. */
 export type KafkaLogExpressOptions = KafkaLogAdapterOptions<Request>;

@@ -31,13 +31,13 @@
 
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { type ExchangeCapture, captureOf } from './capture.js';
-import type { KafkaLogAdapterOptions } from './options.js';
-import { type ExchangePipeline, createExchangePipeline } from './pipeline.js';
-import { REQUEST_ID_PROPERTY, requestIdOfMessage } from './request-id-property.js';
+import { type ExchangeCapture, captureOf } from '../capture/capture.js';
+import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
+import { type ExchangePipeline, createExchangePipeline } from '../capture/pipeline.js';
+import { REQUEST_ID_PROPERTY, requestIdOfMessage } from '../capture/request-id-property.js';
 
-export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
-export type { LogSink, SinkMeta, SkipReason } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from '../capture/adapter-options.js';
+export type { LogSink, SinkMeta, SkipReason } from '../capture/sink.js';
 
 /**
  * The entry's `request.id` for this request (also `request.requestId`; Fastify's own `request.id` is another id):

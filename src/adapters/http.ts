@@ -13,16 +13,16 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { captureOf } from './capture.js';
-import type { GatewayCapture } from './gateway-capture.js';
-import type { KafkaLogAdapterOptions } from './options.js';
-import { createExchangePipeline } from './pipeline.js';
+import { captureOf } from '../capture/capture.js';
+import type { GatewayCapture } from '../capture/gateway-capture.js';
+import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
+import { createExchangePipeline } from '../capture/pipeline.js';
 
-export { CLIENT_CLOSED_REQUEST } from './client-closed.js';
-export type { GatewayCapture } from './gateway-capture.js';
-export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
-export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
-export type { LogSink, SinkMeta, SkipReason } from './sink.js';
+export { CLIENT_CLOSED_REQUEST } from '../capture/client-closed.js';
+export type { GatewayCapture } from '../capture/gateway-capture.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from '../capture/adapter-options.js';
+export { requestIdOfMessage as requestIdOf } from '../capture/request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from '../capture/sink.js';
 
 /** Options of {@link withKafkaLog}: hooks receive node's `IncomingMessage`. */
 export type KafkaLogHttpOptions = KafkaLogAdapterOptions<IncomingMessage>;

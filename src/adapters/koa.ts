@@ -35,13 +35,13 @@
  */
 
 import type { Context, Middleware, Next } from 'koa';
-import { type ExchangeCapture, captureOf } from './capture.js';
-import type { KafkaLogAdapterOptions } from './options.js';
-import { createExchangePipeline } from './pipeline.js';
-import { defineRequestIdProperty, requestIdOfMessage } from './request-id-property.js';
+import { type ExchangeCapture, captureOf } from '../capture/capture.js';
+import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
+import { createExchangePipeline } from '../capture/pipeline.js';
+import { defineRequestIdProperty, requestIdOfMessage } from '../capture/request-id-property.js';
 
-export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
-export type { LogSink, SinkMeta, SkipReason } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from '../capture/adapter-options.js';
+export type { LogSink, SinkMeta, SkipReason } from '../capture/sink.js';
 
 /**
  * The entry's `request.id` for this request (also `ctx.requestId`): the request id header, else the generated id;

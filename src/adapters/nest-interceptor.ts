@@ -9,7 +9,7 @@
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { type Observable, catchError, throwError } from 'rxjs';
 import type { IncomingMessage } from 'node:http';
-import { captureOf } from './capture.js';
+import { captureOf } from '../capture/capture.js';
 
 /** The parts of platform-express's request the interceptor reads. */
 interface RoutedRequest extends IncomingMessage {

@@ -36,16 +36,16 @@ import { type DynamicModule, type InjectionToken, type ModuleMetadata, Module, t
 import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import type { Request } from 'express';
 import { InvalidOptionError } from '../errors.js';
-import type { ExchangeCapture } from './capture.js';
+import type { ExchangeCapture } from '../capture/capture.js';
 import { KafkaLogInterceptor } from './nest-interceptor.js';
-import type { KafkaLogAdapterOptions } from './options.js';
-import { createExchangePipeline } from './pipeline.js';
-import { defineRequestIdProperty } from './request-id-property.js';
+import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
+import { createExchangePipeline } from '../capture/pipeline.js';
+import { defineRequestIdProperty } from '../capture/request-id-property.js';
 
 export { KafkaLogInterceptor } from './nest-interceptor.js';
-export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from './options.js';
-export { requestIdOfMessage as requestIdOf } from './request-id-property.js';
-export type { LogSink, SinkMeta, SkipReason } from './sink.js';
+export type { EntryFilter, KafkaLogAdapterOptions, RequestIdGenerator, SampleRateFunction } from '../capture/adapter-options.js';
+export { requestIdOfMessage as requestIdOf } from '../capture/request-id-property.js';
+export type { LogSink, SinkMeta, SkipReason } from '../capture/sink.js';
 
 /** Options of {@link KafkaLogModule}: hooks and custom field functions receive platform-express's `Request`. */
 export type KafkaLogNestOptions = KafkaLogAdapterOptions<Request>;

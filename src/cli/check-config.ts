@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { compileCustomFields } from '../entry/custom-fields.js';
+import { compileCustomFields } from '../entry/custom-fields/custom-fields.js';
 import { InvalidOptionError, type OptionProblem } from '../errors.js';
 import { isPlainObject } from '../options/check.js';
 import { javascriptRewrite, luaHint, luaSigns, readsKongPdk } from '../options/lua-hint.js';
-import { fromKongConfig } from '../publisher/kong-config.js';
-import type { KafkaLogPublisherOptions } from '../publisher/options.js';
+import { fromKongConfig } from '../publisher/kong-plugin-config.js';
+import type { KafkaLogPublisherOptions } from '../publisher/publisher-options.js';
 import type { VaultOptions } from '../publisher/vault-references.js';
 import { type FlagSpec, booleanFlag, parseFlags } from './args.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import type { TopicReaderConfig } from '../transport/consumer.js';
+import type { TopicReaderConfig } from './kafka-consumer.js';
 import type { TransportSasl } from '../transport/transport.js';
 import { type FlagSpec, type ParsedArgs, integerFlag, stringFlag, booleanFlag } from './args.js';
 import { UsageError } from './io.js';

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { loadOptional } from '../optional-dependency.js';
+
 /** Decodes one Confluent-framed value into the object that was encoded. */
 export interface RegistryDecoder {
   /** Decodes a whole framed value (magic byte included). */
@@ -67,13 +69,8 @@ interface RegistrySettings {
 export async function loadRegistryDecoder(settings: RegistrySettings): Promise<RegistryDecoder> {
   // A variable specifier: the package is optional, so neither tsc nor the bundler may resolve it at build time.
   const specifier = '@kafkajs/confluent-schema-registry';
-  let mod: ConfluentRegistryModule;
-  try {
-    const loaded = (await import(specifier)) as ConfluentRegistryModule | { default: ConfluentRegistryModule };
-    mod = 'SchemaRegistry' in loaded ? loaded : loaded.default;
-  } catch {
-    throw new DecodeError(`--registry needs the optional package ${specifier}: npm install ${specifier}`);
-  }
+  const missing = () => new DecodeError(`--registry needs the optional package ${specifier}: npm install ${specifier}`);
+  const mod = await loadOptional<ConfluentRegistryModule>(specifier, missing, { has: 'SchemaRegistry' });
   const registry = new mod.SchemaRegistry({ host: settings.url, ...(settings.auth ? { auth: settings.auth } : {}) });
   return { decode: (value) => registry.decode(value) };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { isPlainObject } from '../options/check.js';
-import type { KongCertificate } from '../publisher/kong-config.js';
+import type { KongCertificate } from '../publisher/kong-plugin-config.js';
 
 /** The plugin name Kong gives Kafka Log. */
 const KAFKA_LOG_PLUGIN = 'kafka-log';

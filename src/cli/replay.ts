@@ -101,7 +101,8 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
   try {
     const replayLock = await acquireLock(directory, 'replay');
     if ('heldBy' in replayLock) {
-      return fail(`another replay (process ${replayLock.heldBy.pid} on ${escapeControls(replayLock.heldBy.hostname)}) is replaying ${escapeControls(directory)}`);
+      return fail(`another replay (process ${replayLock.heldBy.pid} on ${escapeControls(replayLock.heldBy.hostname)}) is replaying ` +
+        `${escapeControls(directory)}`);
     }
     locks.push(replayLock);
     let files = listing.sealed;
@@ -109,7 +110,8 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
       // Taking the writer's lock keeps a publisher from starting to write while its open files are replayed.
       const writerLock = await acquireLock(directory, 'writer');
       if ('heldBy' in writerLock) {
-        return fail(`process ${writerLock.heldBy.pid} on ${escapeControls(writerLock.heldBy.hostname)} is writing ${escapeControls(directory)}: its open files are not complete (replay without --include-open, or once it closed)`);
+        return fail(`process ${writerLock.heldBy.pid} on ${escapeControls(writerLock.heldBy.hostname)} is writing ${escapeControls(directory)}: its open ` +
+          `files are not complete (replay without --include-open, or once it closed)`);
       }
       locks.push(writerLock);
       files = [...files, ...listing.open].sort((a, b) => a.name.localeCompare(b.name));
@@ -143,7 +145,8 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
     const send = (records: readonly SpoolRecord[]) =>
       producer.produce({ records: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}) })) });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
-    io.stdout.write(`replaying ${plural(files.length, 'file')} (${bytes} bytes) from ${escapeControls(directory)} to ${escapeControls(settings.brokers.join(','))}\n`);
+    io.stdout.write(`replaying ${plural(files.length, 'file')} (${bytes} bytes) from ${escapeControls(directory)} to ` +
+      `${escapeControls(settings.brokers.join(','))}\n`);
 
     let records = 0;
     let entries = 0;
@@ -153,7 +156,8 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
       let result: FileReplayResult;
       try {
         const onProgress = verbose
-          ? (p: { records: number; offset: number }) => io.stdout.write(`${shown(file.path)}: ${plural(p.records, 'record')} acknowledged (up to offset ${p.offset})\n`)
+          ? (p: { records: number; offset: number }) => io.stdout.write(`${shown(file.path)}: ${plural(p.records, 'record')} acknowledged (up to offset ` +
+            `${p.offset})\n`)
           : undefined;
         result = await replayFile(file.path, send, {
           maxRequestRecords,
@@ -169,11 +173,13 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
       records += result.records;
       entries += result.entries;
       const resumed = result.resumedAfter > 0 ? `, resumed after ${result.resumedAfter} sent earlier` : '';
-      const torn = result.torn ? `; skipped a torn tail of ${result.torn.bytes} bytes at offset ${result.torn.offset} (a write cut short when its process stopped)` : '';
+      const torn = result.torn ? `; skipped a torn tail of ${result.torn.bytes} bytes at offset ${result.torn.offset} (a write cut short when its process ` +
+        `stopped)` : '';
       switch (result.outcome) {
         case 'replayed':
           replayed += 1;
-          io.stdout.write(`${shown(file.path)}: ${plural(result.records, 'record')} (${plural(result.entries, 'entry', 'entries')}) sent${resumed}, file removed${torn}\n`);
+          io.stdout.write(`${shown(file.path)}: ${plural(result.records, 'record')} (${plural(result.entries, 'entry', 'entries')}) sent${resumed}, file ` +
+            `removed${torn}\n`);
           break;
         case 'interrupted':
           summary(io, records, entries, replayed);
@@ -181,7 +187,8 @@ export async function runReplay(argv: readonly string[], io: CliIo): Promise<num
         case 'damaged':
           code = ExitCode.ERROR;
           io.stdout.write(`${shown(file.path)}: ${plural(result.records, 'record')} (${plural(result.entries, 'entry', 'entries')}) sent${resumed}\n`);
-          io.stderr.write(`kafka-log replay: ${shown(file.path)}: ${escapeControls(result.problem ?? '')}; set aside as ${shown(file.path.replace(/\.kls(\.open)?$/, '.kls.corrupt'))}\n`);
+          io.stderr.write(`kafka-log replay: ${shown(file.path)}: ${escapeControls(result.problem ?? '')}; set aside as ` +
+            `${shown(file.path.replace(/\.kls(\.open)?$/, '.kls.corrupt'))}\n`);
           break;
         default:
           code = ExitCode.ERROR;
@@ -206,7 +213,8 @@ function summary(io: CliIo, records: number, entries: number, files: number): vo
 function noteLeftovers(io: CliIo, open: number, corrupt: number, includeOpen: boolean): void {
   if (open > 0 && !includeOpen) {
     io.stdout.write(
-      `${plural(open, 'file')} still open (.kls.open) left as they are: a publisher seals its file when it closes or after 5 s without writes; one left by a stopped process is sealed when a publisher starts on the directory, or replayed with --include-open\n`,
+      `${plural(open, 'file')} still open (.kls.open) left as they are: a publisher seals its file when it closes or after 5 s without writes; one left by ` +
+        `a stopped process is sealed when a publisher starts on the directory, or replayed with --include-open\n`,
     );
   }
   if (corrupt > 0) io.stdout.write(`${plural(corrupt, 'file')} set aside for damage (.kls.corrupt) earlier: not replayed\n`);
@@ -224,10 +232,12 @@ async function inspectAll(files: SpoolFileInfo[], io: CliIo, shown: (file: strin
       const topics = Object.entries(found.topics)
         .map(([name, count]) => `${escapeControls(name)} (${count})`)
         .join(', ');
-      const when = found.spooledFrom === undefined ? '' : `, spooled ${new Date(found.spooledFrom).toISOString()} to ${new Date(found.spooledTo ?? found.spooledFrom).toISOString()}`;
+      const when = found.spooledFrom === undefined ? '' : `, spooled ${new Date(found.spooledFrom).toISOString()} to ` +
+        `${new Date(found.spooledTo ?? found.spooledFrom).toISOString()}`;
       const resumed = found.resumedAfter > 0 ? `, ${found.resumedAfter} already sent by an interrupted replay` : '';
       const torn = found.torn ? `; torn tail of ${found.torn.bytes} bytes at offset ${found.torn.offset} (skipped)` : '';
-      io.stdout.write(`${shown(file.path)}: ${plural(found.records, 'record')} (${plural(found.entries, 'entry', 'entries')})${topics ? ` for ${topics}` : ''}${when}${resumed}${torn}\n`);
+      io.stdout.write(`${shown(file.path)}: ${plural(found.records, 'record')} ` +
+        `(${plural(found.entries, 'entry', 'entries')})${topics ? ` for ${topics}` : ''}${when}${resumed}${torn}\n`);
       if (found.problem !== undefined) {
         code = ExitCode.ERROR;
         io.stderr.write(`kafka-log replay: ${shown(file.path)}: ${escapeControls(found.problem)}\n`);
@@ -237,6 +247,7 @@ async function inspectAll(files: SpoolFileInfo[], io: CliIo, shown: (file: strin
       io.stderr.write(`kafka-log replay: ${shown(file.path)}: ${printable(error)}\n`);
     }
   }
-  io.stdout.write(`${plural(files.length, 'file')}: ${plural(records, 'record')} (${plural(entries, 'entry', 'entries')}) to replay; nothing sent (--dry-run)\n`);
+  io.stdout.write(`${plural(files.length, 'file')}: ${plural(records, 'record')} (${plural(entries, 'entry', 'entries')}) to replay; nothing sent ` +
+    `(--dry-run)\n`);
   return code;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { SecretSet } from '../secrets.js';
-import { type ConsumedRecord, readTopic } from '../transport/consumer.js';
+import { type ConsumedRecord, readTopic } from './kafka-consumer.js';
 import { type FlagSpec, booleanFlag, integerFlag, parseFlags, stringFlag } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_HELP, PASSWORD_ENV, connectionFromFlags } from './connection.js';
 import { DecodeError, decodeEntries, loadRegistryDecoder, type RegistryDecoder } from './decode.js';

@@ -1,6 +1,7 @@
 /**
- * Body encoding by the Kafka Log plugin's body rules (the README's "Bodies" section lists them): turns a captured body and its `Content-Type` into the `body`, `body_args`,
- * `body_base64` and `body_truncated` fields of a request or response. The rules are on {@link encodeBody}.
+ * Body encoding by the Kafka Log plugin's body rules (the README's "Bodies" section lists them): turns a captured
+ * body and its `Content-Type` into the `body`, `body_args`, `body_base64` and `body_truncated` fields of a request
+ * or response. The rules are on {@link encodeBody}.
  *
  * @module
  */

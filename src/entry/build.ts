@@ -14,7 +14,7 @@ import type { ExchangeBody, ExchangeRequest, ExchangeResponse, HttpExchange, Raw
 import { HeaderNames, type HeaderMapOptions, firstHeader, headerBlockSize, toHeaderMap } from './headers.js';
 import type { HeaderMap, LogEntry, LoggedBody, LoggedRequest, LoggedResponse, QueryMap } from './log-entry.js';
 import { resolveEntryOptions } from './check-options.js';
-import type { BodyCondition, BodyParseFailurePolicy, EntryOptions } from './options.js';
+import type { BodyCondition, BodyParseFailurePolicy, EntryOptions } from './entry-options.js';
 import { settleQuietly } from './settle-quietly.js';
 import { parseUrlEncoded, redactUrlEncoded } from './urlencoded.js';
 
@@ -221,8 +221,10 @@ function addBodies<TRequest>(entry: LogEntry, exchange: HttpExchange, request: T
     failures.push(failure);
     return false;
   };
-  const logRequest = requestBody !== undefined && (requestRule === true || (requestRule !== false && asks(requestRule, 'logRequestBody', entry, request, fail)));
-  const logResponse = responseBody !== undefined && (responseRule === true || (responseRule !== false && asks(responseRule, 'logResponseBody', entry, request, fail)));
+  const logRequest =
+    requestBody !== undefined && (requestRule === true || (requestRule !== false && asks(requestRule, 'logRequestBody', entry, request, fail)));
+  const logResponse =
+    responseBody !== undefined && (responseRule === true || (responseRule !== false && asks(responseRule, 'logResponseBody', entry, request, fail)));
   if (logRequest) {
     const contentType = headerOf(entry.request.headers, exchange.request.headers, 'content-type', options);
     addBodyFields(entry.request, bodyFields(requestBody, contentType, compiled.requestBody, options));

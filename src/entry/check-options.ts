@@ -19,7 +19,7 @@ import {
 } from '../options/check.js';
 import type { ResolvedEntryOptions } from './build.js';
 import { DEFAULT_MAX_HEADERS } from './headers.js';
-import type { BodyCondition, BodyParseFailurePolicy, EntryOptions, TrustProxy } from './options.js';
+import type { BodyCondition, BodyParseFailurePolicy, EntryOptions, TrustProxy } from './entry-options.js';
 import { DEFAULT_MAX_ARGS } from './urlencoded.js';
 
 /** Kong's default redaction list. */

@@ -7,7 +7,7 @@
 
 import proxyAddr from 'proxy-addr';
 import { InvalidOptionError } from '../errors.js';
-import type { TrustProxy } from './options.js';
+import type { TrustProxy } from './entry-options.js';
 
 /** Resolves the client address from the socket peer and the `X-Forwarded-For` header. */
 export type ClientIpResolver = (remoteAddress: string, forwardedFor: string | undefined) => string;

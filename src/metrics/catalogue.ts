@@ -100,7 +100,8 @@ export const STATS_METRICS: readonly StatsMetric[] = [
     kind: 'counter',
     unit: '{entry}',
     description:
-      'Entries settled, by outcome (sent: acknowledged by the broker; dropped: by reason; filtered and sampled_out: skipped by an adapter; spooled: written to the local spool).',
+      'Entries settled, by outcome (sent: acknowledged by the broker; dropped: by reason; filtered and sampled_out: skipped by an adapter; spooled: written ' +
+        'to the local spool).',
     labels: ['outcome', 'reason'],
     read: (stats) => ENTRY_OUTCOMES.flatMap((o) => o.points(stats)),
   },

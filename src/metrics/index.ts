@@ -14,7 +14,7 @@ export {
   type MetricPoint,
   type StatsMetric,
 } from './catalogue.js';
-export type { MetricsOptions, MetricsSource, UnregisterMetrics } from './options.js';
+export type { MetricsOptions, MetricsSource, UnregisterMetrics } from './metrics-options.js';
 export { registerPrometheusMetrics, type PrometheusMetricsOptions, type PrometheusRegistry } from './prometheus.js';
 export {
   registerOpenTelemetryMetrics,

@@ -8,7 +8,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { type DeliveredEvent, PublisherEvents } from '../publisher/events.js';
 import { DEFAULT_DELIVERY_DURATION_BUCKETS, DELIVERY_DURATION_METRIC, type MetricLabel, type MetricPoint, STATS_METRICS } from './catalogue.js';
-import { type MetricsOptions, type MetricsSource, type UnregisterMetrics, resolveMetricsOptions, sameBuckets } from './options.js';
+import { type MetricsOptions, type MetricsSource, type UnregisterMetrics, resolveMetricsOptions, sameBuckets } from './metrics-options.js';
 
 /** Attributes kafka-log records. */
 export type OpenTelemetryAttributes = Record<string, string>;
@@ -111,7 +111,13 @@ function attributesOf(publisher: string, point: MetricPoint): OpenTelemetryAttri
 export function registerOpenTelemetryMetrics(publisher: MetricsSource, options: OpenTelemetryMetricsOptions): UnregisterMetrics {
   const { name, buckets } = resolveMetricsOptions(publisher, options);
   const meter = options.meter;
-  const methods = ['createObservableCounter', 'createObservableUpDownCounter', 'createHistogram', 'addBatchObservableCallback', 'removeBatchObservableCallback'] as const;
+  const methods = [
+    'createObservableCounter',
+    'createObservableUpDownCounter',
+    'createHistogram',
+    'addBatchObservableCallback',
+    'removeBatchObservableCallback',
+  ] as const;
   if (methods.some((method) => typeof meter?.[method] !== 'function')) {
     throw new InvalidOptionError('meter', 'must be an OpenTelemetry Meter of @opentelemetry/api 1.3 or later (metrics.getMeter(name))');
   }

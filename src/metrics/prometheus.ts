@@ -11,7 +11,7 @@ import { requireOptional } from '../optional-dependency.js';
 import { PublisherEvents } from '../publisher/events.js';
 import type { DeliveredEvent } from '../publisher/events.js';
 import { DELIVERY_DURATION_METRIC, DEFAULT_DELIVERY_DURATION_BUCKETS, type MetricPoint, STATS_METRICS, type StatsMetric } from './catalogue.js';
-import { type MetricsOptions, type MetricsSource, type UnregisterMetrics, resolveMetricsOptions, sameBuckets } from './options.js';
+import { type MetricsOptions, type MetricsSource, type UnregisterMetrics, resolveMetricsOptions, sameBuckets } from './metrics-options.js';
 
 /**
  * What kafka-log uses of a prom-client `Registry` (its own or the global `register`). Typed by shape, so that

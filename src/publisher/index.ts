@@ -21,9 +21,9 @@ export {
   type SaslMechanism,
   type TlsOptions,
   type TopicSelector,
-} from './options.js';
+} from './publisher-options.js';
 export type { OAuthBearerToken, OAuthBearerTokenProvider } from './token-provider.js';
-export type { SpoolOptions } from '../spool/options.js';
+export type { SpoolOptions } from '../spool/spool-options.js';
 export type { VaultOptions, VaultReference, VaultResolver } from './vault-references.js';
 export {
   fromKongConfig,
@@ -32,7 +32,7 @@ export {
   type FromKongConfigExtras,
   type KongCertificate,
   type KongOptionMapping,
-} from './kong-config.js';
+} from './kong-plugin-config.js';
 export {
   PublisherEvents,
   type ConnectionEvent,

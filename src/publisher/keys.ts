@@ -5,7 +5,7 @@
  * @module
  */
 import type { LogEntry, QueryValue } from '../entry/log-entry.js';
-import type { PublishMeta, ResolvedPublisherOptions } from './options.js';
+import type { PublishMeta, ResolvedPublisherOptions } from './publisher-options.js';
 
 /** The routing of one entry. `topic` is `null` when the entry asked for a topic it may not use. */
 interface Routing {

@@ -11,7 +11,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { OptionProblems, brokerHost, describeValue, fieldPath, finiteNumber, integer, isPlainObject, object, refuseUnknownKeys } from '../options/check.js';
 import { type KongFieldRow, type OptionsRow, kongRowsOf, secondsToMs } from '../options/kong-table.js';
-import type { FromKongConfigExtras } from './kong-config.js';
+import type { FromKongConfigExtras } from './kong-plugin-config.js';
 
 /** One row of the publisher's options table. */
 type PublisherOptionRow = OptionsRow<FromKongConfigExtras>;
@@ -126,7 +126,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
   {
     option: 'authentication.oauthBearer.provider',
     meaning:
-      '`() => Promise<{ value, lifetimeMs, principal?, extensions? }>` instead of the client-credentials grant (AWS MSK IAM, Azure, your own identity provider); see [Token providers](#token-providers)',
+      '`() => Promise<{ value, lifetimeMs, principal?, extensions? }>` instead of the client-credentials grant (AWS MSK IAM, Azure, your own identity ' +
+        'provider); see [Token providers](#token-providers)',
   },
   { kong: 'security', type: 'record', meaning: 'TLS to the brokers' },
   {
@@ -169,7 +170,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     default: 'none',
     option: 'compression',
     meaning:
-      '`gzip`, `snappy`, `lz4`, `none`, and `zstd` (kafka-log\'s addition); snappy/lz4/zstd need the optional packages `snappyjs`, `lz4js`, `@bokuweb/zstd-wasm` (zstd uses `node:zlib` where Node has it)',
+      '`gzip`, `snappy`, `lz4`, `none`, and `zstd` (kafka-log\'s addition); snappy/lz4/zstd need the optional packages `snappyjs`, `lz4js`, ' +
+        '`@bokuweb/zstd-wasm` (zstd uses `node:zlib` where Node has it)',
   },
   {
     kong: 'key_query_arg',
@@ -253,7 +255,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     type: 'map',
     option: 'customFields',
     meaning:
-      'dotted key → JavaScript expression string, carried for the adapters; Lua is not run: rewrite each value in JavaScript (`kafka-log check-config` compiles them)',
+      'dotted key → JavaScript expression string, carried for the adapters; Lua is not run: rewrite each value in JavaScript (`kafka-log check-config` ' +
+        'compiles them)',
   },
   {
     kong: 'schema_registry',
@@ -262,7 +265,8 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
     check: (field, value) => void object(field, value),
     option: 'schemaRegistry',
     meaning:
-      'serialize through a Confluent schema registry: Kong\'s block (`{ confluent: { ... } }`, `confluent` null: none) or `RegistryOptions`; see [Schema registry options](#schema-registry-options)',
+      'serialize through a Confluent schema registry: Kong\'s block (`{ confluent: { ... } }`, `confluent` null: none) or `RegistryOptions`; see [Schema ' +
+        'registry options](#schema-registry-options)',
   },
   { kong: 'queue', type: 'record', alwaysPresent: true, meaning: "Kong's shared logging queue" },
   {
@@ -347,17 +351,20 @@ export const PUBLISHER_OPTION_ROWS: readonly PublisherOptionRow[] = [
   { option: 'logLevel', meaning: 'least level passed to `logger` and the `publisher.log` event' },
   {
     option: 'secrets',
-    meaning: 'more values removed from every error, event and log line (`fromKongConfig` adds the values of vault references); see [Vault references](#vault-references)',
+    meaning: 'more values removed from every error, event and log line (`fromKongConfig` adds the values of vault references); see [Vault ' +
+      'references](#vault-references)',
   },
   {
     option: 'transport',
     meaning:
-      "the Kafka client: `'kafkajs'`, `'platformatic'` (@platformatic/kafka, an optional peer) or a factory (tests, other clients); see [Transports](#transports)",
+      "the Kafka client: `'kafkajs'`, `'platformatic'` (@platformatic/kafka, an optional peer) or a factory (tests, other clients); see " +
+        "[Transports](#transports)",
   },
   {
     option: 'spool.directory',
     meaning:
-      'a local spool: entries that would be dropped for a full buffer, an exhausted retry time or the close deadline are written to files here instead (`spooled`); one publisher per directory; see [Spool and replay](#spool-and-replay)',
+      'a local spool: entries that would be dropped for a full buffer, an exhausted retry time or the close deadline are written to files here instead ' +
+        '(`spooled`); one publisher per directory; see [Spool and replay](#spool-and-replay)',
   },
   { option: 'spool.maxBytes', meaning: 'most bytes of spool files in the directory: a hard cap, past it entries are dropped with their reason' },
   { option: 'spool.maxFileBytes', meaning: 'size at which a spool file is synced, sealed and the next one started' },

@@ -183,8 +183,12 @@ export class PublisherNotices {
   close(): void {
     for (const [key, held] of this.#limiter.drain()) {
       const [kind, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
-      if (kind === 'drop') this.#context.line('error', `${held} more ${entries(held).replace(/^\d+ /, '')} dropped (${name}) since the last report`, { reason: name, count: held }, true);
-      else if (kind === 'reported') this.#context.line('warn', `${held} more adapter failures (${name}) since the last report`, { code: name, count: held }, true);
+      if (kind === 'drop') {
+        const what = entries(held).replace(/^\d+ /, '');
+        this.#context.line('error', `${held} more ${what} dropped (${name}) since the last report`, { reason: name, count: held }, true);
+      } else if (kind === 'reported') {
+        this.#context.line('warn', `${held} more adapter failures (${name}) since the last report`, { code: name, count: held }, true);
+      }
       else if (kind === 'listener') this.#context.line('error', `"${name}" listeners failed ${held} more times since the last report`, undefined, false);
     }
   }

@@ -14,8 +14,8 @@ import { CustomFieldError, DroppedError, ErrorCodes, KafkaLogError } from '../er
 import { type FetchedToken, TokenSource } from '../auth/token-source.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { addRegistrySecrets } from '../registry/client.js';
-import type { KongSchemaRegistryConfig } from '../registry/kong-config.js';
-import type { RegistryOptions } from '../registry/options.js';
+import type { KongSchemaRegistryConfig } from '../registry/kong-schema-registry-config.js';
+import type { RegistryOptions } from '../registry/registry-options.js';
 import { SecretSet } from '../secrets.js';
 import type { SpoolRecord } from '../spool/format.js';
 import type { ProduceRequest, Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
@@ -31,7 +31,7 @@ import {
   type PublishMeta,
   type ResolvedPublisherOptions,
   resolvePublisherOptions,
-} from './options.js';
+} from './publisher-options.js';
 import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
 import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
@@ -630,8 +630,8 @@ export class KafkaLogPublisher {
       this.#log.line('debug', `dropping 1 entry (message_too_large): ${error.message}`);
       this.#dropMessages(delivery, [only], 'message_too_large', error);
     } else if (refused.length > 0) {
-      const halves: QueuedMessage[][] =
-        only !== undefined ? splitMessage(only).map((half) => [half]) : [refused.slice(0, Math.ceil(refused.length / 2)), refused.slice(Math.ceil(refused.length / 2))];
+      const middle = Math.ceil(refused.length / 2);
+      const halves: QueuedMessage[][] = only !== undefined ? splitMessage(only).map((half) => [half]) : [refused.slice(0, middle), refused.slice(middle)];
       const entries = refused.reduce((sum, m) => sum + m.entries, 0);
       this.#counters.retried += entries;
       this.#log.line('debug', `resending ${entries} entries in two smaller requests: ${error.message}`);

@@ -10,7 +10,7 @@
 import type { LogEntry } from '../entry/log-entry.js';
 import { ErrorCodes, KafkaLogError, type SchemaMismatchError } from '../errors.js';
 import { type RegistryEncoder, type ResolvedSchemas, createRegistryEncoder } from '../registry/encoder.js';
-import type { ResolvedRegistryOptions } from '../registry/options.js';
+import type { ResolvedRegistryOptions } from '../registry/registry-options.js';
 import type { QueuedMessage } from './queue.js';
 
 /** A message whose entry (or key) does not fit the schema. */

@@ -10,7 +10,7 @@
 import { ErrorCodes, KafkaLogError, SpooledError } from '../errors.js';
 import { acquireLock, type DirectoryLock, listSpool } from '../spool/directory.js';
 import type { SpoolRecord } from '../spool/format.js';
-import type { ResolvedSpoolOptions } from '../spool/options.js';
+import type { ResolvedSpoolOptions } from '../spool/spool-options.js';
 import { type ReplaySend, replayFile } from '../spool/replay.js';
 import { type SpoolItem, SpoolLockedError, SpoolWriter } from '../spool/writer.js';
 import type { DroppedRecord } from './events.js';
@@ -20,7 +20,13 @@ import type { EntrySettler } from './queue.js';
 import type { DropReason, StatsCounters } from './stats.js';
 
 /** The drop reasons whose entries go to the spool. */
-const SPOOLED_REASONS: ReadonlySet<DropReason> = new Set(['queue_full_entries', 'queue_full_bytes', 'queue_full_messages', 'retry_time_exceeded', 'close_timeout']);
+const SPOOLED_REASONS: ReadonlySet<DropReason> = new Set([
+  'queue_full_entries',
+  'queue_full_bytes',
+  'queue_full_messages',
+  'retry_time_exceeded',
+  'close_timeout',
+]);
 /** First wait before the background replay tries again after a failure, ms (doubles up to the publisher's `maxRetryDelay`). */
 const REPLAY_RETRY_MS = 1000;
 
@@ -155,7 +161,8 @@ export class SpoolStage {
           reason,
           cause: new KafkaLogError(
             ErrorCodes.DROPPED,
-            `the spool's disk writes fall behind (${this.#writer.pendingBytes} bytes waiting to be written, at most ${this.#context.maxPendingBytes}: maxBytes + concurrencyLimit × maxBytesPerRequest)`,
+            `the spool's disk writes fall behind (${this.#writer.pendingBytes} bytes waiting to be written, at most ${this.#context.maxPendingBytes}: ` +
+              `maxBytes + concurrencyLimit × maxBytesPerRequest)`,
           ),
         };
       default:
@@ -206,7 +213,8 @@ export class SpoolStage {
     for (const item of items) {
       entries += item.record.entries;
       if (item.settlers !== undefined) {
-        const error = new SpooledError(item.reason, this.#options.directory, `${plural(item.record.entries)} not delivered (${item.reason}): written to the spool at ${this.#options.directory}`);
+        const error = new SpooledError(item.reason, this.#options.directory, `${plural(item.record.entries)} not delivered (${item.reason}): written to the ` +
+          `spool at ${this.#options.directory}`);
         for (const settler of item.settlers) settler.reject(error);
       }
     }
@@ -216,7 +224,8 @@ export class SpoolStage {
     const held = this.#limiter.admit('spooled', Date.now(), entries);
     if (held !== undefined) {
       const more = held > 0 ? ` (and ${held} more since the last report)` : '';
-      this.#context.line('warn', `${plural(entries)} written to the spool at ${this.#options.directory} (${items[0]?.reason}): replay them once Kafka is back${more}`, {
+      this.#context.line('warn', `${plural(entries)} written to the spool at ${this.#options.directory} (${items[0]?.reason}): replay them once Kafka is ` +
+        `back${more}`, {
         spooled: entries + held,
       });
     }
@@ -228,7 +237,8 @@ export class SpoolStage {
   }
 
   #failed(items: SpoolEntry[], error: Error): void {
-    this.#dropItems(items, () => 'spool_failed', new KafkaLogError(ErrorCodes.DROPPED, `writing to the spool at ${this.#options.directory} failed: ${error.message}`, { cause: error }));
+    this.#dropItems(items, () => 'spool_failed', new KafkaLogError(ErrorCodes.DROPPED, `writing to the spool at ${this.#options.directory} failed: ` +
+      `${error.message}`, { cause: error }));
   }
 
   #dropItems(items: SpoolEntry[], reasonOf: (item: SpoolEntry) => DropReason, cause: KafkaLogError): void {

@@ -83,20 +83,26 @@ export function tokenProblem(token: unknown): string | undefined {
   // The value is a secret: its problems are told without quoting it.
   if (typeof value !== 'string' || value === '') return 'returned a token whose value is not a non-empty string';
   if (!B64TOKEN.test(value)) {
-    return 'returned a token whose value has characters a bearer token cannot hold (RFC 6750: letters, digits, -._~+/ and trailing =); give the token alone, without "Bearer "';
+    return 'returned a token whose value has characters a bearer token cannot hold (RFC 6750: letters, digits, -._~+/ and trailing =); give the token ' +
+      'alone, without "Bearer "';
   }
   if (typeof lifetimeMs !== 'number' || !Number.isFinite(lifetimeMs) || lifetimeMs <= 0) {
     return `returned a token whose lifetimeMs is not a positive number of milliseconds, got ${describeValue(lifetimeMs)}`;
   }
   if (lifetimeMs > MAX_LIFETIME_MS) {
-    return `returned a token whose lifetimeMs (${lifetimeMs}) is more than a year: lifetimeMs is how long the token stays valid from now, not an expiry time since the epoch (subtract Date.now())`;
+    return `returned a token whose lifetimeMs (${lifetimeMs}) is more than a year: lifetimeMs is how long the token stays valid from now, not an expiry ` +
+      `time since the epoch (subtract Date.now())`;
   }
   if (principal !== undefined && typeof principal !== 'string') return `returned a principal that is not a string, got ${describeValue(principal)}`;
   if (extensions !== undefined) {
     if (!isPlainObject(extensions)) return `returned extensions that are not an object of strings, got ${describeValue(extensions)}`;
     for (const [key, item] of Object.entries(extensions)) {
-      if (!EXTENSION_KEY.test(key) || key === 'auth') return `returned an extension named ${describeValue(key)}: names are letters only, and "auth" is reserved (RFC 7628)`;
-      if (typeof item !== 'string' || !EXTENSION_VALUE.test(item)) return `returned extension "${key}" whose value is not a non-empty string of printable ASCII`;
+      if (!EXTENSION_KEY.test(key) || key === 'auth') {
+        return `returned an extension named ${describeValue(key)}: names are letters only, and "auth" is reserved (RFC 7628)`;
+      }
+      if (typeof item !== 'string' || !EXTENSION_VALUE.test(item)) {
+        return `returned extension "${key}" whose value is not a non-empty string of printable ASCII`;
+      }
     }
   }
   return undefined;

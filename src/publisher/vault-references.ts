@@ -139,7 +139,8 @@ function fromJson(secret: string, key: string, where: string): { value: string }
 
 function fromResolver(ref: VaultReference, field: string, resolve: VaultResolver | undefined): { value: string } | { problem: string } {
   if (resolve === undefined) {
-    return { problem: `is a reference to the "${ref.vault}" vault, which kafka-log does not read: only "env" is built in; pass vault.resolve to fromKongConfig for others` };
+    return { problem: `is a reference to the "${ref.vault}" vault, which kafka-log does not read: only "env" is built in; pass vault.resolve to ` +
+      `fromKongConfig for others` };
   }
   let value: unknown;
   try {
@@ -167,7 +168,9 @@ export function resolveVaultReferences(block: Record<string, unknown>, prefix: s
   const secrets: string[] = [];
   const walk = (value: unknown, path: string): unknown => {
     if (Array.isArray(value)) return value.map((item, i) => walk(item, `${path}[${i}]`));
-    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, walk(item, path === '' ? name : `${path}.${name}`)]));
+    if (isPlainObject(value)) {
+      return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, walk(item, path === '' ? name : `${path}.${name}`)]));
+    }
     if (!isVaultReference(value)) return value;
     const field = `${prefix}${path}`;
     if (!REFERENCEABLE_FIELDS.has(path)) {

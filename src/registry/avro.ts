@@ -11,7 +11,7 @@
 import type { Schema, Type, types } from 'avsc';
 import { SchemaMismatchError } from '../errors.js';
 import { isPlainObject } from '../options/check.js';
-import type { CodecContext, SchemaCodec } from './codec.js';
+import type { CodecContext, SchemaCodec } from './schema-codec.js';
 import { loadOptional } from '../optional-dependency.js';
 
 type AvscModule = typeof import('avsc');

@@ -10,7 +10,7 @@ import { RegistryError, SchemaIncompatibleError } from '../errors.js';
 import { HttpClient, type HttpFailure, describeUrl, isRetriableStatus } from '../http-client/request.js';
 import { OAuthTokenSource } from '../http-client/oauth-token-source.js';
 import { SecretSet } from '../secrets.js';
-import type { RegistryAuth, ResolvedRegistryOptions } from './options.js';
+import type { RegistryAuth, ResolvedRegistryOptions } from './registry-options.js';
 
 /** The schema types a Confluent registry holds. */
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';

@@ -12,11 +12,11 @@ import type { LogEntry } from '../entry/log-entry.js';
 import { ErrorCodes, InvalidOptionError, KafkaLogError, RegistryError, SchemaMismatchError, describeError } from '../errors.js';
 import { createAvroCodec } from './avro.js';
 import { RegistryClient, type SchemaType, type SubjectVersion } from './client.js';
-import type { CodecContext, SchemaCodec } from './codec.js';
+import type { CodecContext, SchemaCodec } from './schema-codec.js';
 import { createJsonSchemaCodec } from './json-schema.js';
-import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from './kong-config.js';
+import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from './kong-schema-registry-config.js';
 import type { MessageEncoder } from './message-encoder.js';
-import { type RegistryOptions, type SchemaSelector, resolveRegistryOptions } from './options.js';
+import { type RegistryOptions, type SchemaSelector, resolveRegistryOptions } from './registry-options.js';
 import { createProtobufCodec } from './protobuf.js';
 import { encodeWireMessage } from './wire-format.js';
 

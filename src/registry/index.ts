@@ -25,7 +25,7 @@ export {
   type RegistryOptions,
   type ResolvedRegistryOptions,
   type SchemaSelector,
-} from './options.js';
+} from './registry-options.js';
 export {
   fromKongSchemaRegistry,
   SCHEMA_REGISTRY_OPTIONS_TABLE,
@@ -35,7 +35,7 @@ export {
   type KongRegistryOAuth2,
   type KongSchemaRegistryConfig,
   type KongSchemaSelector,
-} from './kong-config.js';
+} from './kong-schema-registry-config.js';
 export { kongLogEntrySchema } from './kong-schemas.js';
 export {
   registerKongSchemas,

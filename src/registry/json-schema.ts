@@ -9,7 +9,7 @@
 
 import type { default as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { SchemaMismatchError } from '../errors.js';
-import type { SchemaCodec } from './codec.js';
+import type { SchemaCodec } from './schema-codec.js';
 import { loadOptional } from '../optional-dependency.js';
 
 type AjvConstructor = typeof AjvClass;

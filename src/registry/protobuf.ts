@@ -12,7 +12,7 @@
 import type * as ProtobufModule from 'protobufjs';
 import { SchemaMismatchError } from '../errors.js';
 import { isPlainObject } from '../options/check.js';
-import type { CodecContext, SchemaCodec } from './codec.js';
+import type { CodecContext, SchemaCodec } from './schema-codec.js';
 import { loadOptional } from '../optional-dependency.js';
 
 type Protobuf = typeof ProtobufModule;
@@ -160,7 +160,10 @@ function resolveMessage(protobuf: Protobuf, type: MessageType, value: unknown, p
 let protobufModule: Promise<Protobuf> | undefined;
 
 /** The parsed .proto file: its root and the message kafka-log writes (the first declared, index 0). */
-export async function parseProtobufSchema(schema: string, referencedSchemas: readonly string[] = []): Promise<{ root: ProtobufModule.Root; message: MessageType }> {
+export async function parseProtobufSchema(
+  schema: string,
+  referencedSchemas: readonly string[] = [],
+): Promise<{ root: ProtobufModule.Root; message: MessageType }> {
   protobufModule ??= loadOptional<Protobuf>('protobufjs', 'Protobuf schemas');
   const protobuf = await protobufModule;
   const parsed = protobuf.parse(schema, { keepCase: true });

@@ -8,7 +8,7 @@
 import { InvalidOptionError, type RegistryError, type SchemaIncompatibleError } from '../errors.js';
 import { RegistryClient, type SchemaType } from './client.js';
 import { kongLogEntrySchema } from './kong-schemas.js';
-import { type RegistryOptions, resolveRegistryOptions } from './options.js';
+import { type RegistryOptions, resolveRegistryOptions } from './registry-options.js';
 
 /** The subject Confluent's default TopicNameStrategy gives a topic's values (`<topic>-value`) or keys (`<topic>-key`). */
 export function topicSubject(topic: string, part: 'value' | 'key' = 'value'): string {

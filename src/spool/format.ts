@@ -109,7 +109,9 @@ function headerBytes(value: Buffer | string): number {
 /** Bytes of a record's body. */
 export function recordBodyBytes(record: SpoolRecord): number {
   let bytes = 1 + 4 + 8 + 2 + Buffer.byteLength(record.topic) + 4 + (record.key?.length ?? 0) + 2 + 4 + record.value.length;
-  if (record.headers) for (const name of Object.keys(record.headers)) bytes += 2 + Buffer.byteLength(name) + 4 + headerBytes(record.headers[name] as Buffer | string);
+  if (record.headers) {
+    for (const name of Object.keys(record.headers)) bytes += 2 + Buffer.byteLength(name) + 4 + headerBytes(record.headers[name] as Buffer | string);
+  }
   return bytes;
 }
 
@@ -261,7 +263,8 @@ export function decodeRecordBody(body: Buffer): SpoolRecord {
     const name = cursor.text(cursor.u16('header name length'), 'header name');
     headers ??= {};
     // An own property whatever the name (`__proto__` included): a plain assignment would set the prototype.
-    Object.defineProperty(headers, name, { value: cursor.bytes(cursor.u32('header value length'), 'header value'), enumerable: true, writable: true, configurable: true });
+    const value = cursor.bytes(cursor.u32('header value length'), 'header value');
+    Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
   }
   const value = cursor.bytes(cursor.u32('value length'), 'value');
   if (!cursor.done) throw new UnreadableRecordError('bytes after the value');

@@ -71,7 +71,8 @@ export async function replayFile(file: string, send: ReplaySend, options: Replay
   }
   try {
     const marker = await readProgress(file);
-    const progress: ReplayProgress = marker !== undefined && marker.offset >= FILE_HEADER_BYTES && marker.offset <= reader.size ? marker : { offset: FILE_HEADER_BYTES, records: 0, entries: 0 };
+    const resumable = marker !== undefined && marker.offset >= FILE_HEADER_BYTES && marker.offset <= reader.size;
+    const progress: ReplayProgress = resumable ? marker : { offset: FILE_HEADER_BYTES, records: 0, entries: 0 };
     reader.seek(progress.offset);
     const result: FileReplayResult = { file, outcome: 'replayed', records: 0, entries: 0, resumedAfter: progress.records };
     let batch: SpoolRecord[] = [];

@@ -7,10 +7,10 @@
  * @module
  */
 import { createLogEntryBuilder } from '../entry/build.js';
-import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
+import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
-import type { CustomFieldContext, CustomFields, EntryOptions } from '../entry/options.js';
+import type { CustomFieldContext, CustomFields, EntryOptions } from '../entry/entry-options.js';
 
 /** Options of {@link buildTestEntry}: the entry options an adapter takes, its custom fields and their context. */
 export interface TestEntryOptions extends EntryOptions {

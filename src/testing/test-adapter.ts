@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { KafkaLogAdapterOptions } from '../adapters/options.js';
-import { type LogOutcome, createExchangePipeline } from '../adapters/pipeline.js';
+import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
+import { type LogOutcome, createExchangePipeline } from '../capture/pipeline.js';
 import type { HttpExchange } from '../entry/exchange.js';
 
-export type { LogOutcome } from '../adapters/pipeline.js';
+export type { LogOutcome } from '../capture/pipeline.js';
 
 /** An adapter's options at work on exchanges a test gives it. */
 export interface TestAdapter<TRequest> {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { LogEntry } from '../entry/log-entry.js';
-import type { KafkaLogPublisherOptions } from '../publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../publisher/publisher.js';
 import type { TransportConfig } from '../transport/transport.js';
 import { MemoryBroker, type RecordedMessage, type SimulatedFailure } from './memory-transport.js';

@@ -24,7 +24,8 @@ import kafkajs, {
   Partitioners,
 } from 'kafkajs';
 import { KafkaLogError } from '../errors.js';
-import { type LoadableCodec, loadCodec } from './codecs.js';
+import { type LoadableCodec, loadCodec } from './compression-codecs.js';
+import { isTlsErrorCode, kafkaErrorKind } from './kafka-errors.js';
 import { oauthBearerAuthenticator } from './oauthbearer.js';
 import {
   type ProduceRecord,
@@ -190,15 +191,6 @@ async function saslOptions(config: TransportConfig): Promise<SASLOptions | undef
   return { mechanism: 'scram-sha-512', username, password };
 }
 
-const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
-const AUTH_TYPES = new Set([
-  'SASL_AUTHENTICATION_FAILED',
-  'ILLEGAL_SASL_STATE',
-  'UNSUPPORTED_SASL_MECHANISM',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
 const TRANSIENT = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
@@ -209,7 +201,6 @@ const TRANSIENT = new Set([
   'KafkaJSNoBrokerAvailableError',
   'KafkaJSLockTimeout',
 ]);
-const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
 /** kafkajs' words for a broker whose handshake (ApiVersions) never completed. */
 const NO_HANDSHAKE = 'Broker not connected';
 
@@ -243,18 +234,19 @@ export function classifyKafkajsError(error: unknown): TransportError {
   for (const e of chain) if (e instanceof KafkaLogError) return transportErrorOf(e);
   const message = chain.map((e) => e.message).find((m) => m) ?? String(error);
   for (const e of chain) {
-    if (e.name === 'KafkaJSSASLAuthenticationError' || (e.type !== undefined && AUTH_TYPES.has(e.type))) {
+    if (e.name === 'KafkaJSSASLAuthenticationError' || kafkaErrorKind(e.type) === 'authentication') {
       return new TransportError('authentication', `authentication failed: ${e.message}`, false);
     }
-    if (typeof e.code === 'string' && TLS_CODES.test(e.code)) {
+    if (isTlsErrorCode(e.code)) {
       return new TransportError('authentication', `TLS handshake failed: ${e.message}`, false);
     }
-    if (e.type !== undefined && TOO_LARGE_TYPES.has(e.type)) {
+    if (kafkaErrorKind(e.type) === 'message_too_large') {
       return new TransportError('message_too_large', `the broker refused the batch: ${e.message}`, false);
     }
   }
   if (chain.some((e) => e.message === NO_HANDSHAKE)) {
-    return new TransportError('timeout', 'the broker accepted the connection but never answered the Kafka handshake (ApiVersions): is it a Kafka listener of this protocol (plaintext or TLS)?', true);
+    return new TransportError('timeout', 'the broker accepted the connection but never answered the Kafka handshake (ApiVersions): is it a Kafka listener ' +
+      'of this protocol (plaintext or TLS)?', true);
   }
   const timeout = chain.some((e) => e.name === 'KafkaJSRequestTimeoutError' || e.name === 'KafkaJSTimeout');
   // kafkajs wraps a transient cause (connection refused, leader moving) in non-retriable envelopes once its own

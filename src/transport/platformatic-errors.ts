@@ -8,6 +8,7 @@
  * @module
  */
 import { KafkaLogError } from '../errors.js';
+import { isTlsErrorCode, kafkaErrorKind } from './kafka-errors.js';
 import { TransportError, transportErrorOf } from './transport.js';
 
 interface PlatformaticErrorLike {
@@ -22,18 +23,6 @@ interface PlatformaticErrorLike {
   errors?: unknown[];
 }
 
-const AUTH_API_IDS = new Set([
-  'SASL_AUTHENTICATION_FAILED',
-  'ILLEGAL_SASL_STATE',
-  'UNSUPPORTED_SASL_MECHANISM',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-  'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
-]);
-const TOO_LARGE_API_IDS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
-// Node's TLS failures carry OpenSSL-style codes; the client's own codes start with PLT_KFK_.
-const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
 const MAX_NODES = 64;
 
 /** Every error of the tree, breadth first (the outermost first). */
@@ -73,13 +62,14 @@ export function classifyPlatformaticError(error: unknown, options: ClassifyOptio
   for (const e of tree) if (e instanceof KafkaLogError) return transportErrorOf(e);
   const message = describe(tree, error);
   for (const e of tree) {
-    if (e.code === 'PLT_KFK_AUTHENTICATION' || (e.apiId !== undefined && AUTH_API_IDS.has(e.apiId))) {
+    if (e.code === 'PLT_KFK_AUTHENTICATION' || kafkaErrorKind(e.apiId) === 'authentication') {
       return new TransportError('authentication', `authentication failed: ${message}`, false);
     }
-    if (typeof e.code === 'string' && !e.code.startsWith('PLT_KFK_') && TLS_CODES.test(e.code)) {
+    // The client's own codes start with PLT_KFK_.
+    if (typeof e.code === 'string' && !e.code.startsWith('PLT_KFK_') && isTlsErrorCode(e.code)) {
       return new TransportError('authentication', `TLS handshake failed: ${e.message ?? message}`, false);
     }
-    if (!options.ignoreTooLarge && e.apiId !== undefined && TOO_LARGE_API_IDS.has(e.apiId)) {
+    if (!options.ignoreTooLarge && kafkaErrorKind(e.apiId) === 'message_too_large') {
       return new TransportError('message_too_large', `the broker refused the batch: ${message}`, false);
     }
   }
@@ -95,10 +85,6 @@ export function classifyPlatformaticError(error: unknown, options: ClassifyOptio
 
 /** How a partition is named in {@link partitionOutcomes}. */
 export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
-
-// Kafka's error codes of a partition refused for its size: MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE,
-// INVALID_RECORD (as the error classification).
-const TOO_LARGE_CODES = new Set([10, 18, 87]);
 
 interface PartitionAnswer {
   name?: string;
@@ -128,7 +114,7 @@ export function partitionOutcomes(error: unknown): { written: Set<string>; tooLa
         if (typeof answer.name !== 'string' || typeof partition.index !== 'number') continue;
         const key = partitionKey(answer.name, partition.index);
         if (partition.errorCode === 0) written.add(key);
-        else if (TOO_LARGE_CODES.has(partition.errorCode ?? -1)) tooLarge.add(key);
+        else if (kafkaErrorKind(partition.errorCode) === 'message_too_large') tooLarge.add(key);
       }
     }
     for (const { topic, partition } of e.produced?.offsets ?? []) written.add(partitionKey(topic, partition));

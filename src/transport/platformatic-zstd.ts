@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { loadCodec } from './codecs.js';
+import { loadOptional } from '../optional-dependency.js';
+import { loadCodec } from './compression-codecs.js';
 
 /** One entry of @platformatic/kafka's codec table (`compressionsAlgorithms`). */
 export interface PlatformaticCodecSlot {
@@ -37,8 +38,7 @@ export function ensurePlatformaticZstd(slot: PlatformaticCodecSlot): Promise<voi
     // memory under the kafkajs transport's codec) and reports a missing package; its functions are then used
     // synchronously, as the client calls codecs.
     await loadCodec('zstd');
-    const mod = (await import(PACKAGE)) as ZstdWasm | { default: ZstdWasm };
-    const wasm = 'compress' in mod ? mod : mod.default;
+    const wasm = await loadOptional<ZstdWasm>(PACKAGE, 'zstd compression', { has: 'compress' });
     slot.compressSync = (data) => Buffer.from(wasm.compress(data, 3));
     slot.decompressSync = (data) => Buffer.from(wasm.decompress(data));
     slot.available = true;

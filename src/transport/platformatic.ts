@@ -16,6 +16,7 @@
  */
 import type { ClusterMetadata, MessageToProduce, Producer, ProducerOptions, SASLOptions } from '@platformatic/kafka';
 import * as net from 'node:net';
+import { type MissingPackageError, loadOptional } from '../optional-dependency.js';
 import { errorStatusOf, refusedToken } from './oauthbearer.js';
 import { classifyPlatformaticError, partitionKey, partitionOutcomes } from './platformatic-errors.js';
 import { authenticateScramToken } from './platformatic-scram.js';
@@ -43,22 +44,12 @@ export const PLATFORMATIC_PACKAGE = '@platformatic/kafka';
  * Loads @platformatic/kafka; rejects with a `missing_dependency` {@link TransportError} naming the package and
  * its install command when it is not installed. `load` is replaceable for tests.
  */
-export async function loadPlatformaticKafka(
+export function loadPlatformaticKafka(
   load: () => Promise<unknown> = () => import('@platformatic/kafka'),
 ): Promise<PlatformaticKafka> {
-  try {
-    return (await load()) as PlatformaticKafka;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(error))) {
-      throw new TransportError(
-        'missing_dependency',
-        `transport "platformatic" needs the package "${PLATFORMATIC_PACKAGE}": npm install ${PLATFORMATIC_PACKAGE}`,
-        false,
-      );
-    }
-    throw error;
-  }
+  const missing: MissingPackageError = (name, install) =>
+    new TransportError('missing_dependency', `transport "platformatic" needs the package "${name}": ${install}`, false);
+  return loadOptional<PlatformaticKafka>(PLATFORMATIC_PACKAGE, missing, { load, has: 'Producer' });
 }
 
 const LEVEL_RANK: Record<TransportLogLevel | 'silent', number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };

@@ -217,7 +217,8 @@ class WorkerTransport implements Transport {
       const reason = failure ?? `exit code ${code}`;
       if (!started) {
         // Never ran (its script missing from a bundle, say): starting it again would fail the same way.
-        const message = `the delivery thread could not start (${reason}); a bundled application must ship kafka-log's dist/transport-worker.js beside the module that loads it`;
+        const message = `the delivery thread could not start (${reason}); a bundled application must ship kafka-log's dist/transport-worker.js beside the ` +
+          `module that loads it`;
         this.#hooks.log('error', 'worker', message);
         this.#failAll(new TransportError('missing_dependency', message, false));
         return;

@@ -22,7 +22,7 @@ import { kafkaLog as fastifyLog, requestIdOf as fastifyRequestIdOf, type KafkaLo
 import { withKafkaLog, requestIdOf as httpRequestIdOf, type KafkaLogHttpOptions } from '../../src/adapters/http.js';
 import { kafkaLog as koaLog, requestIdOf as koaRequestIdOf, type KafkaLogKoaOptions } from '../../src/adapters/koa.js';
 import { KafkaLogModule, requestIdOf as nestRequestIdOf, type KafkaLogNestOptions } from '../../src/adapters/nest.js';
-import type { KafkaLogAdapterOptions } from '../../src/adapters/options.js';
+import type { KafkaLogAdapterOptions } from '../../src/capture/adapter-options.js';
 import { close, listen } from '../unit/adapters-support.js';
 import { type MethodDecoratorLike, decorate } from './adapters-support.js';
 

@@ -7,7 +7,7 @@ import type { KafkaInfo } from '../../scripts/local-kafka.mjs';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import type { KafkaLogError } from '../../src/errors.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
-import type { LogSink } from '../../src/adapters/sink.js';
+import type { LogSink } from '../../src/capture/sink.js';
 import { TRANSPORTS, type TransportName } from './transports.js';
 import { createTopics } from './publisher-support.js';
 

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ErrorCodes, KafkaLogError } from '../../src/errors.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';

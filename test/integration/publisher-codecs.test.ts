@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { serializeLogEntry } from '../../src/entry/serialize.js';
-import type { CompressionType } from '../../src/publisher/options.js';
+import type { CompressionType } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';

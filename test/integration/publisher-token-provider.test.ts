@@ -4,7 +4,7 @@
 // broker refuses, and a provider that never answers.
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ErrorCodes, type KafkaLogError } from '../../src/errors.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { OAuthBearerToken } from '../../src/publisher/token-provider.js';
 import { runChild } from './children.js';

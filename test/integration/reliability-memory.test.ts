@@ -7,7 +7,7 @@
 // overhead, and the accounting identity holds at every sample and after close.
 import { type ChildProcess, fork } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PUBLISHER_DEFAULTS } from '../../src/publisher/options.js';
+import { PUBLISHER_DEFAULTS } from '../../src/publisher/publisher-options.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { type Blackhole, startBlackhole } from '../support/blackhole.js';
 import { appControlSource, bundleChild, DRAIN_AND_ANSWER_SOURCE, sourcePath } from './child-support.js';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kafkaLog } from '../../src/adapters/express.js';
 import { buildLogEntry } from '../../src/entry/build.js';
 import { PublisherEvents } from '../../src/publisher/events.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { exchangeFixture } from '../../src/testing/exchange-fixture.js';
 import { spyingTransport } from '../support/spying-transport.js';

@@ -6,7 +6,7 @@ import kafkajs from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
 import { buildLogEntry } from '../../src/entry/build.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { createTestPublisher, exchangeFixture } from '../../src/testing/index.js';
 import { createTopics } from './publisher-support.js';

@@ -10,7 +10,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import Ajv from 'ajv';
 import express from 'express';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { loadOpenTelemetry } from '../../src/adapters/active-span.js';
+import { loadOpenTelemetry } from '../../src/capture/active-span.js';
 import { kafkaLog } from '../../src/adapters/express.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { close, listen } from '../unit/adapters-support.js';

@@ -2,7 +2,7 @@
 // write (as light-my-request's does behind Fastify's inject()): each byte is counted once, on both wrapping paths.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCapture, tapPrototypes } from '../../src/adapters/capture.js';
+import { startCapture, tapPrototypes } from '../../src/capture/capture.js';
 import { withKafkaLog } from '../../src/adapters/http.js';
 import type { HttpExchange } from '../../src/entry/exchange.js';
 import { close, listen, rawExchange, recordingSink } from './adapters-support.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpExchange } from '../../src/entry/exchange.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { type CustomFieldError, ErrorCodes, InvalidOptionError } from '../../src/errors.js';
-import type { KafkaLogAdapterOptions } from '../../src/adapters/options.js';
+import type { KafkaLogAdapterOptions } from '../../src/capture/adapter-options.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { createTestAdapter, createTestPublisher, exchangeFixture, type TestPublisher } from '../../src/testing/index.js';
 

@@ -11,7 +11,7 @@ import { kafkaLog as fastifyLog } from '../../src/adapters/fastify.js';
 import { withKafkaLog } from '../../src/adapters/http.js';
 import { kafkaLog as koaLog } from '../../src/adapters/koa.js';
 import { KafkaLogModule } from '../../src/adapters/nest.js';
-import type { KafkaLogAdapterOptions } from '../../src/adapters/options.js';
+import type { KafkaLogAdapterOptions } from '../../src/capture/adapter-options.js';
 import { ErrorCodes, InvalidOptionError } from '../../src/errors.js';
 import { recordingSink } from './adapters-support.js';
 

@@ -9,12 +9,12 @@ import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadOpenTelemetry } from '../../src/adapters/active-span.js';
+import { loadOpenTelemetry } from '../../src/capture/active-span.js';
 import { kafkaLog as expressLog } from '../../src/adapters/express.js';
 import { kafkaLog as fastifyLog } from '../../src/adapters/fastify.js';
 import { withKafkaLog } from '../../src/adapters/http.js';
 import { kafkaLog as koaLog } from '../../src/adapters/koa.js';
-import type { KafkaLogAdapterOptions } from '../../src/adapters/options.js';
+import type { KafkaLogAdapterOptions } from '../../src/capture/adapter-options.js';
 import { type RecordingSink, close, listen, recordingSink } from './adapters-support.js';
 
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;

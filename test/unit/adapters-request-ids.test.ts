@@ -3,7 +3,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type KafkaLogHttpOptions, requestIdOf, withKafkaLog } from '../../src/adapters/http.js';
-import { createExchangePipeline } from '../../src/adapters/pipeline.js';
+import { createExchangePipeline } from '../../src/capture/pipeline.js';
 import { close, listen, recordingSink } from './adapters-support.js';
 
 const servers: http.Server[] = [];

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import tls from 'node:tls';
 import type { KafkaLogError } from '../../src/errors.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { LogSink } from '../../src/adapters/sink.js';
+import type { LogSink } from '../../src/capture/sink.js';
 
 /** A sink that keeps what it gets; `next()` resolves with the next entry (or one already received). */
 export interface RecordingSink extends LogSink {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields.js';
-import { type PathSet, addPath, analyseExpression, emptyPathSet, selectPaths } from '../../src/entry/expression-analysis.js';
+import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
+import { type PathSet, addPath, analyseExpression, emptyPathSet, selectPaths } from '../../src/entry/custom-fields/expression-analysis.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { CustomFieldFunction } from '../../src/entry/options.js';
-import { expressionScript } from '../../src/entry/sandbox-source.js';
+import type { CustomFieldFunction } from '../../src/entry/entry-options.js';
+import { expressionScript } from '../../src/entry/custom-fields/sandbox-source.js';
 
 /** A path set as plain data: 'ALL', or the children read. */
 function shape(set: PathSet): unknown {

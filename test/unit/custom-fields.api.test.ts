@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { applyCustomFields, compileCustomFields, setSerializeValue } from '../../src/entry/custom-fields.js';
+import { applyCustomFields, compileCustomFields, setSerializeValue } from '../../src/entry/custom-fields/custom-fields.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { CustomFieldContext, CustomFields } from '../../src/entry/options.js';
+import type { CustomFieldContext, CustomFields } from '../../src/entry/entry-options.js';
 import { CustomFieldError, ErrorCodes, InvalidOptionError } from '../../src/errors.js';
 
 /** A small stand-in entry: custom fields only care about its shape as a JSON object. */

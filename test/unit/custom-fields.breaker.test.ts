@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields.js';
+import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import { TimeoutBreaker } from '../../src/entry/timeout-breaker.js';
+import { TimeoutBreaker } from '../../src/entry/custom-fields/timeout-breaker.js';
 import { ErrorCodes } from '../../src/errors.js';
 
 function entryOf(data: Record<string, unknown> = {}): LogEntry {

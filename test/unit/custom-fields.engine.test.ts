@@ -11,7 +11,7 @@ vi.mock('node:module', async (importOriginal) => {
 
 describe('the expression engine packages', () => {
   it('when missing, make compileCustomFields throw KAFKA_LOG_ERR_MISSING_DEPENDENCY naming them; function fields need none', async () => {
-    const { compileCustomFields, applyCustomFields } = await import('../../src/entry/custom-fields.js');
+    const { compileCustomFields, applyCustomFields } = await import('../../src/entry/custom-fields/custom-fields.js');
     const { ErrorCodes, KafkaLogError } = await import('../../src/errors.js');
     expect(() => compileCustomFields({ region: "'eu-west-1'" })).toThrow(KafkaLogError);
     expect(() => compileCustomFields({ region: "'eu-west-1'" })).toThrow(

@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields.js';
-import type { CustomFieldsOptions } from '../../src/entry/custom-fields.js';
+import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
+import type { CustomFieldsOptions } from '../../src/entry/custom-fields/custom-fields.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { CustomFields } from '../../src/entry/options.js';
+import type { CustomFields } from '../../src/entry/entry-options.js';
 import { ErrorCodes, InvalidOptionError } from '../../src/errors.js';
 
 interface ExpectedError {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyCustomFields, compileCustomFields, setSerializeValue } from '../../src/entry/custom-fields.js';
-import { isPathNode, readDottedPath } from '../../src/entry/dotted-path.js';
+import { applyCustomFields, compileCustomFields, setSerializeValue } from '../../src/entry/custom-fields/custom-fields.js';
+import { isPathNode, readDottedPath } from '../../src/entry/custom-fields/dotted-path.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { CustomFieldError } from '../../src/errors.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CustomFieldReports } from '../../src/entry/custom-field-reports.js';
-import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields.js';
+import { CustomFieldReports } from '../../src/entry/custom-fields/custom-field-reports.js';
+import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
 import { CustomFieldError, ErrorCodes } from '../../src/errors.js';
 import { createTestPublisher } from '../../src/testing/index.js';

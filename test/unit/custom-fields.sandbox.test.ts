@@ -1,9 +1,9 @@
 // The QuickJS sandbox of expression strings: what one entry's expression can leave for the next (nothing), what
 // the host does with a thrown value (never reads it), and the limits (time, memory, stack, promise work).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields.js';
+import { applyCustomFields, compileCustomFields } from '../../src/entry/custom-fields/custom-fields.js';
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { CustomFields } from '../../src/entry/options.js';
+import type { CustomFields } from '../../src/entry/entry-options.js';
 
 function entryOf(data: Record<string, unknown> = {}): LogEntry {
   return structuredClone(data) as unknown as LogEntry;

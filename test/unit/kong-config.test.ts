@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { ruleAt } from '../../src/options/check.js';
-import { KONG_OPTION_MAP, PUBLISHER_OPTIONS_TABLE, fromKongConfig } from '../../src/publisher/kong-config.js';
-import { PUBLISHER_DEFAULTS, PUBLISHER_OPTIONS, resolvePublisherOptions } from '../../src/publisher/options.js';
+import { KONG_OPTION_MAP, PUBLISHER_OPTIONS_TABLE, fromKongConfig } from '../../src/publisher/kong-plugin-config.js';
+import { PUBLISHER_DEFAULTS, PUBLISHER_OPTIONS, resolvePublisherOptions } from '../../src/publisher/publisher-options.js';
 
 const fixture = JSON.parse(readFileSync(path.resolve('test/fixtures/kong-config/full-3.16.json'), 'utf8'));
 const certificates = { '6f3e8a52-8d34-4c4e-9d1a-0b1c2d3e4f50': { cert: 'CERT PEM', key: 'KEY PEM' } };

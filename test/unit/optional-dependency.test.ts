@@ -16,6 +16,26 @@ describe('loadOptional', () => {
     expect(error).toMatchObject({ code: ErrorCodes.MISSING_DEPENDENCY, retriable: false });
     expect((error as Error).message).toBe('Avro schemas need the package "kafka-log-absent-codec": npm install kafka-log-absent-codec');
   });
+
+  it("a room's own error for a missing package, also when a loader wrapped the not-found error as its cause", async () => {
+    const notFound = Object.assign(new Error("Cannot find package 'x'"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const wrapped = new Error('the loader failed', { cause: notFound });
+    const own = (name: string, install: string) => new RangeError(`${name}: ${install}`);
+    const error = await loadOptional('kafka-log-absent', own, { load: () => Promise.reject(wrapped) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toBe('kafka-log-absent: npm install kafka-log-absent');
+  });
+
+  it('a package that is installed but fails to load gives its own error, not "install it"', async () => {
+    const broken = new SyntaxError('Unexpected token');
+    await expect(loadOptional('kafka-log-broken', 'Avro schemas', { load: () => Promise.reject(broken) })).rejects.toBe(broken);
+  });
+
+  it('takes the module as it is when it has the named export, else its default export', async () => {
+    const esm = { trace: 1, default: { trace: 2 } };
+    expect(await loadOptional<{ trace: number }>('a', 'A', { load: async () => esm, has: 'trace' })).toBe(esm);
+    expect(await loadOptional<{ trace: number }>('a', 'A', { load: async () => ({ default: esm.default }), has: 'trace' })).toBe(esm.default);
+  });
 });
 
 describe('requireOptional', () => {

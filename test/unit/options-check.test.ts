@@ -16,9 +16,9 @@ import { KafkaLogModule } from '../../src/adapters/nest.js';
 import { createLogEntryBuilder } from '../../src/entry/build.js';
 import { ErrorCodes, InvalidOptionError, type OptionProblem } from '../../src/errors.js';
 import { hostPort, httpUrl, nearestName } from '../../src/options/check.js';
-import { fromKongConfig } from '../../src/publisher/kong-config.js';
-import { type KafkaLogPublisherOptions, resolvePublisherOptions } from '../../src/publisher/options.js';
-import { resolveRegistryOptions } from '../../src/registry/options.js';
+import { fromKongConfig } from '../../src/publisher/kong-plugin-config.js';
+import { type KafkaLogPublisherOptions, resolvePublisherOptions } from '../../src/publisher/publisher-options.js';
+import { resolveRegistryOptions } from '../../src/registry/registry-options.js';
 import { buildTestEntry, exchangeFixture } from '../../src/testing/index.js';
 import { recordingSink } from './adapters-support.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadCodec } from '../../src/transport/codecs.js';
+import { loadCodec } from '../../src/transport/compression-codecs.js';
 
 // Half repetitive text, half noise: exercises compressed and stored blocks, across several 64 KB lz4 blocks.
 const input = Buffer.concat([Buffer.from('{"request":{"uri":"/api"}},'.repeat(6000)), randomBytes(100_000)]);

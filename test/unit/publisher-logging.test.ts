@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, KafkaLogError } from '../../src/errors.js';
 import type { PublisherLogger } from '../../src/publisher/events.js';
 import { NOTICE_INTERVAL_MS, PublisherNotices, RateLimiter, UNREACHABLE_NOTICE_MS } from '../../src/publisher/notices.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { buildTestEntry, exchangeFixture } from '../../src/testing/index.js';
 import { type ProduceRequest, type Transport, TransportError } from '../../src/transport/transport.js';

@@ -343,8 +343,8 @@ describe('bytes the queue holds', () => {
   const owns = (buffer: Buffer) => buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length;
 
   it('bounds memory by default: maxBytes is 32 MiB, also through fromKongConfig (Kong leaves max_bytes unset)', async () => {
-    const { PUBLISHER_DEFAULTS, resolvePublisherOptions } = await import('../../src/publisher/options.js');
-    const { fromKongConfig } = await import('../../src/publisher/kong-config.js');
+    const { PUBLISHER_DEFAULTS, resolvePublisherOptions } = await import('../../src/publisher/publisher-options.js');
+    const { fromKongConfig } = await import('../../src/publisher/kong-plugin-config.js');
     expect(PUBLISHER_DEFAULTS.maxBytes).toBe(32 * 1024 * 1024);
     expect(resolvePublisherOptions({ brokers: ['h:1'], topic: 't' }).maxBytes).toBe(32 * 1024 * 1024);
     const kong = { bootstrap_servers: [{ host: 'h', port: 1 }], topic: 't' };

@@ -6,7 +6,7 @@ import type { TestRegistry } from '../../scripts/local-registry.mjs';
 import { serializeLogEntry } from '../../src/entry/serialize.js';
 import { ErrorCodes, InvalidOptionError } from '../../src/errors.js';
 import type { DropEvent } from '../../src/publisher/events.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { decodeWireMessage, registerKongSchemas } from '../../src/registry/index.js';
 import type { ProduceRequest, Transport, TransportFactory } from '../../src/transport/transport.js';

@@ -1,7 +1,7 @@
 // Support of the publisher's unit tests: small entries, a fake transport that records what it is asked to send and
 // answers as told, and the accounting identity.
 import type { LogEntry } from '../../src/entry/log-entry.js';
-import type { KafkaLogPublisherOptions } from '../../src/publisher/options.js';
+import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-options.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import type { ProduceRequest, Transport, TransportFactory } from '../../src/transport/transport.js';

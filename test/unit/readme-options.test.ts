@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ADAPTER_OPTIONS_TABLE } from '../../src/adapters/options-table.js';
-import { PUBLISHER_OPTIONS_TABLE } from '../../src/publisher/kong-config.js';
-import { SCHEMA_REGISTRY_OPTIONS_TABLE } from '../../src/registry/kong-config.js';
+import { ADAPTER_OPTIONS_TABLE } from '../../src/capture/adapter-options-table.js';
+import { PUBLISHER_OPTIONS_TABLE } from '../../src/publisher/kong-plugin-config.js';
+import { SCHEMA_REGISTRY_OPTIONS_TABLE } from '../../src/registry/kong-schema-registry-config.js';
 import { generatedBlocks, withGeneratedBlocks } from '../../scripts/readme-options.mjs';
 
 describe('README options tables', () => {

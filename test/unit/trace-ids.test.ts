@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readRequestIds } from '../../src/adapters/request-ids.js';
+import { readRequestIds } from '../../src/capture/request-ids.js';
 import type { TraceIds } from '../../src/entry/log-entry.js';
 import { TRACE_ID_FORMATS, isTraceHeader, mayBeTraceHeader, readTraceIds, withW3cTraceId } from '../../src/entry/trace-ids.js';
 

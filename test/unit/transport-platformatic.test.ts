@@ -13,7 +13,7 @@ import {
 import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, InvalidOptionError, KafkaLogError } from '../../src/errors.js';
-import { resolvePublisherOptions } from '../../src/publisher/options.js';
+import { resolvePublisherOptions } from '../../src/publisher/publisher-options.js';
 import { classifyPlatformaticError } from '../../src/transport/platformatic-errors.js';
 import { loadPlatformaticKafka } from '../../src/transport/platformatic.js';
 import { TRANSPORT_NAMES } from '../../src/transport/select.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkDocument, runCheckConfig } from '../../src/cli/check-config.js';
 import { MASK } from '../../src/cli/mask.js';
 import { ErrorCodes, InvalidOptionError } from '../../src/errors.js';
-import { fromKongConfig } from '../../src/publisher/kong-config.js';
+import { fromKongConfig } from '../../src/publisher/kong-plugin-config.js';
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import { type VaultReference, envVariableOf, parseVaultReference } from '../../src/publisher/vault-references.js';
 import { captureIo } from '../support/cli-io.js';

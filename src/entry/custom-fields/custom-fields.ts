@@ -17,10 +17,10 @@
  * @module
  */
 
-import { CustomFieldError, InvalidOptionError, describeError } from '../errors.js';
+import { CustomFieldError, InvalidOptionError, describeError } from '../../errors.js';
 import { dottedPathProblem, splitDottedPath, writeDottedPath } from './dotted-path.js';
-import type { LogEntry } from './log-entry.js';
-import type { CustomField, CustomFieldContext, CustomFieldFunction, CustomFieldMode, CustomFields } from './options.js';
+import type { LogEntry } from '../log-entry.js';
+import type { CustomField, CustomFieldContext, CustomFieldFunction, CustomFieldMode, CustomFields } from '../entry-options.js';
 import { ExpressionSandbox } from './sandbox.js';
 import type { ExpressionOutcome } from './sandbox.js';
 

@@ -29,11 +29,11 @@
  */
 
 import vm from 'node:vm';
-import { describeError } from '../errors.js';
+import { describeError } from '../../errors.js';
 import { type EngineCall, ExpressionEngine } from './expression-engine.js';
 import { contextToJson } from './context-snapshot.js';
 import { type ExpressionAnalysis, type PathSet, analyseExpression, emptyPathSet, mergePathSets, selectPaths } from './expression-analysis.js';
-import type { JsonValue } from './log-entry.js';
+import type { JsonValue } from '../log-entry.js';
 import { expressionFunctionText, expressionScript } from './sandbox-source.js';
 import { TimeoutBreaker } from './timeout-breaker.js';
 

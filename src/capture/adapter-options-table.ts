@@ -8,10 +8,11 @@
 
 import { ENTRY_OPTIONS } from '../entry/check-options.js';
 import { type OptionOnlyRow, type OptionsTableRow, optionsTableOf } from '../options/kong-table.js';
-import { ADAPTER_OPTIONS, type KafkaLogAdapterOptions } from './options.js';
+import { ADAPTER_OPTIONS, type KafkaLogAdapterOptions } from './adapter-options.js';
 
 const ROWS: { readonly [K in keyof Required<KafkaLogAdapterOptions<unknown>>]: Omit<OptionOnlyRow, 'option'> } = {
-  sink: { defaultText: 'required', meaning: 'where entries go: a `KafkaLogPublisher`, or any object with `publish(entry, meta?)` (and optionally `reportError(error)`, `skipped(reason, count)`)' },
+  sink: { defaultText: 'required', meaning: 'where entries go: a `KafkaLogPublisher`, or any object with `publish(entry, meta?)` (and optionally ' +
+    '`reportError(error)`, `skipped(reason, count)`)' },
   logRequestBody: {
     meaning:
       'log request bodies (`body`, `body_args`, ...): `true`, or `(entry, request) => boolean` decided once the response is complete (see [Bodies](#bodies))',
@@ -30,7 +31,8 @@ const ROWS: { readonly [K in keyof Required<KafkaLogAdapterOptions<unknown>>]: O
     kongNote: '`trusted_ips` (kong.conf)',
     meaning: 'proxies trusted for `X-Forwarded-For` (`client_ip`): `true`, a hop count, addresses or CIDR ranges, or a function',
   },
-  customFields: { kongNote: '`custom_fields_by_lua`', meaning: 'custom fields: dotted key → function or JavaScript expression string (see [Custom fields](#custom-fields))' },
+  customFields: { kongNote: '`custom_fields_by_lua`', meaning: 'custom fields: dotted key → function or JavaScript expression string (see [Custom ' +
+    'fields](#custom-fields))' },
   requestIdHeader: { defaultText: '`x-request-id`', meaning: 'header holding the request id (`request.id`); `false` for none' },
   generateRequestId: {
     meaning: '`request.id` when the request has none: `true` a random UUID v4, `(request) => string` your own, `false` none (see [Request ids](#request-ids))',
@@ -41,7 +43,8 @@ const ROWS: { readonly [K in keyof Required<KafkaLogAdapterOptions<unknown>>]: O
     meaning: 'response header that hands `request.id` back to the client, e.g. `X-Request-Id`',
   },
   correlationIdHeader: { kongNote: 'the `correlation-id` plugin', defaultText: 'none', meaning: 'header whose value becomes `correlation_id`' },
-  traceparent: { kongNote: 'a tracing plugin', meaning: 'write `trace_id` from the tracing headers and the active OpenTelemetry span (see [Trace ids](#trace-ids))' },
+  traceparent: { kongNote: 'a tracing plugin', meaning: 'write `trace_id` from the tracing headers and the active OpenTelemetry span (see [Trace ' +
+    'ids](#trace-ids))' },
   route: { meaning: '`(request) => route object`, replacing what the adapter found' },
   service: { meaning: "`(request) => service object` (Kong's `service`)" },
   consumer: { meaning: "`(request) => consumer object` (Kong's `consumer`)" },
@@ -51,10 +54,12 @@ const ROWS: { readonly [K in keyof Required<KafkaLogAdapterOptions<unknown>>]: O
   publishMeta: { meaning: '`(entry, request) => { topic?, key?, headers? }`: routing of one entry' },
   skip: { meaning: '`(request) => boolean` as the request arrives: nothing captured or counted (health checks)' },
   filter: {
-    meaning: '`(entry, request) => boolean` after the response: `false` is not published, counted as `filtered` (see [Filters and sampling](#filters-and-sampling))',
+    meaning: '`(entry, request) => boolean` after the response: `false` is not published, counted as `filtered` (see [Filters and ' +
+      'sampling](#filters-and-sampling))',
   },
   sampleRate: {
-    meaning: 'share of entries published after `filter`, 0 to 1, or `(entry, request) => number`; on the trace id when there is one; the rest counted as `sampled_out`',
+    meaning: 'share of entries published after `filter`, 0 to 1, or `(entry, request) => number`; on the trace id when there is one; the rest counted as ' +
+      '`sampled_out`',
   },
 };
 

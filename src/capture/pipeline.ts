@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LogEntryBuilder, createLogEntryBuilder } from '../entry/build.js';
-import { CustomFieldReports } from '../entry/custom-field-reports.js';
-import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields.js';
+import { CustomFieldReports } from '../entry/custom-fields/custom-field-reports.js';
+import { type CompiledCustomFields, applyCustomFields } from '../entry/custom-fields/custom-fields.js';
 import type { HttpExchange } from '../entry/exchange.js';
 import type { LogEntry } from '../entry/log-entry.js';
 import { settleQuietly } from '../entry/settle-quietly.js';
@@ -22,7 +22,7 @@ import { describeValue } from '../options/check.js';
 import { activeTraceId, loadOpenTelemetry } from './active-span.js';
 import { type CaptureCompletion, type CaptureSettings, type ExchangeCapture, startCapture } from './capture.js';
 import { compileEntryDecision } from './decisions.js';
-import { type KafkaLogAdapterOptions, type ResolvedAdapterOptions, resolveAdapterOptions } from './options.js';
+import { type KafkaLogAdapterOptions, type ResolvedAdapterOptions, resolveAdapterOptions } from './adapter-options.js';
 import { type RequestIdSettings, readRequestIdHeader, readRequestIds } from './request-ids.js';
 import type { SinkMeta, SkipReason } from './sink.js';
 

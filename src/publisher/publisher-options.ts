@@ -33,9 +33,9 @@ import {
   textList,
   textOption,
 } from '../options/check.js';
-import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from '../registry/kong-config.js';
-import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/options.js';
-import { SPOOL_OPTIONS, type SpoolOptions, resolveSpoolOptions } from '../spool/options.js';
+import { type KongSchemaRegistryConfig, resolveKongSchemaRegistry } from '../registry/kong-schema-registry-config.js';
+import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from '../registry/registry-options.js';
+import { SPOOL_OPTIONS, type SpoolOptions, resolveSpoolOptions } from '../spool/spool-options.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { PublisherLogger, PublisherLogLevel } from './events.js';
 import { KONG_FIELDS } from './kong-fields.js';
@@ -596,7 +596,8 @@ export function resolvePublisherOptions(options: KafkaLogPublisherOptions): Reso
     // request sent meanwhile would reuse them and be taken by the broker for a duplicate. One at a time is safe.
     rule('concurrencyLimit', o.concurrencyLimit === 1, 'must be 1 with idempotent: true');
   }
-  rule('allowedTopics', o.topicQueryArg === undefined || o.allowedTopics !== undefined, 'is required with topicQueryArg (a query argument must not pick any topic)');
+  const topicPicked = o.topicQueryArg === undefined || o.allowedTopics !== undefined;
+  rule('allowedTopics', topicPicked, 'is required with topicQueryArg (a query argument must not pick any topic)');
   rule('initialRetryDelay', !(o.initialRetryDelay > o.maxRetryDelay), 'must not exceed the longest retry delay (maxRetryDelay)');
   problems.throwIfAny();
   return {

@@ -6,8 +6,8 @@
 
 import type { AuthenticatedEntity, JsonObject, LogEntry } from '../entry/log-entry.js';
 import { ENTRY_OPTIONS } from '../entry/check-options.js';
-import type { CustomFields, EntryOptions } from '../entry/options.js';
-import { type CompiledCustomFields, compileCustomFields } from '../entry/custom-fields.js';
+import type { CustomFields, EntryOptions } from '../entry/entry-options.js';
+import { type CompiledCustomFields, compileCustomFields } from '../entry/custom-fields/custom-fields.js';
 import { InvalidOptionError } from '../errors.js';
 import {
   type CheckedOptions,

@@ -6,6 +6,7 @@
  * @module
  */
 import * as zlib from 'node:zlib';
+import { loadOptional } from '../optional-dependency.js';
 import { TransportError } from './transport.js';
 
 /** A codec: compress and decompress whole buffers. */
@@ -21,27 +22,17 @@ export type LoadableCodec = 'snappy' | 'lz4' | 'zstd';
 
 type Bytes = (input: Uint8Array) => Uint8Array;
 
-async function optional<T>(name: string, codec: LoadableCodec): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch {
-    throw new TransportError(
-      'missing_dependency',
-      `compression "${codec}" needs the package "${name}": npm install ${name}`,
-      false,
-    );
-  }
-}
-
-function moduleExports<T>(mod: T | { default: T }): T {
-  return (mod as { default?: T }).default ?? (mod as T);
+/** Loads a codec's package, or rejects with a `missing_dependency` TransportError saying what to install. */
+function optional<T>(name: string, codec: LoadableCodec): Promise<T> {
+  const message = (install: string) => `compression "${codec}" needs the package "${name}": ${install}`;
+  return loadOptional<T>(name, (_, install) => new TransportError('missing_dependency', message(install), false));
 }
 
 // Java clients write snappy in xerial's framing: a 16-byte header, then [4-byte length][raw snappy] chunks.
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 
 async function snappyCodec(): Promise<Codec> {
-  const snappy = moduleExports(await optional<{ compress: Bytes; uncompress: Bytes }>('snappyjs', 'snappy'));
+  const snappy = await optional<{ compress: Bytes; uncompress: Bytes }>('snappyjs', 'snappy');
   const raw = (input: Uint8Array) => Buffer.from(snappy.uncompress(input));
   return {
     // Raw snappy, as kafkajs' own codec packages write: the broker and Java consumers read it.
@@ -72,8 +63,8 @@ const LZ4_FLG = 0x60;
 const LZ4_BD = 0x40;
 
 async function lz4Codec(): Promise<Codec> {
-  const lz4 = moduleExports(await optional<Lz4js>('lz4js', 'lz4'));
-  const xxh = moduleExports(await optional<{ hash(seed: number, b: Uint8Array, at: number, n: number): number }>('lz4js/xxh32.js', 'lz4'));
+  const lz4 = await optional<Lz4js>('lz4js', 'lz4');
+  const xxh = await optional<{ hash(seed: number, b: Uint8Array, at: number, n: number): number }>('lz4js/xxh32.js', 'lz4');
   const header = Buffer.alloc(7);
   header.writeUInt32LE(LZ4_MAGIC, 0);
   header[4] = LZ4_FLG;
@@ -125,7 +116,7 @@ async function zstdCodec(): Promise<Codec> {
       decompress: async (input) => zstdDecompressSync(input),
     };
   }
-  const wasm = moduleExports(await optional<ZstdWasm>('@bokuweb/zstd-wasm', 'zstd'));
+  const wasm = await optional<ZstdWasm>('@bokuweb/zstd-wasm', 'zstd');
   await wasm.init();
   return {
     compress: async (input) => Buffer.from(wasm.compress(input, 3)),

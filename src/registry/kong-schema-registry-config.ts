@@ -17,7 +17,7 @@ import {
   optionsTableOf,
   secondsToMs,
 } from '../options/kong-table.js';
-import { REGISTRY_OPTIONS, type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from './options.js';
+import { REGISTRY_OPTIONS, type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from './registry-options.js';
 
 /** Kong's `{ subject_name, schema_version }`. */
 export interface KongSchemaSelector {

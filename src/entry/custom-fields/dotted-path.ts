@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { CustomFieldMode } from './options.js';
+import type { CustomFieldMode } from '../entry-options.js';
 
 /** Segments that would reach an object's prototype machinery rather than its data. */
 const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);

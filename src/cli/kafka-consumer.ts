@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { ErrorCodes, KafkaLogError } from '../errors.js';
-import type { TransportConfig, TransportSasl } from './transport.js';
+import type { TransportConfig, TransportSasl } from '../transport/transport.js';
 
 /** Connection settings of a {@link readTopic} call. */
 export interface TopicReaderConfig {

@@ -182,8 +182,9 @@ function resolveAuth(field: string, value: unknown): RegistryAuth {
   const problems = new OptionProblems();
   const checked = checkOptions(field, value, OAUTH2_OPTIONS, { problems });
   if (checked.grantType === 'password') {
-    if (checked.username === undefined && !problems.has(fieldPath(field, 'username'))) problems.add(fieldPath(field, 'username'), 'is required with grantType "password"');
-    if (checked.password === undefined && !problems.has(fieldPath(field, 'password'))) problems.add(fieldPath(field, 'password'), 'is required with grantType "password"');
+    for (const key of ['username', 'password'] as const) {
+      if (checked[key] === undefined && !problems.has(fieldPath(field, key))) problems.add(fieldPath(field, key), 'is required with grantType "password"');
+    }
   }
   problems.throwIfAny();
   const auth: RegistryOAuth2Auth = {

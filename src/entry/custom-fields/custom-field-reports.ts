@@ -11,7 +11,7 @@
  * @module
  */
 
-import { CustomFieldError } from '../errors.js';
+import { CustomFieldError } from '../../errors.js';
 import type { CompiledCustomFields } from './custom-fields.js';
 
 /** Default interval between two announcements of one field. */

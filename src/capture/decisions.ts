@@ -12,7 +12,7 @@ import { settleQuietly } from '../entry/settle-quietly.js';
 import { keepsTrace } from '../entry/trace-sampling.js';
 import { CustomFieldError, describeError } from '../errors.js';
 import { describeValue } from '../options/check.js';
-import type { EntryFilter, ResolvedAdapterOptions, SampleRateFunction } from './options.js';
+import type { EntryFilter, ResolvedAdapterOptions, SampleRateFunction } from './adapter-options.js';
 import type { SkipReason } from './sink.js';
 
 /** Why the entry is not published, or `undefined` when it is. */

@@ -224,7 +224,9 @@ function noteReference(node: Node, parents: Map<Node, Node>, reads: ExpressionRe
     above = parents.get(current);
   }
   // A method called on the value at the end of the chain gets the object it is called on as `this`: read it whole.
-  const calls = above !== undefined && ((above.type === 'CallExpression' && above.callee === current) || (above.type === 'TaggedTemplateExpression' && above.tag === current));
+  const calls =
+    above !== undefined &&
+    ((above.type === 'CallExpression' && above.callee === current) || (above.type === 'TaggedTemplateExpression' && above.tag === current));
   if (calls) path.pop();
   addPath(name === 'entry' ? reads.entry : reads.context, path);
 }

@@ -9,6 +9,7 @@
  */
 
 import { ErrorCodes, KafkaLogError, describeError } from '../errors.js';
+import { loadOptional } from '../optional-dependency.js';
 
 /** The part of `@opentelemetry/api` read here. */
 interface OpenTelemetryApi {
@@ -29,14 +30,12 @@ let loading: Promise<void> | undefined;
  * other failure to load it goes to `report` (of the adapter that started the load).
  */
 export function loadOpenTelemetry(report: (error: KafkaLogError) => void): Promise<void> {
-  loading ??= import('@opentelemetry/api').then(
-    (loaded: unknown) => {
-      const module = loaded as OpenTelemetryApi & { default?: OpenTelemetryApi };
-      api = typeof module.trace?.getActiveSpan === 'function' ? module : module.default;
+  loading ??= loadOptional<OpenTelemetryApi>('@opentelemetry/api', 'trace ids of active spans', { has: 'trace' }).then(
+    (loaded) => {
+      api = loaded;
     },
     (error: unknown) => {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return;
+      if (error instanceof KafkaLogError && error.code === ErrorCodes.MISSING_DEPENDENCY) return;
       const message = `@opentelemetry/api is installed but could not be loaded, so trace_id.w3c is not taken from active spans: ${describeError(error)}`;
       report(new KafkaLogError(ErrorCodes.MISSING_DEPENDENCY, message, { cause: error }));
     },

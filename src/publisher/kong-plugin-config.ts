@@ -11,7 +11,7 @@ import { OptionProblems, describeValue, isPlainObject } from '../options/check.j
 import { KongTable, type OptionsTableRow, isPresent, optionsTableOf } from '../options/kong-table.js';
 import { SecretSet } from '../secrets.js';
 import { KONG_FIELDS, PUBLISHER_OPTION_ROWS } from './kong-fields.js';
-import { type KafkaLogPublisherOptions, PUBLISHER_OPTIONS, type Pem, resolvePublisherOptions } from './options.js';
+import { type KafkaLogPublisherOptions, PUBLISHER_OPTIONS, type Pem, resolvePublisherOptions } from './publisher-options.js';
 import { type VaultOptions, resolveVaultReferences } from './vault-references.js';
 
 /** A client certificate for Kong's `security.certificate_id` (Kong keeps it in a Certificate entity). */

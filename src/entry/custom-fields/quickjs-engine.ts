@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core';
-import { ErrorCodes, KafkaLogError } from '../errors.js';
+import { ErrorCodes, KafkaLogError } from '../../errors.js';
 
 const CORE_PACKAGE = 'quickjs-emscripten-core';
 const VARIANT_PACKAGE = '@jitl/quickjs-wasmfile-release-sync';
