@@ -14,9 +14,8 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
-  // `__filename` in the ES module output (optional packages loaded synchronously resolve from kafka-log's place).
-  shims: true,
   treeshake: true,
-  // `__filename` in the ESM build too: the worker transport finds dist/transport-worker.js next to itself.
+  // `__filename` in the ES module output: optional packages loaded synchronously resolve from kafka-log's place,
+  // and the worker transport finds dist/transport-worker.js next to itself.
   shims: true,
 });
