@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Where kafka-log's cost per request goes (`npm run bench:http:profile`, which builds first): each variant of
+// Where kafka-log's cost per request goes (`npm run bench:http:profile`, which builds first, with
+// source maps: the package itself ships none): each variant of
 // bench:http (bench/lib/http-server.mjs) is driven at a fixed rate while V8's sampling profiler runs inside the
 // server process; the profile's samples are then attributed, through dist/'s source maps, to what kafka-log does
 // per request:
@@ -41,6 +42,13 @@ const CATEGORIES = ['capture', 'build', 'serialize', 'hand-over', 'encode', 'cli
 const KAFKA_LOG = new Set(['capture', 'build', 'serialize', 'hand-over', 'encode', 'client', 'send']);
 const maps = new Map();
 const located = new Map();
+
+// Without dist/'s source maps no sample could be told from the host's: say so rather than print zeros.
+const distDir = fileURLToPath(new URL('../dist/', import.meta.url));
+if (!fs.readdirSync(distDir).some((name) => name.endsWith('.map'))) {
+  console.error('bench:http:profile needs dist/ built with source maps: run it as `npm run bench:http:profile`.');
+  process.exit(1);
+}
 
 const { ensureKafka } = await import('../scripts/local-kafka.mjs');
 const kafka = await ensureKafka({ log: false });

@@ -202,9 +202,9 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
       this.originalPush = request.push as PushFunction;
       this.originalWrite = response.write as WriteFunction;
       this.originalEnd = response.end as EndFunction;
-      request.push = instancePush;
-      response.write = instanceWrite as ServerResponse['write'];
-      response.end = instanceEnd as ServerResponse['end'];
+      request.push = instanceTaps.push;
+      response.write = instanceTaps.write as ServerResponse['write'];
+      response.end = instanceTaps.end as ServerResponse['end'];
       response.on('close', onResponseClose);
     }
   }
@@ -462,41 +462,19 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
   const define = (prototype: object, name: string, value: unknown) =>
     Object.defineProperty(prototype, name, { value, writable: true, configurable: true, enumerable: false });
 
-  // A capture wrapped on the instance (another adapter stacked outside) is fed by its own wrappers, not here.
-  const ownedHere = (capture: ExchangeCapture<unknown> | undefined): capture is ExchangeCapture<unknown> =>
-    capture !== undefined && capture.originalWrite === undefined;
-  define(requestPrototype, 'push', function push(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
-    const capture = lookUp(this);
-    if (ownedHere(capture)) capture.onRequestChunk(chunk, encoding);
-    return requestParent.push.call(this, chunk, encoding);
-  });
-  define(responsePrototype, 'write', function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
-    const capture = lookUp(this);
-    const open = ownedHere(capture) && !this.writableEnded && !capture.ending;
-    const accepted = responseParent.write.call(this, chunk, encoding, callback);
-    if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
-    return accepted;
-  });
-  define(responsePrototype, 'end', function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
-    const capture = lookUp(this);
-    // Counted before the call: ending may complete the response synchronously.
-    if (!ownedHere(capture) || this.writableEnded || capture.ending) return responseParent.end.call(this, chunk, encoding, callback);
-    capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
-    capture.ending = true;
-    try {
-      return responseParent.end.call(this, chunk, encoding, callback);
-    } finally {
-      capture.ending = false;
-    }
-  });
+  const taps = createTaps({ push: requestParent.push, write: responseParent.write, end: responseParent.end });
+  define(requestPrototype, 'push', taps.push);
+  define(responsePrototype, 'write', taps.write);
+  define(responsePrototype, 'end', taps.end);
+  const parentEmit = responseParent.emit;
   // Every event of every response passes here: `arguments` handed straight to `apply` copies nothing (rest
   // parameters and a spread would allocate an array per emit).
   define(responsePrototype, 'emit', function emit(this: ServerResponse, event: string | symbol): boolean {
     // biome-ignore lint/complexity/noArguments: forwarded as is, see above
-    if (event !== 'close') return Reflect.apply(responseParent.emit, this, arguments);
+    if (event !== 'close') return Reflect.apply(parentEmit, this, arguments);
     try {
       // biome-ignore lint/complexity/noArguments: forwarded as is, see above
-      return Reflect.apply(responseParent.emit, this, arguments);
+      return Reflect.apply(parentEmit, this, arguments);
     } finally {
       lookUp(this)?.settle();
     }
@@ -509,34 +487,61 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
 /** Prototypes {@link tapPrototypes} wrapped. */
 const tappedPrototypes = new WeakSet<object>();
 
-function instancePush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
-  const capture = lookUp(this);
-  capture?.onRequestChunk(chunk, encoding);
-  return (capture?.originalPush ?? Readable.prototype.push).call(this, chunk, encoding);
+/** The functions a tap forwards to: the ones it replaced. */
+interface Forwards {
+  readonly push: PushFunction;
+  readonly write: WriteFunction;
+  readonly end: EndFunction;
 }
 
-function instanceWrite(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-  const capture = lookUp(this) as ExchangeCapture<unknown>;
-  // Not while our own `end` runs: its chunk was counted there.
-  const open = !this.writableEnded && !capture.ending;
-  const accepted = (capture.originalWrite as WriteFunction).call(this, chunk, encoding, callback);
-  if (open) capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
-  return accepted;
+/**
+ * The counting wrappers of `push`, `write` and `end`, one implementation for both ways to wrap. `forwards`: a
+ * prototype tap's parent functions (created once per tapped prototype pair); `undefined`: the instance taps,
+ * which forward to the functions their capture kept. Each set feeds only the captures wrapped its way: a
+ * capture wrapped on the instance (another adapter stacked outside a tapped framework) is counted by its
+ * instance wrappers alone, and the tapped prototype below them just forwards.
+ */
+function createTaps(forwards: Forwards | undefined): Forwards {
+  const prototypeTap = forwards !== undefined;
+  return {
+    push(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+      const capture = lookUp(this);
+      const instanceTapped = capture !== undefined && capture.originalPush !== undefined;
+      if (capture !== undefined && instanceTapped !== prototypeTap) capture.onRequestChunk(chunk, encoding);
+      const next = prototypeTap ? forwards.push : (capture?.originalPush ?? Readable.prototype.push);
+      return next.call(this, chunk, encoding);
+    },
+    write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+      const capture = lookUp(this);
+      const next = prototypeTap ? forwards.write : (capture?.originalWrite ?? (ServerResponse.prototype.write as WriteFunction));
+      // Not while the capture's own `end` runs: its chunk was counted there.
+      if (capture === undefined || (capture.originalWrite !== undefined) === prototypeTap || this.writableEnded || capture.ending) {
+        return next.call(this, chunk, encoding, callback);
+      }
+      const accepted = next.call(this, chunk, encoding, callback);
+      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
+      return accepted;
+    },
+    end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+      const capture = lookUp(this);
+      const next = prototypeTap ? forwards.end : (capture?.originalEnd ?? (ServerResponse.prototype.end as EndFunction));
+      if (capture === undefined || (capture.originalEnd !== undefined) === prototypeTap || this.writableEnded || capture.ending) {
+        return next.call(this, chunk, encoding, callback);
+      }
+      // Counted before the call: ending may complete the response synchronously.
+      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
+      capture.ending = true;
+      try {
+        return next.call(this, chunk, encoding, callback);
+      } finally {
+        capture.ending = false;
+      }
+    },
+  };
 }
 
-function instanceEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
-  const capture = lookUp(this) as ExchangeCapture<unknown>;
-  const original = capture.originalEnd as EndFunction;
-  if (this.writableEnded || capture.ending) return original.call(this, chunk, encoding, callback);
-  // Counted before the call: ending may complete the response synchronously.
-  capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
-  capture.ending = true;
-  try {
-    return original.call(this, chunk, encoding, callback);
-  } finally {
-    capture.ending = false;
-  }
-}
+/** The wrappers of plain node requests and responses, on the instance. */
+const instanceTaps = createTaps(undefined);
 
 function onResponseClose(this: ServerResponse): void {
   lookUp(this)?.settle();
