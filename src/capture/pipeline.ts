@@ -137,7 +137,8 @@ export function createExchangePipeline<TRequest>(
     }
     if (typeof id === 'string' && id !== '') return id;
     settleQuietly(id);
-    reportRated(new CustomFieldError('generateRequestId', `the generateRequestId function returned ${describeValue(id)}, not a non-empty string; a random UUID is used`));
+    const problem = `the generateRequestId function returned ${describeValue(id)}, not a non-empty string; a random UUID is used`;
+    reportRated(new CustomFieldError('generateRequestId', problem));
     return randomUUID();
   };
 

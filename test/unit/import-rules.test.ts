@@ -104,3 +104,14 @@ describe('import rules of src/', () => {
     expect(show(clients.filter((i) => !inRoom(i.from, 'transport') && i.from !== 'cli/kafka-consumer.ts'))).toEqual([]);
   });
 });
+
+describe('layout of src/', () => {
+  it('has no source line over 160 characters', () => {
+    const long = sourceFiles(SRC).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, index) => (line.length > 160 ? [`${relative(SRC, file)}:${index + 1} (${line.length})`] : [])),
+    );
+    expect(long).toEqual([]);
+  });
+});
