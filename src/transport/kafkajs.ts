@@ -271,7 +271,8 @@ export class KafkajsTransport implements Transport {
   #closed = false;
   readonly #acknowledged = new WeakSet<ProduceRecord>();
   readonly #partitions = new StablePartitions();
-  readonly #sockets = new Set<net.Socket>();
+  /** Every broker socket open, with the `host:port` it connects to (kafkajs' name of the broker). */
+  readonly #sockets = new Map<net.Socket, string>();
   #destroyed = false;
   readonly #compression: CompressionTypes;
 
@@ -342,6 +343,7 @@ export class KafkajsTransport implements Transport {
     this.#assertOpen();
     const producer = new Kafka(kafkaConfig).producer(producerConfig);
     this.#producer = producer;
+    producer.on(producer.events.REQUEST_TIMEOUT, ({ payload }) => this.#replaceConnections(payload.broker));
     try {
       await producer.connect();
       this.#assertOpen();
@@ -365,12 +367,36 @@ export class KafkajsTransport implements Transport {
         ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
         : net.connect({ host, port }, onConnect);
       socket.setKeepAlive(keepAliveMs !== undefined, keepAliveMs ?? 0);
-      this.#sockets.add(socket);
+      this.#sockets.set(socket, `${host}:${port}`);
       socket.once('close', () => this.#sockets.delete(socket));
       // kafkajs listens too; this one makes sure `destroy()`'s error can never go unhandled.
       socket.on('error', () => undefined);
       return socket;
     };
+  }
+
+  /**
+   * A request to `broker` got no answer within the request timeout: its connections end, so the next attempt (kafkajs'
+   * own retry, or the publisher's) opens a new one and refreshes metadata, as the Java client does (its
+   * `request.timeout.ms`). kafkajs itself keeps a connection whose requests time out, and a socket frozen by a
+   * network partition never recovers nor closes by itself: every retry would wait on it again. Runs inside kafkajs'
+   * timeout check (an event emitted synchronously): nothing here may throw.
+   */
+  #replaceConnections(broker: string): void {
+    try {
+      let ended = 0;
+      // With an error, as in `destroy()`: kafkajs fails the connection's other requests and marks it disconnected.
+      const error = new Error(`no answer from ${broker} within the request timeout`);
+      for (const [socket, address] of this.#sockets) {
+        if (address !== broker) continue;
+        socket.destroy(error);
+        this.#sockets.delete(socket);
+        ended += 1;
+      }
+      if (ended > 0) this.#hooks.log('warn', 'kafkajs.connection', `${error.message}: closed ${ended} connection(s), the next attempt reconnects`, { broker });
+    } catch {
+      // A failing log hook: the sockets are ended already.
+    }
   }
 
   // kafkajs retries a request a bounded number of times at a steady backoff (Kong's
@@ -508,7 +534,7 @@ export class KafkajsTransport implements Transport {
     // With an error: kafkajs then fails the requests still waiting on the socket and stops its timers (a socket
     // merely destroyed leaves them waiting for their request timeout).
     const closed = new Error('the transport is closed');
-    for (const socket of this.#sockets) socket.destroy(closed);
+    for (const socket of this.#sockets.keys()) socket.destroy(closed);
     this.#sockets.clear();
   }
 }

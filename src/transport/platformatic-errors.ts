@@ -56,6 +56,17 @@ interface ClassifyOptions {
   ignoreTooLarge?: boolean;
 }
 
+// The client's own TimeoutError (its `code` is the network error's, so the class tells it apart).
+const isClientTimeout = (e: PlatformaticErrorLike): boolean => e.constructor?.name === 'TimeoutError';
+
+/**
+ * Whether the client gave up waiting for an answer (a request or a connection attempt outlived its timeout), as
+ * opposed to a broker that answered "timed out" (`REQUEST_TIMED_OUT`, over a connection that works).
+ */
+export function clientTimedOut(error: unknown): boolean {
+  return errorTree(error).some(isClientTimeout);
+}
+
 /** Classifies a @platformatic/kafka failure. Messages are the client's own, which carry no credentials. */
 export function classifyPlatformaticError(error: unknown, options: ClassifyOptions = {}): TransportError {
   const tree = errorTree(error);
@@ -75,7 +86,7 @@ export function classifyPlatformaticError(error: unknown, options: ClassifyOptio
   }
   // A request the client gave up waiting for may still be answered: the publisher retries it (safe with an
   // idempotent producer, whose retry carries the same sequence numbers).
-  const timeout = tree.some((e) => e.constructor?.name === 'TimeoutError' || e.apiId === 'REQUEST_TIMED_OUT');
+  const timeout = tree.some((e) => isClientTimeout(e) || e.apiId === 'REQUEST_TIMED_OUT');
   // The client's spent retries over a transient cause (broker down, leader moving) stay worth retrying later.
   // A topic being auto-created is "unknown" for a moment (kafkajs retries UNKNOWN_TOPIC_OR_PARTITION too).
   const retriable =

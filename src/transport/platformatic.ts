@@ -18,7 +18,7 @@ import type { ClusterMetadata, MessageToProduce, Producer, ProducerOptions, SASL
 import * as net from 'node:net';
 import { type MissingPackageError, loadOptional } from '../optional-dependency.js';
 import { errorStatusOf, refusedToken } from './oauthbearer.js';
-import { classifyPlatformaticError, partitionKey, partitionOutcomes } from './platformatic-errors.js';
+import { classifyPlatformaticError, clientTimedOut, partitionKey, partitionOutcomes } from './platformatic-errors.js';
 import { authenticateScramToken } from './platformatic-scram.js';
 import { ensurePlatformaticZstd, type PlatformaticCodecSlot } from './platformatic-zstd.js';
 import {
@@ -55,9 +55,21 @@ export function loadPlatformaticKafka(
 const LEVEL_RANK: Record<TransportLogLevel | 'silent', number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 const POSITIVE = 0x7fffffff;
 
+/** Destroys every broker socket of `producer`; the client drops each from its pool as it closes. */
+function destroySockets(producer: BufferProducer): number {
+  let destroyed = 0;
+  for (const [, connection] of producer.connections) {
+    if (connection.socket && !connection.socket.destroyed) {
+      connection.socket.destroy();
+      destroyed += 1;
+    }
+  }
+  return destroyed;
+}
+
 /** Destroys every broker socket of `producer` at once (its graceful close ends them and waits for the broker). */
 function destroyConnections(producer: BufferProducer): void {
-  for (const [, connection] of producer.connections) connection.socket?.destroy();
+  destroySockets(producer);
   producer.close().catch(() => undefined);
 }
 
@@ -268,11 +280,13 @@ export class PlatformaticTransport implements Transport {
     try {
       messages = await this.#prepare(producer, pending);
     } catch (error) {
+      this.#replaceConnectionsAfterTimeout(producer, error);
       throw classifyPlatformaticError(this.#clean(error));
     }
     try {
       await producer.send({ messages, acks: this.#config.acks });
     } catch (error) {
+      this.#replaceConnectionsAfterTimeout(producer, error);
       // Partitions written before or beside the failure must not be sent again; those refused for their size
       // are named, so the publisher can resend their neighbours.
       const { written, tooLarge } = partitionOutcomes(error);
@@ -292,6 +306,22 @@ export class PlatformaticTransport implements Transport {
       throw classifyPlatformaticError(this.#clean(error), { ignoreTooLarge: refused.size > 0 });
     }
     for (const record of pending) this.#acknowledged.add(record);
+  }
+
+  /**
+   * A request got no answer within the request timeout: every connection of the producer ends and its metadata is
+   * forgotten, so the next attempt opens new connections and asks for metadata again, as the Java client does (its
+   * `request.timeout.ms`). The client itself keeps a connection whose requests time out, and a socket frozen by a
+   * network partition never recovers nor closes by itself: every retry would wait on it again. All connections
+   * rather than the one that timed out: the client's error does not say which broker it was.
+   */
+  #replaceConnectionsAfterTimeout(producer: BufferProducer, error: unknown): void {
+    if (!clientTimedOut(error)) return;
+    const closed = destroySockets(producer);
+    producer.clearMetadata();
+    if (closed > 0 && LEVEL_RANK.warn <= LEVEL_RANK[this.#config.logLevel]) {
+      this.#hooks.log('warn', 'platformatic.connection', `no answer within the request timeout: closed ${closed} connection(s), the next attempt reconnects`);
+    }
   }
 
   /**

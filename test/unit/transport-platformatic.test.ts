@@ -14,7 +14,7 @@ import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, InvalidOptionError, KafkaLogError } from '../../src/errors.js';
 import { resolvePublisherOptions } from '../../src/publisher/publisher-options.js';
-import { classifyPlatformaticError } from '../../src/transport/platformatic-errors.js';
+import { classifyPlatformaticError, clientTimedOut } from '../../src/transport/platformatic-errors.js';
 import { loadPlatformaticKafka } from '../../src/transport/platformatic.js';
 import { TRANSPORT_NAMES } from '../../src/transport/select.js';
 import { TransportError } from '../../src/transport/transport.js';
@@ -88,6 +88,16 @@ describe('classifyPlatformaticError', () => {
   it('a request the client stopped waiting for is a retriable timeout', () => {
     expect(classifyPlatformaticError(new TimeoutError('Request timed out'))).toMatchObject({ kind: 'timeout', code: ErrorCodes.TIMEOUT, retriable: true });
     expect(classifyPlatformaticError(new ProtocolError('REQUEST_TIMED_OUT'))).toMatchObject({ kind: 'timeout', retriable: true });
+  });
+
+  it('tells a request the client stopped waiting for (its connection is to be replaced) from a broker that answered', () => {
+    const waited = new MultipleErrors('Producing messages failed.', [new TimeoutError('Request timed out')]);
+    expect(clientTimedOut(waited)).toBe(true);
+    expect(clientTimedOut(new NetworkError('Connection to b:9092 failed.', { cause: new TimeoutError('Connection to b:9092 timed out.') }))).toBe(true);
+    // the broker answered "timed out": the connection works
+    expect(clientTimedOut(new ResponseError(0, 11, { '/responses/0/partitionResponses/0': [7, null] }, {}))).toBe(false);
+    expect(clientTimedOut(new NetworkError('Connection closed'))).toBe(false);
+    expect(clientTimedOut(new Error('Request timed out'))).toBe(false);
   });
 
   it('a topic being auto-created is retriable; other usage errors are not', () => {
