@@ -4,7 +4,7 @@
 // bench:http (bench/lib/http-server.mjs) is driven at a fixed rate while V8's sampling profiler runs inside the
 // server process; the profile's samples are then attributed, through dist/'s source maps, to what kafka-log does
 // per request:
-//   capture     the adapters' node:http capture, Express hooks, request ids (src/adapters/)
+//   capture     the adapters' node:http capture, Express hooks, request ids (src/capture/, src/adapters/)
 //   build       the entry builder (src/entry/ but the serializer)
 //   serialize   serializeLogEntry (src/entry/serialize.ts, fast-json-stringify)
 //   hand-over   publish(): routing, queueing, timers, the publisher's bookkeeping of requests (src/publisher/)
@@ -168,8 +168,8 @@ function classify(frame) {
   const where = locate(frame);
   if (where === undefined) return 'host';
   const file = where.file;
-  if (file.includes('src/adapters/')) return 'capture';
-  if (file.endsWith('src/entry/serialize.ts') || file.endsWith('src/publisher/serialize-entry.ts')) return 'serialize';
+  if (file.includes('src/adapters/') || file.includes('src/capture/')) return 'capture';
+  if (file.endsWith('src/entry/serialize.ts')) return 'serialize';
   if (file.includes('src/entry/')) return 'build';
   if (file.includes('src/publisher/') || file.includes('src/errors.ts')) return 'hand-over';
   if (file.includes('src/transport/')) return 'client';
