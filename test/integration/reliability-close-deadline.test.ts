@@ -5,6 +5,7 @@
 // socket and timer so the process exits by itself, and the broker thawed after the deadline must change no count
 // (the unit tests deliver an acknowledgement after the deadline on purpose).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
@@ -21,6 +22,8 @@ const CLOSE_TIMEOUT_MS = 1500;
 const MARGIN_MS = 250;
 const ENTRIES = 30;
 
+// One directory per process: CI runs this file on two Node lines at once.
+const CLUSTER_DIR = path.resolve(`.local/reliability-close-deadline-${process.pid}`);
 let cluster: LocalCluster;
 let frozen = false;
 
@@ -47,12 +50,13 @@ const balanced = (s: PublisherStats) => s.accepted === s.sent + s.dropped.total 
 
 beforeAll(async () => {
   const { startCluster } = await import('../../scripts/local-kafka.mjs');
-  cluster = await startCluster({ nodes: 1, dir: path.resolve('.local/reliability-close-deadline'), log: false });
+  cluster = await startCluster({ nodes: 1, dir: CLUSTER_DIR, log: false });
 }, 180_000);
 
 afterAll(async () => {
   if (frozen) process.kill(brokerPid(), 'SIGCONT');
   await cluster?.stop();
+  rmSync(CLUSTER_DIR, { recursive: true, force: true });
 });
 
 interface ChildLine {

@@ -40,7 +40,7 @@ describe('transport option', () => {
   });
 
   it('importing the package loads no Kafka client', () => {
-    const dir = path.resolve('.local/test-transport-lazy');
+    const dir = path.resolve(`.local/test-transport-lazy-${process.pid}`); // two Node lines may run at once
     mkdirSync(dir, { recursive: true });
     const outfile = path.join(dir, 'index.cjs');
     buildSync({
