@@ -246,7 +246,7 @@ export function createExchangePipeline<TRequest>(
         report(error);
         return 'not_sent';
       }
-      if (failures.length > 0) for (const failure of failures) reportRated(failure);
+      for (const failure of failures) reportRated(failure);
       publish(entry, request, customFields);
       return 'published';
     } catch (error) {

@@ -259,7 +259,7 @@ export class KafkaLogPublisher {
       topic: routing.topic,
       key: key === null ? null : ownBuffer(key),
       headers: routing.headers,
-      ...(settler ? { settler } : {}),
+      settler,
     };
     const refused = this.#queue.add(queued, Date.now());
     if (refused) {

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { type ProduceRecord, recordSize } from '../transport/transport.js';
+import { type ProduceRecord, recordSize, recordSizeOf } from '../transport/transport.js';
 import type { DropReason, StatsCounters } from './stats.js';
 
 /** Settles a sync-mode `publish` promise. */
@@ -39,7 +39,7 @@ export interface QueuedEntry {
   /** Headers. */
   headers: Record<string, string | Buffer> | undefined;
   /** Sync mode only. */
-  settler?: EntrySettler;
+  settler: EntrySettler | undefined;
 }
 
 /** A closed message: its record and what it holds. */
@@ -112,7 +112,7 @@ export function ownBuffer(buffer: Buffer): Buffer {
 }
 
 /** Bytes a message's key and headers hold. */
-export function routingBytes(key: Buffer | null, headers: Record<string, string | Buffer> | undefined): number {
+function routingBytes(key: Buffer | null, headers: Record<string, string | Buffer> | undefined): number {
   let bytes = key?.length ?? 0;
   if (headers) for (const name in headers) bytes += name.length + (headers[name] as string | Buffer).length;
   return bytes;
@@ -220,7 +220,7 @@ export class BatchQueue {
     const bytes = entry.value.length;
     const routing = routingBytes(entry.key, entry.headers);
     if (this.#stats.buffered + 1 > limits.maxEntries) return 'queue_full_entries';
-    const alone = recordSize({ topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers });
+    const alone = recordSizeOf(bytes, entry.key, entry.headers);
     if (alone + (entry.pendingSchema ? WIRE_HEADER_BYTES : 0) > limits.maxBytesPerRequest) return 'message_too_large';
 
     if (limits.maxBatchSize === 1 || entry.pendingSchema) {

@@ -212,9 +212,12 @@ export function socketTlsOptions(tls: NonNullable<TransportConfig['tls']>): NonN
 
 /** Approximate bytes a record takes in a produce request (value, key, headers, record overhead). */
 export function recordSize(record: ProduceRecord): number {
-  let size = 24 + record.value.length + (record.key?.length ?? 0);
-  if (record.headers) {
-    for (const [name, value] of Object.entries(record.headers)) size += 8 + name.length + value.length;
-  }
+  return recordSizeOf(record.value.length, record.key, record.headers);
+}
+
+/** {@link recordSize} from a record's parts, without building the record (the queue sizes every entry). */
+export function recordSizeOf(valueBytes: number, key: Buffer | null, headers: Record<string, string | Buffer> | undefined): number {
+  let size = 24 + valueBytes + (key?.length ?? 0);
+  if (headers) for (const name in headers) size += 8 + name.length + (headers[name] as string | Buffer).length;
   return size;
 }
