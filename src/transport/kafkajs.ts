@@ -428,10 +428,12 @@ export class KafkajsTransport implements Transport {
     const producer = this.#producer;
     if (!producer) throw new TransportError('broker', 'the transport is closed', false);
     const refused = new Set<ProduceRecord>();
+    // Acknowledged partition batches are remembered only when the request fails (see #remember).
+    const written: PartitionBatch[] = [];
     let failure: TransportError | undefined;
     const settle = (batch: PartitionBatch, outcome: PromiseSettledResult<unknown>) => {
       if (outcome.status === 'fulfilled') {
-        for (const record of batch.records) this.#acknowledged.add(record);
+        written.push(batch);
         return;
       }
       const error = classifyKafkajsError(this.#clean(outcome.reason));
@@ -442,15 +444,29 @@ export class KafkajsTransport implements Transport {
     if (unplaced.length > 0) {
       // A record whose topic's partitions are not known yet goes alone first: that teaches the partitioner.
       await this.#sendAll(producer, unplaced, settle);
-      if (failure) throw failure;
-      ({ batches, unplaced } = this.#group(request.records.filter((record) => !refused.has(record))));
-      if (unplaced.length > 0) throw new TransportError('broker', `no partitions known for topic "${unplaced[0]?.topic}"`, true);
+      if (failure) throw this.#remember(written, failure);
+      const sent = new Set(written.flatMap((batch) => batch.records));
+      ({ batches, unplaced } = this.#group(request.records.filter((record) => !refused.has(record) && !sent.has(record))));
+      if (unplaced.length > 0) {
+        throw this.#remember(written, new TransportError('broker', `no partitions known for topic "${unplaced[0]?.topic}"`, true));
+      }
     }
     await this.#sendAll(producer, batches, settle);
-    if (failure) throw failure;
+    if (failure) throw this.#remember(written, failure);
     if (refused.size > 0) {
-      throw new TransportError('message_too_large', `the broker refused ${refused.size} record(s) as too large`, false, { refused });
+      const error = new TransportError('message_too_large', `the broker refused ${refused.size} record(s) as too large`, false, { refused });
+      throw this.#remember(written, error);
     }
+  }
+
+  /**
+   * Remembers the records of `written` as acknowledged, for a request that fails anyway: the publisher sends its
+   * records again, and these must not go twice. A request that succeeds is never sent again, so its records cost
+   * no bookkeeping (an entry per record in a WeakSet is work for the garbage collector on every request).
+   */
+  #remember(written: readonly PartitionBatch[], error: TransportError): TransportError {
+    for (const batch of written) for (const record of batch.records) this.#acknowledged.add(record);
+    return error;
   }
 
   /** The request's unacknowledged records by topic-partition, and those whose partition cannot be fixed yet. */

@@ -52,6 +52,12 @@ export function loadPlatformaticKafka(
   return loadOptional<PlatformaticKafka>(PLATFORMATIC_PACKAGE, missing, { load, has: 'Producer' });
 }
 
+// Each record carries its message (with the partition chosen for it) from its first attempt on, so a retry sends it
+// to the same partition. A property rather than a WeakMap keyed by records: an entry per record in a WeakMap costs
+// the garbage collector far more than one more property on an object that dies with it.
+const MESSAGE = Symbol('kafka-log.platformaticMessage');
+type MessageHolder = ProduceRecord & { [MESSAGE]?: Message };
+
 const LEVEL_RANK: Record<TransportLogLevel | 'silent', number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 const POSITIVE = 0x7fffffff;
 
@@ -85,7 +91,7 @@ export class PlatformaticTransport implements Transport {
   readonly #kafka: PlatformaticKafka;
   readonly #config: TransportConfig;
   readonly #hooks: TransportHooks;
-  readonly #messages = new WeakMap<ProduceRecord, Message>();
+  /** Records written by a request that failed anyway (a request that succeeds is never sent again). */
   readonly #acknowledged = new WeakSet<ProduceRecord>();
   #producer: BufferProducer | undefined;
   #connecting: Promise<void> | undefined;
@@ -274,7 +280,7 @@ export class PlatformaticTransport implements Transport {
     await this.connect();
     const producer = this.#producer;
     if (!producer || this.#closed) throw new TransportError('broker', 'the transport is closed', false);
-    const pending = request.records.filter((record) => !this.#acknowledged.has(record));
+    const pending = this.#unacknowledged(request.records);
     if (pending.length === 0) return;
     let messages: Message[];
     try {
@@ -305,7 +311,14 @@ export class PlatformaticTransport implements Transport {
       // Something else failed too: that decides (the refused records are refused again on the retry).
       throw classifyPlatformaticError(this.#clean(error), { ignoreTooLarge: refused.size > 0 });
     }
-    for (const record of pending) this.#acknowledged.add(record);
+  }
+
+  /** The records no earlier (failed) request wrote: all of them, unless a request failed part-way. */
+  #unacknowledged(records: readonly ProduceRecord[]): readonly ProduceRecord[] {
+    for (const record of records) {
+      if (this.#acknowledged.has(record)) return records.filter((r) => !this.#acknowledged.has(r));
+    }
+    return records;
   }
 
   /**
@@ -329,20 +342,21 @@ export class PlatformaticTransport implements Transport {
    * partition count), so every later send of the record goes to the same partition.
    */
   async #prepare(producer: BufferProducer, records: readonly ProduceRecord[]): Promise<Message[]> {
-    const fresh = records.filter((record) => !this.#messages.has(record));
-    if (fresh.length > 0) {
-      const topics = [...new Set(fresh.map((r) => r.topic))];
-      const metadata = await producer.metadata({ topics, autocreateTopics: true });
-      const stickyByTopic = new Map<string, number>();
-      for (const record of fresh) {
-        const message: Message = { topic: record.topic, value: record.value, partition: this.#partition(metadata, record, stickyByTopic) };
-        if (record.key !== null) message.key = record.key;
-        const headers = headerMap(record.headers);
-        if (headers) message.headers = headers;
-        this.#messages.set(record, message);
-      }
-    }
-    return records.map((record) => this.#messages.get(record) as Message);
+    const fresh = records.filter((record) => (record as MessageHolder)[MESSAGE] === undefined);
+    if (fresh.length === 0) return records.map((record) => (record as MessageHolder)[MESSAGE] as Message);
+    const topics = [...new Set(fresh.map((r) => r.topic))];
+    const metadata = await producer.metadata({ topics, autocreateTopics: true });
+    const stickyByTopic = new Map<string, number>();
+    return records.map((record) => {
+      const known = (record as MessageHolder)[MESSAGE];
+      if (known !== undefined) return known;
+      const message: Message = { topic: record.topic, value: record.value, partition: this.#partition(metadata, record, stickyByTopic) };
+      if (record.key !== null) message.key = record.key;
+      const headers = headerMap(record.headers);
+      if (headers) message.headers = headers;
+      if (Object.isExtensible(record)) (record as MessageHolder)[MESSAGE] = message;
+      return message;
+    });
   }
 
   #partition(metadata: ClusterMetadata, record: ProduceRecord, stickyByTopic: Map<string, number>): number {

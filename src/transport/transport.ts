@@ -130,7 +130,8 @@ export interface Transport {
    * Produces one request; resolves when every record is acknowledged. Rejects with a {@link TransportError}.
    *
    * A record (the same object) acknowledged once is not sent again, whichever request holds it later: after a
-   * failure the publisher retries the same request, or regroups its records into smaller ones. When the broker
+   * failure the publisher retries the same request, or regroups its records into smaller ones. A record of a
+   * request that resolved is never handed over again, so only failed requests need remember what was written. When the broker
    * refuses records for their size, the error is a `message_too_large` TransportError whose `refused` names them
    * (see {@link TransportError.refused}).
    */
