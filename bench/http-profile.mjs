@@ -28,7 +28,8 @@ import { SourceMap } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ask, createTopic, startServer, stopServer } from './lib/http-driver.mjs';
+import { describePlan } from './lib/cpu-pinning.mjs';
+import { ask, createTopic, placeLoad, startServer, stopServer } from './lib/http-driver.mjs';
 import { table } from './lib/measure.mjs';
 
 // `max`: as fast as the server goes (saturation).
@@ -52,6 +53,7 @@ if (!fs.readdirSync(distDir).some((name) => name.endsWith('.map'))) {
 
 const { ensureKafka } = await import('../scripts/local-kafka.mjs');
 const kafka = await ensureKafka({ log: false });
+const plan = placeLoad(kafka.pid);
 const topic = `bench-profile-${randomUUID().slice(0, 8)}`;
 await createTopic(kafka.brokers, topic);
 const { default: autocannon } = await import('autocannon');
@@ -61,7 +63,7 @@ const logFile = path.join(os.tmpdir(), `kafka-log-profile-pino-${process.pid}.lo
 
 const results = [];
 for (const variant of VARIANTS) {
-  const server = await startServer({ variant, brokers: kafka.brokers, topic, logFile });
+  const server = await startServer({ variant, brokers: kafka.brokers, topic, logFile }, plan);
   const fire = (seconds) =>
     autocannon({
       url: `http://127.0.0.1:${server.port}/users/42?fields=name`,
@@ -85,7 +87,7 @@ for (const variant of VARIANTS) {
 fs.rmSync(logFile, { force: true });
 if (!process.env.BENCH_PROFILE_DIR) fs.rmSync(profileDir, { recursive: true, force: true });
 
-console.log(`bench:http:profile  ${RATE ?? 'as many'} requests/s for ${DURATION} s, sampled every ${INTERVAL} µs; main-thread µs per request`);
+console.log(`bench:http:profile  ${RATE ?? 'as many'} requests/s for ${DURATION} s, sampled every ${INTERVAL} µs; main-thread µs per request; ${describePlan(plan)}`);
 console.log(
   table(
     results.map((r) => ({

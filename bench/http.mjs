@@ -32,13 +32,15 @@
 // Environment: BENCH_ROUNDS (fixed-rate rounds, default 4), BENCH_DURATION (s per fixed-rate window, default 5),
 // BENCH_RATE (requests/s; default BENCH_RATE_FRACTION x the no-logging maximum), BENCH_RATE_FRACTION (default 0.6),
 // BENCH_SATURATION_ROUNDS (default 2), BENCH_SATURATION_DURATION (s, default 3), BENCH_CONNECTIONS (default 32),
-// BENCH_WARMUP (s, default 3), BENCH_VARIANTS (comma-separated subset; `nolog` is always included).
+// BENCH_WARMUP (s, default 3), BENCH_VARIANTS (comma-separated subset; `nolog` is always included), BENCH_PIN (0: do not
+// pin the server to a CPU of its own, see bench/lib/cpu-pinning.mjs).
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ask, createTopic, startServer, stopServer } from './lib/http-driver.mjs';
+import { describePlan } from './lib/cpu-pinning.mjs';
+import { ask, createTopic, placeLoad, startServer, stopServer } from './lib/http-driver.mjs';
 import { VARIANTS } from './lib/http-server.mjs';
 import { median, table } from './lib/measure.mjs';
 
@@ -58,13 +60,14 @@ const NAMES = ['nolog', ...chosen.filter((v) => v !== 'nolog')];
 
 const { ensureKafka } = await import('../scripts/local-kafka.mjs');
 const kafka = await ensureKafka({ log: false });
+const plan = placeLoad(kafka.pid);
 const topic = `bench-http-${randomUUID().slice(0, 8)}`;
 await createTopic(kafka.brokers, topic);
 const logFile = path.join(os.tmpdir(), `kafka-log-bench-pino-${process.pid}.log`);
 const { default: autocannon } = await import('autocannon');
 
 const servers = new Map();
-for (const variant of NAMES) servers.set(variant, await startServer({ variant, brokers: kafka.brokers, topic, logFile }));
+for (const variant of NAMES) servers.set(variant, await startServer({ variant, brokers: kafka.brokers, topic, logFile }, plan));
 
 const fire = (variant, seconds, rate) =>
   autocannon({
@@ -161,7 +164,8 @@ const rows = NAMES.map((variant) => ({
 
 console.log(
   `bench:http  Express hello-world, ${rate} requests/s offered (${process.env.BENCH_RATE ? 'BENCH_RATE' : `${RATE_FRACTION} x the no-logging maximum`}), ` +
-    `${ROUNDS} rounds x ${DURATION} s, ${CONNECTIONS} connections; Node ${process.version}, Kafka ${kafka.version}; medians over rounds`,
+    `${ROUNDS} rounds x ${DURATION} s, ${CONNECTIONS} connections; Node ${process.version}, Kafka ${kafka.version}; medians over rounds; ` +
+    describePlan(plan),
 );
 console.log(table(rows));
 for (const line of delivery) console.log(line);

@@ -2,13 +2,29 @@
 // bench/lib/http-server.mjs, talks to them, and prepares the topic they publish to.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cpuPlan, pin } from './cpu-pinning.mjs';
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 
-/** Starts one variant's server process; resolves with `{ child, port }` once it listens. */
-export function startServer(config) {
+/**
+ * Places this process (the load generator) and the broker on the CPUs a server does not use (see
+ * cpu-pinning.mjs); the broker gets every CPU back when this process exits. Returns the plan for
+ * {@link startServer}, or undefined when nothing is pinned.
+ */
+export function placeLoad(brokerPid) {
+  const plan = cpuPlan();
+  if (plan === undefined) return undefined;
+  if (!pin(process.pid, plan.load)) return undefined;
+  if (Number.isInteger(brokerPid) && pin(brokerPid, plan.load)) process.once('exit', () => pin(brokerPid, plan.all));
+  return plan;
+}
+
+/** Starts one variant's server process (on the plan's server CPU); resolves with `{ child, port }` once it listens. */
+export function startServer(config, plan) {
   return new Promise((resolve, reject) => {
     const child = fork(SERVER, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Before the server starts its own threads (a worker transport's): those inherit the placement.
+    if (plan !== undefined) pin(child.pid, plan.server);
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${config.variant} server exited with ${code}`)));
     child.once('message', (message) => resolve({ child, port: message.port }));
