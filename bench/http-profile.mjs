@@ -17,6 +17,9 @@
 // Figures are µs of main-thread CPU per request answered in the profiled window; a worker thread's own work is
 // in bench:http's CPU figures, not here.
 //
+// Not pinned to a CPU as bench:http is (bench/lib/cpu-pinning.mjs): V8's sampling thread would then take turns with the
+// very thread it samples, and every figure would grow.
+//
 // Environment: BENCH_RATE (requests/s, default 1500; `max`: saturation), BENCH_DURATION (profiled s, default 20), BENCH_WARMUP (s,
 // default 5), BENCH_VARIANTS (default nolog,express-kafkajs,wrapper-kafkajs,express-platformatic,express-nosend),
 // BENCH_INTERVAL (sampling interval µs, default 200), BENCH_TOP (list the N functions of kafka-log and the
@@ -28,8 +31,7 @@ import { SourceMap } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describePlan } from './lib/cpu-pinning.mjs';
-import { ask, createTopic, placeLoad, startServer, stopServer } from './lib/http-driver.mjs';
+import { ask, createTopic, startServer, stopServer } from './lib/http-driver.mjs';
 import { table } from './lib/measure.mjs';
 
 // `max`: as fast as the server goes (saturation).
@@ -53,7 +55,6 @@ if (!fs.readdirSync(distDir).some((name) => name.endsWith('.map'))) {
 
 const { ensureKafka } = await import('../scripts/local-kafka.mjs');
 const kafka = await ensureKafka({ log: false });
-const plan = placeLoad(kafka.pid);
 const topic = `bench-profile-${randomUUID().slice(0, 8)}`;
 await createTopic(kafka.brokers, topic);
 const { default: autocannon } = await import('autocannon');
@@ -63,7 +64,7 @@ const logFile = path.join(os.tmpdir(), `kafka-log-profile-pino-${process.pid}.lo
 
 const results = [];
 for (const variant of VARIANTS) {
-  const server = await startServer({ variant, brokers: kafka.brokers, topic, logFile }, plan);
+  const server = await startServer({ variant, brokers: kafka.brokers, topic, logFile });
   const fire = (seconds) =>
     autocannon({
       url: `http://127.0.0.1:${server.port}/users/42?fields=name`,
@@ -87,7 +88,7 @@ for (const variant of VARIANTS) {
 fs.rmSync(logFile, { force: true });
 if (!process.env.BENCH_PROFILE_DIR) fs.rmSync(profileDir, { recursive: true, force: true });
 
-console.log(`bench:http:profile  ${RATE ?? 'as many'} requests/s for ${DURATION} s, sampled every ${INTERVAL} µs; main-thread µs per request; ${describePlan(plan)}`);
+console.log(`bench:http:profile  ${RATE ?? 'as many'} requests/s for ${DURATION} s, sampled every ${INTERVAL} µs; main-thread µs per request`);
 console.log(
   table(
     results.map((r) => ({
