@@ -9,7 +9,7 @@
 // entries without sending them.
 //
 // 1. Saturation (informative): each variant as fast as it goes, rounds interleaved.
-// 2. Fixed rate: every variant at the same offered rate (autocannon's overallRate, `-R`), by default 60% of the
+// 2. Fixed rate: every variant at the same offered rate (autocannon's overallRate, `-R`), by default 45% of the
 //    no-logging maximum measured in step 1, a rate every variant sustains without queueing. Rounds interleaved, the
 //    order permuted each round so that no variant always follows the same neighbour. Per window the server reports
 //    its CPU time (process.cpuUsage: user + system, all threads) and event-loop busy time
@@ -29,8 +29,9 @@
 // pino-http's; vs_pino_overhead: kafka-log/express's CPU overhead over pino-http's; vs_nolog, vs_pino: its
 // throughput at saturation over no logging's and pino-http's (informative); p99_ms: its p99 at the fixed rate.
 //
-// Environment: BENCH_ROUNDS (fixed-rate rounds, default 4), BENCH_DURATION (s per fixed-rate window, default 5),
-// BENCH_RATE (requests/s; default BENCH_RATE_FRACTION x the no-logging maximum), BENCH_RATE_FRACTION (default 0.6),
+// Environment: BENCH_ROUNDS (fixed-rate rounds, default 8), BENCH_DURATION (s per fixed-rate window, default 5),
+// BENCH_RATE (requests/s; default BENCH_RATE_FRACTION x the no-logging maximum), BENCH_RATE_FRACTION (default 0.45: the
+// load generator, on a CPU it shares with the broker, keeps this rate steady),
 // BENCH_SATURATION_ROUNDS (default 2), BENCH_SATURATION_DURATION (s, default 3), BENCH_CONNECTIONS (default 32),
 // BENCH_WARMUP (s, default 3), BENCH_VARIANTS (comma-separated subset; `nolog` is always included), BENCH_PIN (0: do not
 // pin the server to a CPU of its own, see bench/lib/cpu-pinning.mjs).
@@ -42,16 +43,16 @@ import path from 'node:path';
 import { describePlan } from './lib/cpu-pinning.mjs';
 import { ask, createTopic, placeLoad, startServer, stopServer } from './lib/http-driver.mjs';
 import { VARIANTS } from './lib/http-server.mjs';
-import { median, table } from './lib/measure.mjs';
+import { median, quantile, table } from './lib/measure.mjs';
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
-const ROUNDS = env('BENCH_ROUNDS', 4);
+const ROUNDS = env('BENCH_ROUNDS', 8);
 const DURATION = env('BENCH_DURATION', 5);
 const SATURATION_ROUNDS = env('BENCH_SATURATION_ROUNDS', 2);
 const SATURATION_DURATION = env('BENCH_SATURATION_DURATION', 3);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
 const WARMUP = env('BENCH_WARMUP', 3);
-const RATE_FRACTION = env('BENCH_RATE_FRACTION', 0.6);
+const RATE_FRACTION = env('BENCH_RATE_FRACTION', 0.45);
 const HEADLINE = 'express-kafkajs';
 
 const chosen = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',').map((v) => v.trim()) : Object.keys(VARIANTS);
@@ -145,6 +146,8 @@ const rows = NAMES.map((variant) => ({
   'served req/s': Math.round(figure(perRound(variant, 'served'))),
   'cpu µs/req': Math.round(figure(perRound(variant, 'cpu'))),
   'cpu overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'cpu'))),
+  // The middle half of the rounds' overheads: how far this machine's noise moves the figure.
+  'cpu overhead q1..q3': variant === 'nolog' ? '' : spread(overheads(variant, 'cpu')),
   'loop µs/req': Math.round(figure(perRound(variant, 'loop'))),
   'loop overhead µs': variant === 'nolog' ? '' : Math.round(figure(overheads(variant, 'loop'))),
   // The main thread's own CPU (Linux): what the request thread did, without time it waited for a core.
@@ -220,6 +223,10 @@ function brokerCpuMicros() {
   } catch {
     return Number.NaN;
   }
+}
+
+function spread(values) {
+  return `${Math.round(quantile(values, 0.25))}..${Math.round(quantile(values, 0.75))}`;
 }
 
 function failOnErrors(variant, result) {

@@ -24,6 +24,15 @@ export function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** The `q` quantile (0..1) of a list of numbers, interpolated between neighbours. */
+export function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
+}
+
 /** Formats rows of objects as an aligned text table. */
 export function table(rows) {
   const columns = Object.keys(rows[0]);
