@@ -31,6 +31,8 @@ export const VARIANTS = {
   'express-kafkajs-worker': { label: 'kafka-log/express, kafkajs in a worker', app: 'express', publisher: { transport: 'kafkajs' }, worker: true },
   'express-platformatic-worker': { label: 'kafka-log/express, @platformatic/kafka in a worker', app: 'express', publisher: { transport: 'platformatic' }, worker: true },
   'pino-http': { label: 'pino-http to a file (async)' },
+  // Informative: one more Express middleware that does nothing (what an extra layer costs the app).
+  'express-empty': { label: 'an empty Express middleware' },
   // Informative: the entry built and serialized, nothing sent (the adapter's and entry's cost alone).
   'express-nosend': { label: 'kafka-log/express, not sent', app: 'express', nosend: true },
   'wrapper-nosend': { label: 'withKafkaLog(app), not sent', app: 'wrapper', nosend: true },
@@ -72,6 +74,8 @@ async function runServer({ variant, brokers, topic, logFile }) {
       const { withKafkaLog } = await import('kafka-log/http');
       listener = withKafkaLog(app, { sink });
     }
+  } else if (variant === 'express-empty') {
+    app.use((_req, _res, next) => next());
   } else if (variant === 'pino-http') {
     const { default: pino } = await import('pino');
     const { default: pinoHttp } = await import('pino-http');
