@@ -658,7 +658,7 @@ export class KafkaLogPublisher {
     for (const m of messages) {
       entries += m.entries;
       bytes += m.record.value.length;
-      for (const s of m.settlers ?? []) s.resolve();
+      if (m.settlers !== undefined) for (const s of m.settlers) s.resolve();
     }
     const c = this.#counters;
     delivery.entries -= entries;

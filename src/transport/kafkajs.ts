@@ -475,6 +475,8 @@ export class KafkajsTransport implements Transport {
     const unplaced: PartitionBatch[] = [];
     const probed = new Set<string>();
     const sticky = new Map<string, { partition?: number }>();
+    let last: PartitionBatch | undefined;
+    let lastPartition: number | undefined;
     for (const record of records) {
       if (this.#acknowledged.has(record)) continue;
       let message = (record as MessageHolder)[MESSAGE];
@@ -497,11 +499,17 @@ export class KafkajsTransport implements Transport {
         }
         continue;
       }
-      const id = `${record.topic}\u0000${message.partition}`;
-      let group = groups.get(id);
-      if (!group) {
-        group = { topic: record.topic, records: [], messages: [] };
-        groups.set(id, group);
+      // Records of one request usually share one partition: the group of the previous record is tried first.
+      let group = last !== undefined && last.topic === record.topic && lastPartition === message.partition ? last : undefined;
+      if (group === undefined) {
+        const id = `${record.topic}\u0000${message.partition}`;
+        group = groups.get(id);
+        if (!group) {
+          group = { topic: record.topic, records: [], messages: [] };
+          groups.set(id, group);
+        }
+        last = group;
+        lastPartition = message.partition;
       }
       group.records.push(record);
       group.messages.push(message);
