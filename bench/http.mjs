@@ -13,8 +13,9 @@
 //    no-logging maximum measured in step 1, a rate every variant sustains without queueing. Rounds interleaved, the
 //    order permuted each round so that no variant always follows the same neighbour. Per window the server reports
 //    its CPU time (process.cpuUsage: user + system, all threads) and event-loop busy time
-//    (performance.eventLoopUtilization) and the requests it answered. Overheads are differences to no logging in
-//    the same round; figures are medians over rounds (ratios: medians of per-round ratios). Informative: the main
+//    (performance.eventLoopUtilization) and the requests it answered. Each variant's window sits between two
+//    no-logging windows; its overhead is the difference to their mean. Figures are medians over rounds (ratios:
+//    medians of per-round ratios). Informative: the main
 //    thread's own CPU per request (Linux; the event loop's busy time also counts time it waited for a core), the local
 //    broker's CPU per request (it shares the machine), and how often the publisher produced and how many records
 //    each produce request carried.
@@ -29,7 +30,8 @@
 // pino-http's; vs_pino_overhead: kafka-log/express's CPU overhead over pino-http's; vs_nolog, vs_pino: its
 // throughput at saturation over no logging's and pino-http's (informative); p99_ms: its p99 at the fixed rate.
 //
-// Environment: BENCH_ROUNDS (fixed-rate rounds, default 8), BENCH_DURATION (s per fixed-rate window, default 5),
+// Environment: BENCH_ROUNDS (fixed-rate rounds, default 8), BENCH_DURATION (s per fixed-rate window, default 2.5),
+// BENCH_WINDOW_WARMUP (s driven before each window is measured, default 0.5),
 // BENCH_RATE (requests/s; default BENCH_RATE_FRACTION x the no-logging maximum), BENCH_RATE_FRACTION (default 0.45: the
 // load generator, on a CPU it shares with the broker, keeps this rate steady),
 // BENCH_SATURATION_ROUNDS (default 2), BENCH_SATURATION_DURATION (s, default 3), BENCH_CONNECTIONS (default 32),
@@ -47,7 +49,8 @@ import { median, quantile, table } from './lib/measure.mjs';
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const ROUNDS = env('BENCH_ROUNDS', 8);
-const DURATION = env('BENCH_DURATION', 5);
+const DURATION = env('BENCH_DURATION', 2.5);
+const WINDOW_WARMUP = env('BENCH_WINDOW_WARMUP', 0.5);
 const SATURATION_ROUNDS = env('BENCH_SATURATION_ROUNDS', 2);
 const SATURATION_DURATION = env('BENCH_SATURATION_DURATION', 3);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
@@ -97,32 +100,46 @@ for (let round = 0; round < SATURATION_ROUNDS; round++) {
 }
 const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : Math.round(RATE_FRACTION * median(saturation.get('nolog')));
 
-// 2. fixed rate
+// 2. fixed rate: each variant's window sits between two no-logging windows, and its overhead is taken against
+// their mean, so the machine's drift (it moves every figure by tens of µs over a minute) cancels out.
 const windows = new Map(NAMES.map((v) => [v, []]));
+const baselines = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const variant of orderOf(round + SATURATION_ROUNDS)) {
-    await ask(servers.get(variant), { type: 'mark' }, 'marked');
-    const brokerBefore = brokerCpuMicros();
-    const result = await fire(variant, DURATION, rate);
-    const brokerMicros = brokerCpuMicros() - brokerBefore;
-    const window = await ask(servers.get(variant), { type: 'read' }, 'window');
-    failOnErrors(variant, result);
-    windows.get(variant).push({
-      cpu: window.cpuMicros / window.requests,
-      loop: window.loopMicros / window.requests,
-      main: window.mainMicros / window.requests,
-      served: window.requests / result.duration,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      broker: brokerMicros / window.requests,
-      sends: window.produceRequests / result.duration,
-      perSend: window.produceRequests > 0 ? window.records / window.produceRequests : Number.NaN,
-    });
-    process.stderr.write(
-      `  round ${round + 1} ${variant.padEnd(22)} ${Math.round(window.requests / result.duration)} req/s  ` +
-        `cpu ${Math.round(window.cpuMicros / window.requests)} µs/req  loop ${Math.round(window.loopMicros / window.requests)} µs/req  p99 ${result.latency.p99} ms\n`,
-    );
+  let before = await measureWindow('nolog', round);
+  for (const variant of orderOf(round + SATURATION_ROUNDS).filter((v) => v !== 'nolog')) {
+    const measured = await measureWindow(variant, round);
+    const after = await measureWindow('nolog', round);
+    baselines.get(variant).push(Object.fromEntries(Object.keys(measured).map((key) => [key, (before[key] + after[key]) / 2])));
+    before = after;
   }
+}
+
+/** One window of `variant` at the fixed rate, after a short un-measured start; its figures per request. */
+async function measureWindow(variant, round) {
+  await fire(variant, WINDOW_WARMUP, rate);
+  await ask(servers.get(variant), { type: 'mark' }, 'marked');
+  const brokerBefore = brokerCpuMicros();
+  const result = await fire(variant, DURATION, rate);
+  const brokerMicros = brokerCpuMicros() - brokerBefore;
+  const window = await ask(servers.get(variant), { type: 'read' }, 'window');
+  failOnErrors(variant, result);
+  const figures = {
+    cpu: window.cpuMicros / window.requests,
+    loop: window.loopMicros / window.requests,
+    main: window.mainMicros / window.requests,
+    served: window.requests / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    broker: brokerMicros / window.requests,
+    sends: window.produceRequests / result.duration,
+    perSend: window.produceRequests > 0 ? window.records / window.produceRequests : Number.NaN,
+  };
+  windows.get(variant).push(figures);
+  process.stderr.write(
+    `  round ${round + 1} ${variant.padEnd(22)} ${Math.round(figures.served)} req/s  ` +
+      `cpu ${Math.round(figures.cpu)} µs/req  loop ${Math.round(figures.loop)} µs/req  p99 ${result.latency.p99} ms\n`,
+  );
+  return figures;
 }
 
 // 3. every entry accounted for
@@ -139,7 +156,7 @@ for (const variant of NAMES) {
 fs.rmSync(logFile, { force: true });
 
 const perRound = (variant, field) => windows.get(variant).map((w) => w[field]);
-const overheads = (variant, field) => windows.get(variant).map((w, round) => w[field] - windows.get('nolog')[round][field]);
+const overheads = (variant, field) => windows.get(variant).map((w, i) => w[field] - baselines.get(variant)[i][field]);
 const figure = (values) => (values.length === 0 ? Number.NaN : median(values));
 const rows = NAMES.map((variant) => ({
   variant: VARIANTS[variant].label,
