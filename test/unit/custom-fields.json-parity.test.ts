@@ -29,9 +29,10 @@ const cases: Record<string, string> = {
   undefinedRemoves: 'undefined',
 };
 
+// A time limit no busy machine reaches: building the deep case takes QuickJS tens of milliseconds.
 function outcome(field: string | (() => unknown)): { value: unknown; error: string | undefined } {
   const entry = {} as unknown as LogEntry;
-  const errors = applyCustomFields(entry, compileCustomFields({ f: field }, { maxValueBytes: MAX }));
+  const errors = applyCustomFields(entry, compileCustomFields({ f: field }, { maxValueBytes: MAX, expressionTimeoutMs: 5000 }));
   const error = errors[0]?.message;
   return { value: (entry as unknown as Record<string, unknown>).f, error: error?.replace(/^custom field "f": /, '') };
 }
@@ -69,8 +70,10 @@ describe('the sandbox setup script', () => {
   it('reads nothing from its modules: both functions run when compiled from their text alone', () => {
     // new Function sees only globals: a reference to anything of the module would throw here.
     const check = new Function(`return (${createJsonValueCheck.toString()})()`)() as ReturnType<typeof createJsonValueCheck>;
-    expect(check({ a: [1, 'x'] }, 100)).toBeUndefined();
-    expect(check({ a: () => 1 }, 100)).toBe('a function is not a JSON value (at value.a)');
+    expect(check.problem({ a: [1, 'x'] }, 100)).toBeUndefined();
+    expect(check.problem({ a: () => 1 }, 100)).toBe('a function is not a JSON value (at value.a)');
+    expect(check.textProblem('"é"', 4)).toBeUndefined();
+    expect(check.textProblem('"é"', 3)).toBe('the value is larger than maxValueBytes (3 bytes of JSON)');
     expect(sandboxSetup.toString()).not.toMatch(/__name|__require|import\(/);
   });
 });

@@ -382,4 +382,4 @@ function describeKind(value: unknown): string {
 }
 
 /** The JSON data check of function values (the sandbox runs the same check on expression values). */
-const jsonValueProblem = createJsonValueCheck();
+const jsonValueProblem = createJsonValueCheck().problem;

@@ -8,8 +8,16 @@
  * @module
  */
 
-/** What keeps `value` from being JSON data within `maxBytes` of JSON, or `undefined` when it is fine. */
-export type JsonValueCheck = (value: unknown, maxBytes: number) => string | undefined;
+/** The check {@link createJsonValueCheck} makes. */
+export interface JsonValueCheck {
+  /** What keeps `value` from being JSON data within `maxBytes` of JSON, or `undefined` when it is fine. */
+  problem(value: unknown, maxBytes: number): string | undefined;
+  /**
+   * The size problem of JSON text already written, or `undefined`: a value that passed `problem` may still write
+   * more when a getter or a Proxy answers differently the second time it is read.
+   */
+  textProblem(json: string, maxBytes: number): string | undefined;
+}
 
 /**
  * Creates the check. A top-level `undefined` is fine (it removes the field). Sizes are counted as bounds first
@@ -40,28 +48,36 @@ export function createJsonValueCheck(): JsonValueCheck {
     highBytes += high;
   };
 
+  /** UTF-8 bytes of `text`; when `quoted`, of the JSON string that writes it (quotes and escapes included). */
+  const utf8Bytes = (text: string, quoted: boolean): number => {
+    let bytes = quoted ? 2 : 0;
+    for (let index = 0; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code < 0x80) {
+        if (!quoted) bytes += 1;
+        else if (code === 0x22 || code === 0x5c) bytes += 2;
+        else if (code < 0x20) bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6;
+        else bytes += 1;
+      } else if (code < 0x800) bytes += 2;
+      else if (code >= 0xd800 && code <= 0xdbff) {
+        const next = text.charCodeAt(index + 1);
+        if (next >= 0xdc00 && next <= 0xdfff) {
+          bytes += 4;
+          index++;
+        } else bytes += quoted ? 6 : 3; // JSON writes a lone surrogate as an escape
+      } else if (code >= 0xdc00 && code <= 0xdfff) bytes += quoted ? 6 : 3;
+      else bytes += 3;
+    }
+    return bytes;
+  };
+
   /** Adds a JSON string's size: bounds normally, the exact UTF-8 size of its escaped form when `exact`. */
   const countString = (text: string): void => {
     if (!exact) {
       addBytes(text.length + 2, text.length * 6 + 2);
       return;
     }
-    let bytes = 2;
-    for (let index = 0; index < text.length; index++) {
-      const code = text.charCodeAt(index);
-      if (code === 0x22 || code === 0x5c) bytes += 2;
-      else if (code < 0x20) bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6;
-      else if (code < 0x80) bytes += 1;
-      else if (code < 0x800) bytes += 2;
-      else if (code >= 0xd800 && code <= 0xdbff) {
-        const next = text.charCodeAt(index + 1);
-        if (next >= 0xdc00 && next <= 0xdfff) {
-          bytes += 4;
-          index++;
-        } else bytes += 6; // a lone surrogate is written as an escape
-      } else if (code >= 0xdc00 && code <= 0xdfff) bytes += 6;
-      else bytes += 3;
-    }
+    const bytes = utf8Bytes(text, true);
     addBytes(bytes, bytes);
   };
 
@@ -190,7 +206,9 @@ export function createJsonValueCheck(): JsonValueCheck {
     }
   };
 
-  return (value, maxBytes) => {
+  const tooLarge = (maxBytes: number): string => `the value is larger than maxValueBytes (${maxBytes} bytes of JSON)`;
+
+  const problem = (value: unknown, maxBytes: number): string | undefined => {
     if (value === undefined) return undefined;
     const first = measure(value, false, maxBytes);
     if (first !== undefined) return first;
@@ -207,6 +225,12 @@ export function createJsonValueCheck(): JsonValueCheck {
     } finally {
       ancestors.length = 0;
     }
-    return `the value is larger than maxValueBytes (${maxBytes} bytes of JSON)`;
+    return tooLarge(maxBytes);
   };
+
+  // UTF-8 takes one to three bytes per UTF-16 unit: count only when in doubt.
+  const textProblem = (json: string, maxBytes: number): string | undefined =>
+    json.length * 3 <= maxBytes || (json.length <= maxBytes && utf8Bytes(json, false) <= maxBytes) ? undefined : tooLarge(maxBytes);
+
+  return { problem, textProblem };
 }

@@ -48,13 +48,15 @@ export function sandboxSetup(maxValueBytes: number, maxMessageChars: number, cre
   const FunctionProto = Function.prototype;
   const functionText = FunctionProto.toString;
   const compile = G.eval as (source: string) => unknown;
-  const valueProblem = createJsonValueCheck();
+  const check = createJsonValueCheck();
 
-  // No code from strings: the constructors reachable through functions and the globals all throw.
-  // biome-ignore lint/suspicious/noShadowRestrictedNames: it stands in for Function, under its name
-  const refuse = function Function() {
+  // No code from strings: the constructors reachable through functions and the globals all throw. A constructor
+  // (so `new Function(...)` throws this too) named as the one it stands in for; by a property, since compilers
+  // rename a function called `Function` that shadows the global.
+  function refuse(): never {
     throw new EvalError('Code generation from strings disallowed for custom field expressions');
-  };
+  }
+  defineProperty(refuse, 'name', { value: 'Function' });
   defineProperty(refuse, 'prototype', { value: FunctionProto });
   const functionKinds = [FunctionProto, getProto(function* () {}), getProto(async () => {}), getProto(async function* () {})];
   for (const proto of functionKinds) defineProperty(proto, 'constructor', { value: refuse });
@@ -138,15 +140,16 @@ export function sandboxSetup(maxValueBytes: number, maxMessageChars: number, cre
       if ((typeof result === 'object' || typeof result === 'function') && result !== null && typeof (result as { then?: unknown }).then === 'function') {
         return failure('returned a Promise; custom fields must be synchronous');
       }
-      const problem = valueProblem(result, maxValueBytes);
+      const problem = check.problem(result, maxValueBytes);
       if (problem !== undefined) return failure(problem);
       json = stringify(result);
     } catch (e) {
-      return failure(describe(e));
+      // A getter, a Proxy trap or a toJSON method of the value threw: worded as for function fields.
+      return failure(`threw ${describe(e)}`);
     }
-    // A getter may answer differently the second time: text longer than the limit in UTF-16 units is too long in bytes.
-    if (json.length > maxValueBytes) return failure(`the value is larger than maxValueBytes (${maxValueBytes} bytes of JSON)`);
-    return `{"value":${json}}`;
+    // A getter or a Proxy may answer differently the second time a value is read: the text is measured too.
+    const tooLarge = check.textProblem(json, maxValueBytes);
+    return tooLarge === undefined ? `{"value":${json}}` : failure(tooLarge);
   };
   return freeze({
     register(index: number, source: string, text: string): string {
