@@ -21,6 +21,7 @@ import type { SpoolRecord } from '../spool/format.js';
 import type { ProduceRequest, Transport, TransportConfig, TransportFactory } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
 import { loadTransportFactory } from '../transport/select.js';
+import { describeValue } from '../options/check.js';
 import { type DroppedRecord, type PublisherEventMap, type PublisherListener, PublisherEvents, TypedEmitter } from './events.js';
 import { routeEntry } from './keys.js';
 import { PublisherLog, describeSafely } from './log.js';
@@ -447,11 +448,19 @@ export class KafkaLogPublisher {
   /**
    * Counts entries an adapter decided not to publish (the `LogSink` contract): its `filter` said no (`filtered`) or
    * its `sampleRate` left them out (`sampled_out`). They count in `accepted` and `stats().skipped`, settled at once;
-   * no event is emitted. Never throws; an unknown reason or a count that is not a positive integer is ignored.
+   * no event is emitted. Never throws; an unknown reason or a count that is not a positive whole number is not
+   * counted and is reported instead (`KAFKA_LOG_ERR_INVALID_OPTION`, see {@link reportError}); a count of 0 is a no-op.
    */
   skipped(reason: SkipReason, count = 1): void {
-    if (!SKIP_REASONS.includes(reason) || !Number.isSafeInteger(count) || count <= 0) return;
-    this.#counters.skip(reason, count);
+    const known = SKIP_REASONS.includes(reason);
+    if (known && Number.isSafeInteger(count) && count > 0) {
+      this.#counters.skip(reason, count);
+      return;
+    }
+    if (known && count === 0) return;
+    const call = `skipped(${describeValue(reason)}, ${describeValue(count)})`;
+    const rule = `the reason must be one of ${SKIP_REASONS.join(', ')} and the count a positive whole number`;
+    this.reportError(new KafkaLogError(ErrorCodes.INVALID_OPTION, `${call} was not counted: ${rule}`));
   }
 
   /** A snapshot of the counters: `accepted = sent + dropped.total + skipped.total + spooled + buffered + inFlight` at every moment. */

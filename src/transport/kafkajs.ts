@@ -30,6 +30,7 @@ import { oauthBearerAuthenticator } from './oauthbearer.js';
 import {
   type ProduceRecord,
   type ProduceRequest,
+  RecordSlot,
   type Transport,
   type TransportConfig,
   TransportError,
@@ -78,11 +79,8 @@ const KAFKAJS_LEVELS = {
 // kafkajs' messages carry this so the partitioner can keep keyless records of one request together.
 const STICKY = Symbol('kafka-log.sticky');
 type StickyMessage = Message & { [STICKY]?: { partition?: number } };
-// Each record carries its kafkajs message (with the partition chosen for it) from its first attempt on, so a
-// retry reuses it. A property rather than a WeakMap keyed by records: an entry per record in a WeakMap costs the
-// garbage collector far more than one more property on an object that dies with it.
-const MESSAGE = Symbol('kafka-log.kafkajsMessage');
-type MessageHolder = ProduceRecord & { [MESSAGE]?: StickyMessage };
+// Each record carries its kafkajs message (with the partition chosen for it) from its first attempt on.
+const recordMessages = new RecordSlot<StickyMessage>('kafka-log.kafkajsMessage');
 
 /**
  * Keyed records go where the Java client sends them (murmur2); keyless records of one request all go to one
@@ -476,10 +474,9 @@ export class KafkajsTransport implements Transport {
     const probed = new Set<string>();
     const sticky = new Map<string, { partition?: number }>();
     let last: PartitionBatch | undefined;
-    let lastPartition: number | undefined;
     for (const record of records) {
       if (this.#acknowledged.has(record)) continue;
-      let message = (record as MessageHolder)[MESSAGE];
+      let message = recordMessages.get(record);
       if (!message) {
         let topicSticky = sticky.get(record.topic);
         if (!topicSticky) {
@@ -489,7 +486,7 @@ export class KafkajsTransport implements Transport {
         message = { key: record.key, value: record.value, [STICKY]: topicSticky };
         if (record.partition !== undefined) message.partition = record.partition;
         if (record.headers !== undefined) message.headers = { ...record.headers };
-        if (Object.isExtensible(record)) (record as MessageHolder)[MESSAGE] = message;
+        recordMessages.set(record, message);
       }
       if (!this.#partitions.assign(record.topic, message)) {
         // One record per topic goes ahead; the others wait for it (and are grouped after).
@@ -500,7 +497,7 @@ export class KafkajsTransport implements Transport {
         continue;
       }
       // Records of one request usually share one partition: the group of the previous record is tried first.
-      let group = last !== undefined && last.topic === record.topic && lastPartition === message.partition ? last : undefined;
+      let group = last !== undefined && last.topic === record.topic && last.messages[0]?.partition === message.partition ? last : undefined;
       if (group === undefined) {
         const id = `${record.topic}\u0000${message.partition}`;
         group = groups.get(id);
@@ -509,7 +506,6 @@ export class KafkajsTransport implements Transport {
           groups.set(id, group);
         }
         last = group;
-        lastPartition = message.partition;
       }
       group.records.push(record);
       group.messages.push(message);

@@ -24,6 +24,7 @@ import { ensurePlatformaticZstd, type PlatformaticCodecSlot } from './platformat
 import {
   type ProduceRecord,
   type ProduceRequest,
+  RecordSlot,
   type Transport,
   type TransportConfig,
   TransportError,
@@ -52,11 +53,8 @@ export function loadPlatformaticKafka(
   return loadOptional<PlatformaticKafka>(PLATFORMATIC_PACKAGE, missing, { load, has: 'Producer' });
 }
 
-// Each record carries its message (with the partition chosen for it) from its first attempt on, so a retry sends it
-// to the same partition. A property rather than a WeakMap keyed by records: an entry per record in a WeakMap costs
-// the garbage collector far more than one more property on an object that dies with it.
-const MESSAGE = Symbol('kafka-log.platformaticMessage');
-type MessageHolder = ProduceRecord & { [MESSAGE]?: Message };
+// Each record carries its message (with the partition chosen for it) from its first attempt on.
+const recordMessages = new RecordSlot<Message>('kafka-log.platformaticMessage');
 
 const LEVEL_RANK: Record<TransportLogLevel | 'silent', number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 const POSITIVE = 0x7fffffff;
@@ -342,19 +340,19 @@ export class PlatformaticTransport implements Transport {
    * partition count), so every later send of the record goes to the same partition.
    */
   async #prepare(producer: BufferProducer, records: readonly ProduceRecord[]): Promise<Message[]> {
-    const fresh = records.filter((record) => (record as MessageHolder)[MESSAGE] === undefined);
-    if (fresh.length === 0) return records.map((record) => (record as MessageHolder)[MESSAGE] as Message);
+    const fresh = records.filter((record) => recordMessages.get(record) === undefined);
+    if (fresh.length === 0) return records.map((record) => recordMessages.get(record) as Message);
     const topics = [...new Set(fresh.map((r) => r.topic))];
     const metadata = await producer.metadata({ topics, autocreateTopics: true });
     const stickyByTopic = new Map<string, number>();
     return records.map((record) => {
-      const known = (record as MessageHolder)[MESSAGE];
+      const known = recordMessages.get(record);
       if (known !== undefined) return known;
       const message: Message = { topic: record.topic, value: record.value, partition: this.#partition(metadata, record, stickyByTopic) };
       if (record.key !== null) message.key = record.key;
       const headers = headerMap(record.headers);
       if (headers) message.headers = headers;
-      if (Object.isExtensible(record)) (record as MessageHolder)[MESSAGE] = message;
+      recordMessages.set(record, message);
       return message;
     });
   }

@@ -131,8 +131,8 @@ export interface Transport {
    *
    * A record (the same object) acknowledged once is not sent again, whichever request holds it later: after a
    * failure the publisher retries the same request, or regroups its records into smaller ones. A record of a
-   * request that resolved is never handed over again, so only failed requests need remember what was written. When the broker
-   * refuses records for their size, the error is a `message_too_large` TransportError whose `refused` names them
+   * request that resolved is never handed over again, so only failed requests need remember what was written.
+   * When the broker refuses records for their size, the error is a `message_too_large` TransportError whose `refused` names them
    * (see {@link TransportError.refused}).
    */
   produce(request: ProduceRequest): Promise<void>;
@@ -221,4 +221,29 @@ export function recordSizeOf(valueBytes: number, key: Buffer | null, headers: Re
   let size = 24 + valueBytes + (key?.length ?? 0);
   if (headers) for (const name in headers) size += 8 + name.length + (headers[name] as string | Buffer).length;
   return size;
+}
+
+/**
+ * A value a transport keeps on each record from its first attempt on (the client's message, with the partition chosen
+ * for it), so a retry reuses it. A property rather than a WeakMap keyed by records: an entry per record in a WeakMap
+ * costs the garbage collector far more than one more property on an object that dies with it. A record that cannot
+ * take a property (frozen) keeps nothing, and its value is made again on each attempt.
+ */
+export class RecordSlot<T> {
+  readonly #key: symbol;
+
+  /** `name` names the slot's symbol (seen in a debugger). */
+  constructor(name: string) {
+    this.#key = Symbol(name);
+  }
+
+  /** The value kept on `record`, if any. */
+  get(record: ProduceRecord): T | undefined {
+    return (record as unknown as Record<symbol, T | undefined>)[this.#key];
+  }
+
+  /** Keeps `value` on `record`. */
+  set(record: ProduceRecord, value: T): void {
+    if (Object.isExtensible(record)) (record as unknown as Record<symbol, T>)[this.#key] = value;
+  }
 }

@@ -247,8 +247,10 @@ describe('publisher.skipped', () => {
     expectBalanced(sink.stats());
   });
 
-  it('ignores what is not a skip reason or not a positive whole count', () => {
+  it('does not count what is not a skip reason or not a positive whole count, and reports it', () => {
     const sink = publisher();
+    const reported: string[] = [];
+    sink.on('publisher.reported', ({ error }) => reported.push(error.message));
     sink.skipped('dropped' as never, 1);
     sink.skipped('filtered', 0);
     sink.skipped('filtered', -2);
@@ -256,5 +258,9 @@ describe('publisher.skipped', () => {
     sink.skipped('filtered', Number.NaN);
     expect(sink.stats().accepted).toBe(0);
     expect(sink.stats().skipped.total).toBe(0);
+    // A count of 0 has nothing to count; the four others are reported as invalid calls.
+    expect(sink.stats().reported).toEqual({ total: 4, byCode: { KAFKA_LOG_ERR_INVALID_OPTION: 4 } });
+    expect(reported[0]).toMatch(/^skipped\("dropped", 1\) was not counted: the reason must be one of filtered, sampled_out/);
+    expect(reported).toHaveLength(4);
   });
 });

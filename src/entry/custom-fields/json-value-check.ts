@@ -190,19 +190,20 @@ export function createJsonValueCheck(): JsonValueCheck {
 
   /**
    * Whether `value` refers back to itself within its first `budget` objects: a value found too large may be cyclic
-   * (its JSON would be endless), which says more than its size. Only on that error path.
+   * (its JSON would be endless), which says more than its size. Only on that error path; `onPath` (a set, so a deep
+   * value costs one look-up per object) holds the objects from the root to the current one.
    */
-  const isCyclic = (value: unknown, budget: { left: number }): boolean => {
+  const isCyclic = (value: unknown, budget: { left: number }, onPath: Set<unknown>): boolean => {
     if (typeof value !== 'object' || value === null || budget.left-- <= 0) return false;
-    if (ancestors.includes(value)) return true;
-    ancestors.push(value);
+    if (onPath.has(value)) return true;
+    onPath.add(value);
     try {
       for (const key in value) {
-        if (hasOwn(value, key) && isCyclic((value as Record<string, unknown>)[key], budget)) return true;
+        if (hasOwn(value, key) && isCyclic((value as Record<string, unknown>)[key], budget, onPath)) return true;
       }
       return false;
     } finally {
-      ancestors.pop();
+      onPath.delete(value);
     }
   };
 
@@ -219,11 +220,9 @@ export function createJsonValueCheck(): JsonValueCheck {
       if (lowBytes <= maxBytes) return undefined;
     }
     try {
-      if (isCyclic(value, { left: 10_000 })) return 'the value is cyclic';
+      if (isCyclic(value, { left: 10_000 }, new Set())) return 'the value is cyclic';
     } catch {
       // Nested too deeply to tell: its size speaks.
-    } finally {
-      ancestors.length = 0;
     }
     return tooLarge(maxBytes);
   };
