@@ -25,6 +25,7 @@ import kafkajs, {
 } from 'kafkajs';
 import { KafkaLogError } from '../errors.js';
 import { type LoadableCodec, loadCodec } from './compression-codecs.js';
+import { OWN_MESSAGE, batchMessage, installProduceEncoder } from './kafkajs-produce-encoder.js';
 import { isTlsErrorCode, kafkaErrorKind } from './kafka-errors.js';
 import { oauthBearerAuthenticator } from './oauthbearer.js';
 import {
@@ -76,8 +77,9 @@ const KAFKAJS_LEVELS = {
   debug: logLevel.DEBUG,
 } as const;
 
-// kafkajs' messages carry this so the partitioner can keep keyless records of one request together.
-const STICKY = Symbol('kafka-log.sticky');
+// kafkajs' messages carry this so the partitioner can keep keyless records of one request together; it also
+// marks them as the transport's own, for kafka-log's Produce request encoder.
+const STICKY = OWN_MESSAGE;
 type StickyMessage = Message & { [STICKY]?: { partition?: number } };
 // Each record carries its kafkajs message (with the partition chosen for it) from its first attempt on.
 const recordMessages = new RecordSlot<StickyMessage>('kafka-log.kafkajsMessage');
@@ -273,6 +275,8 @@ export class KafkajsTransport implements Transport {
   readonly #sockets = new Map<net.Socket, string>();
   #destroyed = false;
   readonly #compression: CompressionTypes;
+  /** Whether a partition batch goes to kafkajs as one message that kafka-log's encoder expands (see batchMessage). */
+  #batchMessages = false;
 
   /** Use {@link createKafkajsTransport}. */
   constructor(config: TransportConfig, hooks: TransportHooks) {
@@ -304,6 +308,13 @@ export class KafkajsTransport implements Transport {
     if (config.compression !== 'none' && config.compression !== 'gzip') {
       await registerKafkajsCodec(config.compression);
     }
+    // Uncompressed requests of this transport's messages are encoded by kafka-log (kafkajs' encoder otherwise).
+    const ownEncoder = await installProduceEncoder();
+    if (!ownEncoder) {
+      this.#hooks.log('debug', 'kafka-log.transport', "kafka-log's Produce request encoder could not be installed: kafkajs encodes every request");
+    }
+    // An idempotent producer numbers messages, so each record must be one to kafkajs.
+    this.#batchMessages = ownEncoder && !config.idempotent && config.compression === 'none';
     const hooks = this.#hooks;
     const kafkaConfig: KafkaConfig = {
       clientId: config.clientId,
@@ -524,8 +535,13 @@ export class KafkajsTransport implements Transport {
   }
 
   #send(producer: Producer, batch: PartitionBatch): Promise<unknown> {
+    // A batch whose partition is fixed can go as one message (a record whose topic is new goes as itself: the
+    // partitioner places it by its own key).
+    const partition = batch.messages[0]?.partition;
+    const messages =
+      this.#batchMessages && partition !== undefined && partition !== null ? [batchMessage(partition, batch.records) as unknown as Message] : batch.messages;
     return producer.sendBatch({
-      topicMessages: [{ topic: batch.topic, messages: batch.messages }],
+      topicMessages: [{ topic: batch.topic, messages }],
       acks: this.#config.acks,
       timeout: this.#config.requestTimeout,
       compression: this.#compression,
