@@ -33,7 +33,7 @@ import {
   type ResolvedPublisherOptions,
   resolvePublisherOptions,
 } from './publisher-options.js';
-import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
+import { BatchQueue, type EntrySettler, type QueuedBatch, type QueuedEntry, type QueuedMessage, ownBuffer, ownBytes, splitMessage } from './queue.js';
 import { RegistryStage, type RegistryMisfit, isSchemaMismatch } from './registry-stage.js';
 import { type BackoffPolicy, mayRetry, retryDelay } from './retry.js';
 import { type SpoolCandidate, SpoolStage, droppedRecordOf } from './spool-stage.js';
@@ -254,9 +254,15 @@ export class KafkaLogPublisher {
         return;
       }
     }
-    const queued = {
-      value: value ?? ownBytes(json as string, Buffer.byteLength(json as string)),
-      pendingSchema: value === undefined && registry !== undefined,
+    const pendingSchema = value === undefined && registry !== undefined;
+    const bytes = value === undefined ? Buffer.byteLength(json as string) : value.length;
+    // ASCII JSON waits as its text, written into its request's buffer when the request is made (see queue.ts).
+    const waitsAsText = value === undefined && !pendingSchema && bytes === (json as string).length;
+    const queued: QueuedEntry = {
+      value: waitsAsText ? undefined : (value ?? ownBytes(json as string, bytes)),
+      json: waitsAsText ? json : undefined,
+      bytes,
+      pendingSchema,
       topic: routing.topic,
       key: key === null ? null : ownBuffer(key),
       headers: routing.headers,
@@ -264,7 +270,8 @@ export class KafkaLogPublisher {
     };
     const refused = this.#queue.add(queued, Date.now());
     if (refused) {
-      this.#spoolOrDrop([{ ...queued, entries: 1, settlers }], refused, undefined);
+      const refusedValue = queued.value ?? ownBytes(json as string, bytes);
+      this.#spoolOrDrop([{ ...queued, value: refusedValue, entries: 1, settlers }], refused, undefined);
       return;
     }
     if (this.#queue.openMessages > 0 && this.#coalesceTimer === undefined) {

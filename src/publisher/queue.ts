@@ -5,9 +5,12 @@
  * `maxMessagesPerRequest` and `maxBytesPerRequest`. What does not fit is refused with a reason for the caller to
  * count. No I/O here: the owner asks for requests when it has room to send them.
  *
- * `bufferedBytes` counts the bytes the queue really holds: message values, keys and headers. Each value is its own
- * allocation (never a slice of Node's shared 8 KiB pool, which a retained slice would keep alive whole), so
- * `maxBytes` bounds the memory, not an estimate of it.
+ * `bufferedBytes` counts the bytes the queue really holds: message values, keys and headers. A value waits either
+ * as its JSON text when that is ASCII (one byte per character in V8's heap: its byte count is its memory), or in a
+ * buffer of its own (never a slice of Node's shared 8 KiB pool, which a retained slice would keep alive whole),
+ * so `maxBytes` bounds the memory, not an estimate of it. Texts are written into one buffer per produce request
+ * when {@link BatchQueue.take} makes the request: one allocation per request rather than one per entry, released
+ * with the request (whose bytes the publisher's in-flight bounds already count).
  *
  * With a schema registry whose schema is not known yet (the registry was not reached), an entry waits as its JSON
  * bytes (`pendingSchema`), counted like any other, and is encoded when its request goes out. Such a message holds
@@ -28,8 +31,15 @@ export interface EntrySettler {
 
 /** One entry, as the bytes it is sent as, with its routing. */
 export interface QueuedEntry {
-  /** The message value of this entry alone: its JSON (UTF-8), or its schema registry wire format. */
-  value: Buffer;
+  /**
+   * The message value of this entry alone: its JSON (UTF-8), or its schema registry wire format; `undefined`
+   * while it waits as `json`.
+   */
+  value: Buffer | undefined;
+  /** The entry's JSON, ASCII only, when it waits as text (see the module comment); else `undefined`. */
+  json: string | undefined;
+  /** Byte length of the value. */
+  bytes: number;
   /** `value` is the entry's JSON, still to be encoded by the schema registry at request time. */
   pendingSchema: boolean;
   /** Topic. */
@@ -44,8 +54,10 @@ export interface QueuedEntry {
 
 /** A closed message: its record and what it holds. */
 export interface QueuedMessage {
-  /** The record to produce. */
+  /** The record to produce (its value is empty while `json` waits to be written). */
   record: ProduceRecord;
+  /** The value as ASCII text, until {@link BatchQueue.take} writes it into its request's buffer. */
+  json: string | undefined;
   /** `record.value` is one entry's JSON, still to be encoded by the schema registry. */
   pendingSchema: boolean;
   /** Entries in it. */
@@ -118,18 +130,45 @@ function routingBytes(key: Buffer | null, headers: Record<string, string | Buffe
   return bytes;
 }
 
-/** The message value of `parts` as one JSON array (or the entry alone when there is one), in its own buffer. */
-function joinEntries(parts: readonly Buffer[], total: number): Buffer {
-  if (parts.length === 1) return parts[0] as Buffer;
+/**
+ * The message value of `parts` (bytes, or ASCII texts) as one JSON array (or the entry alone when there is one),
+ * in its own buffer.
+ */
+function joinEntries(parts: readonly (Buffer | string)[], total: number): Buffer {
+  if (parts.length === 1) {
+    const part = parts[0] as Buffer | string;
+    return typeof part === 'string' ? ownBytes(part, total) : part;
+  }
   const out = Buffer.allocUnsafeSlow(total + parts.length + 1);
   let at = 0;
   out[at++] = OPEN_BRACKET;
   for (let i = 0; i < parts.length; i++) {
     if (i > 0) out[at++] = COMMA;
-    at += (parts[i] as Buffer).copy(out, at);
+    const part = parts[i] as Buffer | string;
+    at += typeof part === 'string' ? out.write(part, at, 'latin1') : part.copy(out, at);
   }
   out[at] = CLOSE_BRACKET;
   return out;
+}
+
+/** An empty value: the record of a message whose value still waits as text. */
+const NOT_WRITTEN = Buffer.alloc(0);
+
+/** Writes the texts of `messages` into one buffer and gives each record its slice of it. */
+function writeWaitingValues(messages: readonly QueuedMessage[]): void {
+  let total = 0;
+  for (const message of messages) if (message.json !== undefined) total += message.json.length;
+  if (total === 0) return;
+  const buffer = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const message of messages) {
+    const json = message.json;
+    if (json === undefined) continue;
+    const end = at + buffer.write(json, at, 'latin1');
+    (message.record as { value: Buffer }).value = buffer.subarray(at, end);
+    message.json = undefined;
+    at = end;
+  }
 }
 
 /**
@@ -153,6 +192,7 @@ export function splitMessage(message: QueuedMessage): [QueuedMessage, QueuedMess
     const record: ProduceRecord = { ...message.record, value: joinEntries(parts.slice(from, to), bytes) };
     return {
       record,
+      json: undefined,
       pendingSchema: false,
       entries: to - from,
       entrySizes: to - from > 1 ? halfSizes : undefined,
@@ -169,7 +209,7 @@ interface OpenMessage {
   topic: string;
   key: Buffer | null;
   headers: Record<string, string | Buffer> | undefined;
-  parts: Buffer[];
+  parts: (Buffer | string)[];
   bytes: number;
   heldBytes: number;
   settlers: EntrySettler[] | undefined;
@@ -217,7 +257,7 @@ export class BatchQueue {
    */
   add(entry: QueuedEntry, now: number): DropReason | undefined {
     const limits = this.#limits;
-    const bytes = entry.value.length;
+    const bytes = entry.bytes;
     const routing = routingBytes(entry.key, entry.headers);
     if (this.#stats.buffered + 1 > limits.maxEntries) return 'queue_full_entries';
     const alone = recordSizeOf(bytes, entry.key, entry.headers);
@@ -228,12 +268,14 @@ export class BatchQueue {
       if (this.#messages + 1 > limits.maxBufferedMessages) return 'queue_full_messages';
       this.#messages += 1;
       this.#count(1, bytes + routing);
+      const value = entry.value ?? NOT_WRITTEN;
       const record: ProduceRecord =
         entry.headers === undefined
-          ? { topic: entry.topic, key: entry.key, value: entry.value }
-          : { topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers };
+          ? { topic: entry.topic, key: entry.key, value }
+          : { topic: entry.topic, key: entry.key, value, headers: entry.headers };
       this.#pushReady({
         record,
+        json: entry.value === undefined ? entry.json : undefined,
         pendingSchema: entry.pendingSchema,
         entries: 1,
         entrySizes: undefined,
@@ -263,7 +305,7 @@ export class BatchQueue {
       this.#open.set(groupKey, open);
     }
     this.#count(1, held);
-    open.parts.push(entry.value);
+    open.parts.push(entry.value ?? (entry.json as string));
     open.bytes += bytes;
     open.heldBytes += held;
     if (entry.settler) {
@@ -306,6 +348,7 @@ export class BatchQueue {
     this.#readyBytes -= bytes;
     this.#messages -= messages.length;
     this.#count(-entries, -held);
+    writeWaitingValues(messages);
     return { messages, entries };
   }
 
@@ -335,6 +378,7 @@ export class BatchQueue {
     this.#count(0, heldBytes - open.heldBytes);
     this.#pushReady({
       record,
+      json: undefined,
       pendingSchema: false,
       entries: n,
       entrySizes: n > 1 ? open.parts.map((part) => part.length) : undefined,

@@ -63,6 +63,28 @@ describe('KafkaLogPublisher queue (fake transport)', () => {
     }
   });
 
+  it('writes the ASCII entries of a request into one buffer, counted as their bytes while they wait', async () => {
+    const wide = entry(9, { name: 'Zoë' });
+    const { fake, publisher } = setup({ flushTimeout: 60_000 });
+    open.push(publisher);
+    for (let i = 0; i < 3; i++) publisher.publish(entry(i));
+    publisher.publish(wide);
+    const texts = [0, 1, 2].map((i) => serializeLogEntry(entry(i)));
+    expect(publisher.stats().bufferedBytes).toBe([...texts, serializeLogEntry(wide)].reduce((n, t) => n + Buffer.byteLength(t), 0));
+    await publisher.flush();
+    expect(fake.requests).toHaveLength(1);
+    const records = fake.requests[0]?.records ?? [];
+    expect(records.map((r) => r.value.toString())).toEqual([...texts, serializeLogEntry(wide)]);
+    // One allocation for the three ASCII values, exactly their bytes; the other entry's value is a buffer of its own.
+    const shared = new Set(records.slice(0, 3).map((r) => r.value.buffer));
+    expect(shared.size).toBe(1);
+    expect([...shared][0]?.byteLength).toBe(texts.reduce((n, t) => n + t.length, 0));
+    const own = records[3]?.value as Buffer;
+    expect(shared.has(own.buffer)).toBe(false);
+    expect(own.buffer.byteLength).toBe(own.length);
+    expect(balanced(publisher.stats())).toBe(true);
+  });
+
   it('closes an incomplete message after maxCoalescingDelay and a request after flushTimeout', async () => {
     const { fake, publisher } = setup({ maxBatchSize: 10, maxCoalescingDelay: 30, flushTimeout: 30 });
     open.push(publisher);
@@ -354,7 +376,7 @@ describe('bytes the queue holds', () => {
     expect(resolvedFromKong({ ...kong, queue: { max_bytes: 1_000_000 } })).toBe(1_000_000);
   });
 
-  it('counts what each buffered message holds (value, key, headers), each value in memory of its own', async () => {
+  it("counts what each buffered message holds (value, key, headers), each value in memory of its own or its request's", async () => {
     const { fake, publisher } = setup({ flushTimeout: 60_000, messageHeaders: { source: 'kong' } });
     open.push(publisher);
     let expected = 0;
@@ -366,10 +388,13 @@ describe('bytes the queue holds', () => {
     await publisher.flush();
     const records = fake.requests.flatMap((r) => r.records);
     expect(records).toHaveLength(6);
-    // Not slices of Node's shared 8 KiB pool: a queued slice would keep its whole slab alive.
-    for (const record of records) {
-      expect(owns(record.value)).toBe(true);
-      expect(owns(record.key as Buffer)).toBe(true);
+    // Not slices of Node's shared 8 KiB pool, which a queued slice would keep alive whole: keys own their memory,
+    // the (ASCII) values of one request share one buffer of exactly their bytes.
+    for (const record of records) expect(owns(record.key as Buffer)).toBe(true);
+    for (const request of fake.requests) {
+      const buffers = new Set(request.records.map((r) => r.value.buffer));
+      expect(buffers.size).toBe(1);
+      expect([...buffers][0]?.byteLength).toBe(request.records.reduce((n, r) => n + r.value.length, 0));
     }
     expect(publisher.stats().bufferedBytes).toBe(0);
   });
