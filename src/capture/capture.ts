@@ -176,7 +176,7 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
   ) {
     // One clock read per event that needs one: clock reads are system calls in some sandboxes.
     this.startTime = performance.now();
-    this.startedAt = performance.timeOrigin + this.startTime;
+    this.startedAt = TIME_ORIGIN + this.startTime;
     this.request = request;
     this.response = response;
     this.context = context;
@@ -379,9 +379,16 @@ export function startCapture<TContext>(
   completion: CaptureCompletion<TContext>,
   prototypesTapped = false,
 ): ExchangeCapture<TContext> {
-  const existing = lookUp(response);
+  const existing = captureOfPair(request, response);
   if (existing !== undefined) return existing as ExchangeCapture<TContext>;
   return new ExchangeCapture(request, response, context, settings, completion, prototypesTapped);
+}
+
+/** The live capture of a request and its response, at the start of every exchange: both objects are at hand. */
+function captureOfPair(request: IncomingMessage, response: ServerResponse): ExchangeCapture<unknown> | undefined {
+  const last = lastStarted;
+  if (last !== undefined && last.response === response) return last;
+  return liveCapture(request, response);
 }
 
 /** The capture watching `request` (or its response), if any: how adapters and gateways annotate it. */
@@ -390,6 +397,9 @@ export function captureOf<TContext = unknown>(
 ): ExchangeCapture<TContext> | undefined {
   return lookUp(message) as ExchangeCapture<TContext> | undefined;
 }
+
+/** `performance.timeOrigin`, read once (a getter on every read). */
+const TIME_ORIGIN = performance.timeOrigin;
 
 /** The capture started last, until it settles: found without reading the request or response at all. */
 let lastStarted: ExchangeCapture<unknown> | undefined;
@@ -404,8 +414,26 @@ function lookUp(message: object): ExchangeCapture<unknown> | undefined {
   const last = lastStarted;
   if (last !== undefined && (last.request === message || last.response === message)) return last;
   // node links every response to its request (`res.req`); the request keeps its socket for good.
-  const isResponse = message instanceof ServerResponse;
-  const request = (isResponse ? (message as ServerResponse).req : message) as IncomingMessage | undefined;
+  const request = (message instanceof ServerResponse ? message.req : message) as IncomingMessage | undefined;
+  return liveCapture(request, message);
+}
+
+/** {@link lookUp} for the response wrappers, whose `this` is a response. */
+function responseCapture(response: ServerResponse): ExchangeCapture<unknown> | undefined {
+  const last = lastStarted;
+  if (last !== undefined && last.response === response) return last;
+  return liveCapture(response.req as IncomingMessage | undefined, response);
+}
+
+/** {@link lookUp} for the request wrapper, whose `this` is a request. */
+function requestCapture(request: IncomingMessage): ExchangeCapture<unknown> | undefined {
+  const last = lastStarted;
+  if (last !== undefined && last.request === request) return last;
+  return liveCapture(request, request);
+}
+
+/** The capture of `message` (`request` or its response) listed on the request's socket, or kept on `message`. */
+function liveCapture(request: IncomingMessage | undefined, message: object): ExchangeCapture<unknown> | undefined {
   const live = (request?.socket as (LiveHolder & object) | null | undefined)?.[kLive];
   if (live !== undefined) {
     if (!Array.isArray(live)) {
@@ -476,7 +504,7 @@ export function tapPrototypes(requestPrototype: object, responsePrototype: objec
       // biome-ignore lint/complexity/noArguments: forwarded as is, see above
       return Reflect.apply(parentEmit, this, arguments);
     } finally {
-      lookUp(this)?.settle();
+      responseCapture(this)?.settle();
     }
   });
   tappedPrototypes.add(requestPrototype);
@@ -505,14 +533,14 @@ function createTaps(forwards: Forwards | undefined): Forwards {
   const prototypeTap = forwards !== undefined;
   return {
     push(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
-      const capture = lookUp(this);
+      const capture = requestCapture(this);
       const instanceTapped = capture !== undefined && capture.originalPush !== undefined;
       if (capture !== undefined && instanceTapped !== prototypeTap) capture.onRequestChunk(chunk, encoding);
       const next = prototypeTap ? forwards.push : (capture?.originalPush ?? Readable.prototype.push);
       return next.call(this, chunk, encoding);
     },
     write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-      const capture = lookUp(this);
+      const capture = responseCapture(this);
       const next = prototypeTap ? forwards.write : (capture?.originalWrite ?? (ServerResponse.prototype.write as WriteFunction));
       // Not while the capture's own `end` runs: its chunk was counted there.
       if (capture === undefined || (capture.originalWrite !== undefined) === prototypeTap || this.writableEnded || capture.ending) {
@@ -523,7 +551,7 @@ function createTaps(forwards: Forwards | undefined): Forwards {
       return accepted;
     },
     end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
-      const capture = lookUp(this);
+      const capture = responseCapture(this);
       const next = prototypeTap ? forwards.end : (capture?.originalEnd ?? (ServerResponse.prototype.end as EndFunction));
       if (capture === undefined || (capture.originalEnd !== undefined) === prototypeTap || this.writableEnded || capture.ending) {
         return next.call(this, chunk, encoding, callback);
@@ -544,7 +572,7 @@ function createTaps(forwards: Forwards | undefined): Forwards {
 const instanceTaps = createTaps(undefined);
 
 function onResponseClose(this: ServerResponse): void {
-  lookUp(this)?.settle();
+  responseCapture(this)?.settle();
 }
 
 /** Hex digits of a chunk size, as chunked encoding writes it. */
