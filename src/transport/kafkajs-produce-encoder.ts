@@ -74,7 +74,13 @@ async function install(): Promise<boolean> {
     if (own === undefined) {
       own = (args) => {
         const built = build(args);
-        const request = ownRequest(args);
+        let request: ReturnType<typeof ownRequest>;
+        try {
+          request = ownRequest(args);
+        } catch {
+          // Whatever another producer of the process hands kafkajs, its request stays kafkajs' own.
+          return built;
+        }
         if (request === undefined) return built;
         const fallback = built.request.encode;
         built.request.encode = () => {

@@ -174,4 +174,13 @@ describe('the Produce request encoder', () => {
     const built = produceModule.protocol({ version: 7 })({ acks: 1, timeout: 1000, topicData: [{ topic: 't', partitions: [{ partition: 0, messages }] }] });
     await expect(built.request.encode()).rejects.toThrow('could not encode a record batch');
   });
+
+  it("leaves a request it cannot even read to kafkajs, without throwing into another producer's call", async () => {
+    expect(await installProduceEncoder()).toBe(true);
+    const messages = [null as unknown as ProduceMessage];
+    const args = { acks: 1, timeout: 1000, topicData: [{ topic: 't', partitions: [{ partition: 0, messages }] }] };
+    const built = produceModule.protocol({ version: 7 })(args);
+    // kafkajs' own encoder gets the request, and fails on it as it would without kafka-log.
+    await expect(built.request.encode()).rejects.toThrow(TypeError);
+  });
 });
