@@ -22,7 +22,7 @@
  * @module
  */
 
-import { type IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, OutgoingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ExchangeBody, ExchangeTls, ExchangeUpstream, HttpExchange, RawHeaders } from '../entry/exchange.js';
 import { headerBlockSize } from '../entry/headers.js';
@@ -151,8 +151,16 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
   private readonly responseTap: BodyTap | undefined;
   /** Whether the capture is listed on its socket (prototype taps), to be removed when it settles. */
   private readonly registered: boolean;
-  /** Chunked-encoding framing the writes so far would add (`<hex size>\r\n` + `\r\n` per non-empty chunk). */
+  /** Chunked-encoding framing of the chunks node has framed so far (`<hex size>\r\n` + `\r\n` each). */
   private chunkFraming = 0;
+  /**
+   * Body bytes node holds while the response is corked, sent as ONE chunk when it uncorks: node 24.22 and later
+   * cork a response at its first write until the next tick (a `write` then `end` in one tick is one chunk on the
+   * wire), and every version pools the writes of a response the application corked. A pool is seen as sent at the
+   * next chunk written uncorked or at the end; on node 24.22 and later, a response the application corks again
+   * before that is counted as one pool (a few bytes of framing fewer than the wire).
+   */
+  private pooledBytes = 0;
   /**
    * @internal True while the wrapped `end` runs: some responses' `end(chunk)` hands the chunk to `this.write`
    * (light-my-request's, behind Fastify's `inject()`), which must not count what `end` already counted.
@@ -241,7 +249,8 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
     const hasBody = response._hasBody !== false;
     const bodyBytes = hasBody ? this.responseBodyBytes : 0;
     // Chunked framing counts only when node chose chunked encoding, plus the closing `0\r\n\r\n`.
-    const framing = hasBody && response.chunkedEncoding ? this.chunkFraming + 5 : 0;
+    const pooled = this.pooledBytes === 0 ? 0 : hexDigits(this.pooledBytes) + 4;
+    const framing = hasBody && response.chunkedEncoding ? this.chunkFraming + pooled + 5 : 0;
     const httpVersion = request.httpVersion || '1.1';
 
     const exchange: HttpExchange = {
@@ -325,10 +334,23 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
   }
 
   /**
-   * @internal A chunk the application handed to `write`/`end` while the response was still open. `ending`: a
-   * response sent in one piece by `end()` has its first byte at its end, so no clock is read for it.
+   * @internal Before a chunk goes to node (`corked`: the response's own corks now): what node pooled has gone out
+   * as one chunk once the response is no longer corked. Returns whether a pool is still open.
    */
-  onResponseChunk(chunk: unknown, encoding: unknown, ending = false): void {
+  framePooled(corked: number): boolean {
+    if (this.pooledBytes === 0) return false;
+    if (corked > 0) return true;
+    this.chunkFraming += hexDigits(this.pooledBytes) + 4;
+    this.pooledBytes = 0;
+    return false;
+  }
+
+  /**
+   * @internal A chunk the application handed to `write`/`end` while the response was still open. `ending`: a
+   * response sent in one piece by `end()` has its first byte at its end, so no clock is read for it. `pooled`:
+   * node holds the chunk with the response corked, to send it in one chunk with the ones that follow.
+   */
+  onResponseChunk(chunk: unknown, encoding: unknown, ending: boolean, pooled: boolean): void {
     if (this.firstWriteTime === 0 && !ending) this.firstWriteTime = performance.now();
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
     let length: number;
@@ -345,7 +367,8 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
     }
     if (length === 0) return;
     this.responseBodyBytes += length;
-    this.chunkFraming += hexDigits(length) + 4;
+    if (pooled) this.pooledBytes += length;
+    else this.chunkFraming += hexDigits(length) + 4;
   }
 
   /** @internal The response is over: record the end and hand the capture on, once. */
@@ -546,8 +569,14 @@ function createTaps(forwards: Forwards | undefined): Forwards {
       if (capture === undefined || (capture.originalWrite !== undefined) === prototypeTap || this.writableEnded || capture.ending) {
         return next.call(this, chunk, encoding, callback);
       }
+      const corked = corksOf(this);
+      const headerSent = this.headersSent;
+      const poolOpen = capture.framePooled(corked);
       const accepted = next.call(this, chunk, encoding, callback);
-      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding);
+      // node pools a chunk while the response is corked: one it corked itself at this write (node 24.22 and
+      // later), an open pool, or (every version) one the application corked once the header is out.
+      const pooled = corksOf(this) > 0 && (corked === 0 || poolOpen || headerSent);
+      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, false, pooled);
       return accepted;
     },
     end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
@@ -557,7 +586,9 @@ function createTaps(forwards: Forwards | undefined): Forwards {
         return next.call(this, chunk, encoding, callback);
       }
       // Counted before the call: ending may complete the response synchronously.
-      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true);
+      const corked = corksOf(this);
+      const pooled = capture.framePooled(corked) || (corked > 0 && this.headersSent);
+      capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true, pooled);
       capture.ending = true;
       try {
         return next.call(this, chunk, encoding, callback);
@@ -573,6 +604,24 @@ const instanceTaps = createTaps(undefined);
 
 function onResponseClose(this: ServerResponse): void {
   responseCapture(this)?.settle();
+}
+
+/** node 20's `writableCorked` adds the socket's corks to the response's own; later versions count the response's. */
+const CORKS_INCLUDE_SOCKET = ((): boolean => {
+  try {
+    const probe = new OutgoingMessage();
+    (probe as unknown as { socket: unknown }).socket = { writableCorked: 1, cork() {}, uncork() {} };
+    return probe.writableCorked === 1;
+  } catch {
+    return false;
+  }
+})();
+
+/** How many times the response itself is corked (not its socket). */
+function corksOf(response: ServerResponse): number {
+  const corked: unknown = response.writableCorked;
+  if (typeof corked !== 'number') return 0;
+  return CORKS_INCLUDE_SOCKET ? corked - (response.socket?.writableCorked ?? 0) : corked;
 }
 
 /** Hex digits of a chunk size, as chunked encoding writes it. */

@@ -93,6 +93,31 @@ describe('withKafkaLog over node:http', () => {
     expect(entry).not.toHaveProperty('trace_id');
   });
 
+  it.each([
+    ['write, write and end in one turn', (res: ServerResponse) => {
+      res.write('a');
+      res.write(Buffer.alloc(300, 1));
+      res.end('bc');
+    }],
+    ['a write per turn, then end', async (res: ServerResponse) => {
+      res.write('a');
+      await sleep(5);
+      res.write('bb');
+      await sleep(5);
+      res.end('ccc');
+    }],
+    ['end alone with a chunk after writeHead', (res: ServerResponse) => {
+      res.writeHead(200, { 'transfer-encoding': 'chunked' });
+      res.end('only');
+    }],
+  ])('counts the wire size of a chunked response whatever node pools: %s', async (_name, handler) => {
+    const { sink, port } = await serve((_req, res) => handler(res));
+    const raw = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const entry = await sink.next();
+    expect(headerBlockOf(raw)).toMatch(/transfer-encoding: chunked/i);
+    expect(entry.response.size).toBe(raw.length);
+  });
+
   it('counts a chunked streaming response exactly, keeps write callbacks and res.end() without arguments', async () => {
     const callbacks: string[] = [];
     const { sink, port } = await serve(async (_req, res) => {
