@@ -308,13 +308,9 @@ export class KafkajsTransport implements Transport {
     if (config.compression !== 'none' && config.compression !== 'gzip') {
       await registerKafkajsCodec(config.compression);
     }
-    // Uncompressed requests of this transport's messages are encoded by kafka-log (kafkajs' encoder otherwise).
-    const ownEncoder = await installProduceEncoder();
-    if (!ownEncoder) {
-      this.#hooks.log('debug', 'kafka-log.transport', "kafka-log's Produce request encoder could not be installed: kafkajs encodes every request");
-    }
-    // An idempotent producer numbers messages, so each record must be one to kafkajs.
-    this.#batchMessages = ownEncoder && !config.idempotent && config.compression === 'none';
+    // Uncompressed requests of this transport's messages are encoded by kafka-log (kafkajs' encoder otherwise),
+    // installed while the producer connects: a broker that cannot be reached is reported without waiting for it.
+    const installing = installProduceEncoder();
     const hooks = this.#hooks;
     const kafkaConfig: KafkaConfig = {
       clientId: config.clientId,
@@ -365,6 +361,13 @@ export class KafkajsTransport implements Transport {
       await producer.disconnect().catch(() => undefined);
       throw error;
     }
+    // Before connect() resolves, so before any record is produced. Never rejects.
+    const ownEncoder = await installing;
+    if (!ownEncoder) {
+      this.#hooks.log('debug', 'kafka-log.transport', "kafka-log's Produce request encoder could not be installed: kafkajs encodes every request");
+    }
+    // An idempotent producer numbers messages, so each record must be one to kafkajs.
+    this.#batchMessages = ownEncoder && !config.idempotent && config.compression === 'none';
   }
 
   /** Every broker socket goes through here, so `destroy()` can release them all; none is made once destroyed. */
