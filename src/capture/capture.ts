@@ -402,16 +402,9 @@ export function startCapture<TContext>(
   completion: CaptureCompletion<TContext>,
   prototypesTapped = false,
 ): ExchangeCapture<TContext> {
-  const existing = captureOfPair(request, response);
+  const existing = responseCapture(response, request);
   if (existing !== undefined) return existing as ExchangeCapture<TContext>;
   return new ExchangeCapture(request, response, context, settings, completion, prototypesTapped);
-}
-
-/** The live capture of a request and its response, at the start of every exchange: both objects are at hand. */
-function captureOfPair(request: IncomingMessage, response: ServerResponse): ExchangeCapture<unknown> | undefined {
-  const last = lastStarted;
-  if (last !== undefined && last.response === response) return last;
-  return liveCapture(request, response);
 }
 
 /** The capture watching `request` (or its response), if any: how adapters and gateways annotate it. */
@@ -432,23 +425,25 @@ let lastStarted: ExchangeCapture<unknown> | undefined;
  * through the connection's socket first: on those objects a property that is not their own (`kCapture`, or
  * `req` on a request) is a miss that walks the whole prototype chain at run time, about a microsecond each.
  */
-function lookUp(message: object): ExchangeCapture<unknown> | undefined {
+function lookUp(message: IncomingMessage | ServerResponse): ExchangeCapture<unknown> | undefined {
+  return message instanceof ServerResponse ? responseCapture(message) : requestCapture(message);
+}
+
+/**
+ * {@link lookUp} of a response (the response wrappers' `this`). node links every response to its request
+ * (`res.req`), whose socket lists the capture; a caller that has the request at hand passes it.
+ */
+function responseCapture(
+  response: ServerResponse,
+  request = response.req as IncomingMessage | undefined,
+): ExchangeCapture<unknown> | undefined {
   // Most look-ups come in a burst for the capture started last (routing, then the handler's response).
   const last = lastStarted;
-  if (last !== undefined && (last.request === message || last.response === message)) return last;
-  // node links every response to its request (`res.req`); the request keeps its socket for good.
-  const request = (message instanceof ServerResponse ? message.req : message) as IncomingMessage | undefined;
-  return liveCapture(request, message);
-}
-
-/** {@link lookUp} for the response wrappers, whose `this` is a response. */
-function responseCapture(response: ServerResponse): ExchangeCapture<unknown> | undefined {
-  const last = lastStarted;
   if (last !== undefined && last.response === response) return last;
-  return liveCapture(response.req as IncomingMessage | undefined, response);
+  return liveCapture(request, response);
 }
 
-/** {@link lookUp} for the request wrapper, whose `this` is a request. */
+/** {@link lookUp} of a request (the request wrapper's `this`). */
 function requestCapture(request: IncomingMessage): ExchangeCapture<unknown> | undefined {
   const last = lastStarted;
   if (last !== undefined && last.request === request) return last;

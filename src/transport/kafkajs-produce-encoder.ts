@@ -11,6 +11,7 @@
  * @module
  */
 
+import { describeError } from '../errors.js';
 import { type Crc32c, type ProduceMessage, type ProduceRequestArgs, encodeProduceBody } from './produce-request-encoder.js';
 
 /** The property that marks a kafkajs message as the transport's own (its value is the transport's business). */
@@ -46,14 +47,24 @@ interface EncoderClass {
 // Per process: two copies of kafka-log (its CommonJS and ES module builds) share the one wrapped kafkajs module.
 const INSTALLED = Symbol.for('kafka-log.produceEncoder');
 let installing: Promise<boolean> | undefined;
+let notInstalledBecause: string | undefined;
 
 /**
  * Wraps kafkajs' Produce request builders, once per process. Resolves to whether the encoder is in place (false
- * when kafkajs' internals are not where this version expects them: kafkajs' own encoder then serves every request).
+ * when kafkajs' internals are not where this version expects them: kafkajs' own encoder then serves every request,
+ * and {@link produceEncoderProblem} says why).
  */
 export function installProduceEncoder(): Promise<boolean> {
-  installing ??= install().catch(() => false);
+  installing ??= install().catch((error: unknown) => {
+    notInstalledBecause = describeError(error);
+    return false;
+  });
   return installing;
+}
+
+/** Why {@link installProduceEncoder} resolved false, once it has. */
+export function produceEncoderProblem(): string | undefined {
+  return notInstalledBecause;
 }
 
 async function install(): Promise<boolean> {
@@ -63,7 +74,10 @@ async function install(): Promise<boolean> {
   const produce = commonJsExports<ProduceModule & { [INSTALLED]?: true }>(await import(producePath));
   const Encoder = commonJsExports<EncoderClass>(await import(encoderPath));
   if (produce[INSTALLED]) return true;
-  if (typeof produce.protocol !== 'function' || typeof Encoder !== 'function') return false;
+  if (typeof produce.protocol !== 'function' || typeof Encoder !== 'function') {
+    notInstalledBecause = `${producePath} or ${encoderPath} is not what kafkajs 2.x has there`;
+    return false;
+  }
   const crc32c = await loadCrc32c();
   const original = produce.protocol;
   const wrapped = new Map<ProduceBuilder, ProduceBuilder>();

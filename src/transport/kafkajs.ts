@@ -25,7 +25,7 @@ import kafkajs, {
 } from 'kafkajs';
 import { KafkaLogError } from '../errors.js';
 import { type LoadableCodec, loadCodec } from './compression-codecs.js';
-import { OWN_MESSAGE, batchMessage, installProduceEncoder } from './kafkajs-produce-encoder.js';
+import { OWN_MESSAGE, batchMessage, installProduceEncoder, produceEncoderProblem } from './kafkajs-produce-encoder.js';
 import { isTlsErrorCode, kafkaErrorKind } from './kafka-errors.js';
 import { oauthBearerAuthenticator } from './oauthbearer.js';
 import {
@@ -364,7 +364,8 @@ export class KafkajsTransport implements Transport {
     // Before connect() resolves, so before any record is produced. Never rejects.
     const ownEncoder = await installing;
     if (!ownEncoder) {
-      this.#hooks.log('debug', 'kafka-log.transport', "kafka-log's Produce request encoder could not be installed: kafkajs encodes every request");
+      const why = produceEncoderProblem() ?? 'unknown cause';
+      this.#hooks.log('debug', 'kafka-log.transport', `kafka-log's Produce request encoder could not be installed (${why}): kafkajs encodes every request`);
     }
     // An idempotent producer numbers messages, so each record must be one to kafkajs.
     this.#batchMessages = ownEncoder && !config.idempotent && config.compression === 'none';
@@ -499,7 +500,8 @@ export class KafkajsTransport implements Transport {
         }
         message = { key: record.key, value: record.value, [STICKY]: topicSticky };
         if (record.partition !== undefined) message.partition = record.partition;
-        if (record.headers !== undefined) message.headers = { ...record.headers };
+        // kafkajs only reads them: the record's own headers, not a copy per record.
+        if (record.headers !== undefined) message.headers = record.headers as Message['headers'];
         recordMessages.set(record, message);
       }
       if (!this.#partitions.assign(record.topic, message)) {

@@ -63,14 +63,17 @@ export function encodeProduceBody(args: ProduceRequestArgs, now: number, crc32c:
   if (producerId === undefined) return undefined;
   const transactionalId = args.transactionalId ?? null;
   let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId)) + 2 + 4 + 4;
+  // Each record's body size, in request order: measured once, written as its length prefix below.
+  const bodySizes: number[] = [];
   for (const topic of args.topicData) {
     size += 2 + Buffer.byteLength(topic.topic) + 4;
     for (const partition of topic.partitions) {
-      const records = recordsSize(partition.messages);
+      const records = recordsSize(partition.messages, bodySizes);
       if (records < 0) return undefined;
       size += 4 + 4 + BATCH_PREFIX + BATCH_HEADER + records;
     }
   }
+  let record = 0;
 
   const out = Buffer.allocUnsafe(size);
   let at = writeString(out, 0, transactionalId);
@@ -103,7 +106,7 @@ export function encodeProduceBody(args: ProduceRequestArgs, now: number, crc32c:
       at = out.writeInt16BE(args.producerEpoch ?? 0, at);
       at = out.writeInt32BE(partition.firstSequence ?? 0, at);
       at = out.writeInt32BE(messages.length, at);
-      for (let i = 0; i < messages.length; i++) at = writeRecord(out, at, messages[i] as ProduceMessage, i);
+      for (let i = 0; i < messages.length; i++) at = writeRecord(out, at, messages[i] as ProduceMessage, i, bodySizes[record++] as number);
       out.writeUInt32BE(crc32c(out.subarray(crcStart, at)) >>> 0, crcAt);
       out.writeInt32BE(at - lengthStart, lengthAt);
       out.writeInt32BE(at - batchStart, sizeAt);
@@ -112,13 +115,17 @@ export function encodeProduceBody(args: ProduceRequestArgs, now: number, crc32c:
   return at === size ? out : undefined;
 }
 
-/** The encoded size of a partition's records, or -1 when one is outside what this encoder covers. */
-function recordsSize(messages: readonly ProduceMessage[]): number {
+/**
+ * The encoded size of a partition's records, or -1 when one is outside what this encoder covers. Each record's
+ * body size is appended to `bodySizes`.
+ */
+function recordsSize(messages: readonly ProduceMessage[], bodySizes: number[]): number {
   if (messages.length === 0) return -1;
   let size = 0;
   for (let i = 0; i < messages.length; i++) {
     const body = recordBodySize(messages[i] as ProduceMessage, i);
     if (body < 0) return -1;
+    bodySizes.push(body);
     size += varIntSize(body) + body;
   }
   return size;
@@ -159,9 +166,8 @@ function varBytesSize(length: number): number {
   return varIntSize(length) + length;
 }
 
-function writeRecord(out: Buffer, at: number, message: ProduceMessage, offsetDelta: number): number {
-  const body = recordBodySize(message, offsetDelta);
-  at = writeVarInt(out, at, body);
+function writeRecord(out: Buffer, at: number, message: ProduceMessage, offsetDelta: number, bodySize: number): number {
+  at = writeVarInt(out, at, bodySize);
   at = out.writeInt8(0, at); // attributes
   at = out.writeInt8(0, at); // timestamp delta 0, as a varlong
   at = writeVarInt(out, at, offsetDelta);

@@ -3,7 +3,7 @@
 // kafkajs it serves only requests whose every message the transport made.
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OWN_MESSAGE, batchMessage, installProduceEncoder } from '../../src/transport/kafkajs-produce-encoder.js';
+import { OWN_MESSAGE, batchMessage, installProduceEncoder, produceEncoderProblem } from '../../src/transport/kafkajs-produce-encoder.js';
 import { type ProduceMessage, type ProduceRequestArgs, encodeProduceBody } from '../../src/transport/produce-request-encoder.js';
 
 const require = createRequire(__filename);
@@ -132,6 +132,7 @@ describe('the Produce request encoder', () => {
   it("under kafkajs, encodes only requests of the transport's own messages", async () => {
     expect(await installProduceEncoder()).toBe(true);
     expect(await installProduceEncoder()).toBe(true);
+    expect(produceEncoderProblem()).toBeUndefined();
     const own = requestOf(11);
     for (const topic of own.topicData) for (const p of topic.partitions) for (const m of p.messages) Object.assign(m, { [OWN_MESSAGE]: {} });
     const foreign = requestOf(11);
