@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { captureOf } from '../capture/capture.js';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { captureOf, tapPrototypes } from '../capture/capture.js';
 import type { GatewayCapture } from '../capture/gateway-capture.js';
 import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
 import { createExchangePipeline } from '../capture/pipeline.js';
@@ -53,17 +53,46 @@ export function withKafkaLog(listener: AnyRequestListener, options: KafkaLogHttp
   if (typeof listener !== 'function') throw new TypeError('withKafkaLog: listener must be a function');
   const pipeline = createExchangePipeline<IncomingMessage>(options);
   const handle = listener as unknown as NodeListener;
+  const prototypes = tapListenerPrototypes(listener, pipeline.report);
   const wrapped = function kafkaLogListener(this: unknown, request: IncomingMessage, response: ServerResponse): unknown {
-    const capture = pipeline.capture(request, response, request);
+    const capture = pipeline.capture(request, response, request, prototypes !== undefined);
     capture?.markHandlerStart();
     try {
       return handle.call(this, request, response);
     } catch (error) {
       if (capture !== undefined) capture.source = 'kong';
       throw error;
+    } finally {
+      // A listener that did not re-parent this response after all: watched on the instances from here on.
+      if (capture !== undefined && prototypes !== undefined && !inherits.call(prototypes, response)) capture.tapInstances();
     }
   };
   return wrapped as unknown as AnyRequestListener;
+}
+
+/**
+ * An Express app re-parents every request and response to its own prototypes (`app.request`, `app.response`,
+ * which inherit node's) as soon as it is called. Own properties that the wrapper put on node's objects before
+ * that (the instance taps) make Express's own code on them measurably slower, so for such a listener the capture's
+ * wrappers go once onto the app's prototypes instead, as `kafka-log/express` does. Returns the response prototype
+ * when they carry the wrappers; undefined for any other listener (captured on the instances).
+ */
+function tapListenerPrototypes(listener: AnyRequestListener, report: (error: unknown) => void): object | undefined {
+  try {
+    const { request, response } = listener as { request?: unknown; response?: unknown };
+    if (!isAppPrototype(request, IncomingMessage.prototype) || !isAppPrototype(response, ServerResponse.prototype)) return undefined;
+    return tapPrototypes(request, response) ? response : undefined;
+  } catch (error) {
+    report(error);
+    return undefined;
+  }
+}
+
+const inherits = Object.prototype.isPrototypeOf;
+
+/** An app's own prototype for node's `base`: it inherits `base` and owns `app`, as Express's do. */
+function isAppPrototype(candidate: unknown, base: object): candidate is object {
+  return typeof candidate === 'object' && candidate !== null && Object.hasOwn(candidate, 'app') && inherits.call(base, candidate);
 }
 
 /**

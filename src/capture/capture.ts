@@ -13,10 +13,13 @@
  *
  * Two ways to wrap: on the instance (plain node objects), or once on a framework's own request/response
  * prototypes ({@link tapPrototypes}). The second matters for Express: it re-parents every req/res with
- * `Object.setPrototypeOf`, after which V8 makes every property added to them slow (microseconds each), so
- * nothing is ever added to them: their captures are listed on the connection's socket (a plain object, one
- * property added per connection) rather than in a WeakMap, whose entries keyed by short-lived objects cost the
- * garbage collector several microseconds each. Plain node objects carry their capture in a symbol property.
+ * `Object.setPrototypeOf`, after which every property added to one gives it a map (V8's hidden class) of its own.
+ * Each such object then costs V8 a generic look-up (a few hundred ns) at every property read, and a new map at
+ * every property added, so nothing is ever added to them and what the capture needs is read from them as few
+ * times as it can: the request's facts once, at the start; the response's state through node's own getters,
+ * called directly. Their captures are listed on the connection's socket (a plain object, one property added per
+ * connection) rather than in a WeakMap, whose entries keyed by short-lived objects cost the garbage collector
+ * several microseconds each. Plain node objects carry their capture in a symbol property.
  * The per-request path allocates one capture object and no closures.
  *
  * @module
@@ -140,9 +143,12 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
   activeTraceId: string | undefined = undefined;
   /** The entry's `request.id`, once asked for before the end ({@link ExchangeCapture.readRequestId}). */
   requestId: string | undefined = undefined;
+  /** The request's header list as node parsed it (`rawHeaders`), read once. */
+  readonly rawHeaders: readonly string[];
 
   private readonly method: string;
   private readonly uri: string;
+  private readonly httpVersion: string;
   private readonly remoteAddress: string;
   private readonly localPort: number | undefined;
   private readonly tls: ExchangeTls | undefined;
@@ -150,7 +156,7 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
   private readonly requestTap: BodyTap | undefined;
   private readonly responseTap: BodyTap | undefined;
   /** Whether the capture is listed on its socket (prototype taps), to be removed when it settles. */
-  private readonly registered: boolean;
+  private registered: boolean;
   /** Chunked-encoding framing of the chunks node has framed so far (`<hex size>\r\n` + `\r\n` each). */
   private chunkFraming = 0;
   /**
@@ -161,6 +167,8 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
    * before that is counted as one pool (a few bytes of framing fewer than the wire).
    */
   private pooledBytes = 0;
+  /** @internal True once the application's `end` went through a tap: writes after it are not counted. */
+  responseEnded = false;
   /**
    * @internal True while the wrapped `end` runs: some responses' `end(chunk)` hands the chunk to `this.write`
    * (light-my-request's, behind Fastify's `inject()`), which must not count what `end` already counted.
@@ -192,6 +200,8 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
     // Read now: express rewrites req.url under mounted routers, and an aborted socket forgets its peer.
     this.method = request.method ?? 'GET';
     this.uri = request.url ?? '/';
+    this.httpVersion = request.httpVersion || '1.1';
+    this.rawHeaders = request.rawHeaders;
     const socket = request.socket;
     this.remoteAddress = socket?.remoteAddress ?? '';
     this.localPort = socket?.localPort;
@@ -204,17 +214,33 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
     lastStarted = this as ExchangeCapture<unknown>;
     this.registered = prototypesTapped && socket !== undefined && socket !== null;
     if (this.registered) register(socket as LiveHolder, this as ExchangeCapture<unknown>);
-    if (!prototypesTapped) {
-      (request as IncomingMessage & Tapped)[kCapture] = this as ExchangeCapture<unknown>;
-      (response as ServerResponse & Tapped)[kCapture] = this as ExchangeCapture<unknown>;
-      this.originalPush = request.push as PushFunction;
-      this.originalWrite = response.write as WriteFunction;
-      this.originalEnd = response.end as EndFunction;
-      request.push = instanceTaps.push;
-      response.write = instanceTaps.write as ServerResponse['write'];
-      response.end = instanceTaps.end as ServerResponse['end'];
-      response.on('close', onResponseClose);
+    if (!prototypesTapped) this.tapInstances();
+  }
+
+  /**
+   * @internal Wraps `push`, `write` and `end` on the request and response themselves and listens for the
+   * response's `'close'`: for objects whose prototypes carry no taps. A capture started on tapped prototypes
+   * switches to this when its objects turn out not to inherit them after all (see `kafka-log/http`); what was
+   * written before the switch is not counted.
+   */
+  tapInstances(): void {
+    if (this.originalWrite !== undefined) return;
+    instanceTapped++;
+    const request = this.request;
+    const response = this.response;
+    if (this.registered) {
+      unregister(request.socket as LiveHolder, this as ExchangeCapture<unknown>);
+      this.registered = false;
     }
+    (request as IncomingMessage & Tapped)[kCapture] = this as ExchangeCapture<unknown>;
+    (response as ServerResponse & Tapped)[kCapture] = this as ExchangeCapture<unknown>;
+    this.originalPush = request.push as PushFunction;
+    this.originalWrite = response.write as WriteFunction;
+    this.originalEnd = response.end as EndFunction;
+    request.push = instanceTaps.push;
+    response.write = instanceTaps.write as ServerResponse['write'];
+    response.end = instanceTaps.end as ServerResponse['end'];
+    response.on('close', onResponseClose);
   }
 
   /**
@@ -241,7 +267,6 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
 
   /** The snapshot of what was seen, for the entry builder. Call once the capture is complete. */
   toExchange(): HttpExchange {
-    const request = this.request;
     const response = this.response as ServerResponse & OutgoingInternals;
     const endTime = this.endTime === 0 ? performance.now() : this.endTime;
     const total = endTime - this.startTime;
@@ -251,7 +276,8 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
     // Chunked framing counts only when node chose chunked encoding, plus the closing `0\r\n\r\n`.
     const pooled = this.pooledBytes === 0 ? 0 : hexDigits(this.pooledBytes) + 4;
     const framing = hasBody && response.chunkedEncoding ? this.chunkFraming + pooled + 5 : 0;
-    const httpVersion = request.httpVersion || '1.1';
+    const httpVersion = this.httpVersion;
+    const rawHeaders = this.rawHeaders;
 
     const exchange: HttpExchange = {
       request: {
@@ -260,14 +286,14 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
         httpVersion,
         scheme: this.tls === undefined ? 'http' : 'https',
         port: this.localPort,
-        headers: request.rawHeaders,
+        headers: rawHeaders,
         // `METHOD SP uri SP HTTP/x.y CRLF`, the header block, then the body bytes the parser delivered.
         size:
           this.method.length +
           this.uri.length +
           httpVersion.length +
           9 +
-          headerBlockSize(request.rawHeaders) +
+          headerBlockSize(rawHeaders) +
           this.requestBodyBytes,
         tls: this.tls,
       },
@@ -378,12 +404,14 @@ export class ExchangeCapture<TContext = IncomingMessage> implements GatewayCaptu
     const response = this.response;
     // Ended onto a socket still open counts as finished too: in-process responses (Fastify's `inject()`) close
     // before their null socket has drained, which a real client that went away never does (its socket is gone).
-    this.aborted = !response.writableFinished && !(response.writableEnded && response.socket?.destroyed === false);
+    this.aborted =
+      !writableFinished.call(response) && !(writableEnded.call(response) && response.socket?.destroyed === false);
     try {
       this.completion.complete(this);
     } finally {
       // After completion: hooks that run there may still read through the capture (Express's `req.route`).
       if (this.registered) unregister(this.request.socket as LiveHolder, this as ExchangeCapture<unknown>);
+      if (this.originalWrite !== undefined) instanceTapped--;
       if (lastStarted === (this as ExchangeCapture<unknown>)) lastStarted = undefined;
     }
   }
@@ -413,6 +441,9 @@ export function captureOf<TContext = unknown>(
 ): ExchangeCapture<TContext> | undefined {
   return lookUp(message) as ExchangeCapture<TContext> | undefined;
 }
+
+/** Live captures wrapped on their instances ({@link ExchangeCapture.tapInstances}), not yet settled. */
+let instanceTapped = 0;
 
 /** `performance.timeOrigin`, read once (a getter on every read). */
 const TIME_ORIGIN = performance.timeOrigin;
@@ -460,8 +491,9 @@ function liveCapture(request: IncomingMessage | undefined, message: object): Exc
       for (const capture of live) if (capture.request === message || capture.response === message) return capture;
     }
   }
-  // Own properties only: on a re-parented object a miss would walk the prototype chain (see above).
-  return Object.hasOwn(message, kCapture) ? (message as Tapped)[kCapture] : undefined;
+  // Own properties only: on a re-parented object a miss would walk the prototype chain (see above). None to look
+  // for while no capture is wrapped on its instances.
+  return instanceTapped > 0 && Object.hasOwn(message, kCapture) ? (message as Tapped)[kCapture] : undefined;
 }
 
 function register(socket: LiveHolder, capture: ExchangeCapture<unknown>): void {
@@ -561,11 +593,11 @@ function createTaps(forwards: Forwards | undefined): Forwards {
       const capture = responseCapture(this);
       const next = prototypeTap ? forwards.write : (capture?.originalWrite ?? (ServerResponse.prototype.write as WriteFunction));
       // Not while the capture's own `end` runs: its chunk was counted there.
-      if (capture === undefined || (capture.originalWrite !== undefined) === prototypeTap || this.writableEnded || capture.ending) {
+      if (capture === undefined || (capture.originalWrite !== undefined) === prototypeTap || capture.responseEnded || capture.ending) {
         return next.call(this, chunk, encoding, callback);
       }
       const corked = corksOf(this);
-      const headerSent = this.headersSent;
+      const headerSent = headersSent.call(this);
       const poolOpen = capture.framePooled(corked);
       const accepted = next.call(this, chunk, encoding, callback);
       // node pools a chunk while the response is corked: one it corked itself at this write (node 24.22 and
@@ -577,13 +609,14 @@ function createTaps(forwards: Forwards | undefined): Forwards {
     end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
       const capture = responseCapture(this);
       const next = prototypeTap ? forwards.end : (capture?.originalEnd ?? (ServerResponse.prototype.end as EndFunction));
-      if (capture === undefined || (capture.originalEnd !== undefined) === prototypeTap || this.writableEnded || capture.ending) {
+      if (capture === undefined || (capture.originalEnd !== undefined) === prototypeTap || capture.responseEnded || capture.ending) {
         return next.call(this, chunk, encoding, callback);
       }
       // Counted before the call: ending may complete the response synchronously.
       const corked = corksOf(this);
-      const pooled = capture.framePooled(corked) || (corked > 0 && this.headersSent);
+      const pooled = capture.framePooled(corked) || (corked > 0 && headersSent.call(this));
       capture.onResponseChunk(chunk, typeof encoding === 'function' ? undefined : encoding, true, pooled);
+      capture.responseEnded = true;
       capture.ending = true;
       try {
         return next.call(this, chunk, encoding, callback);
@@ -612,9 +645,27 @@ const CORKS_INCLUDE_SOCKET = ((): boolean => {
   }
 })();
 
+/**
+ * node's getter of a response's `name`, to call directly: on a re-parented response (see above) reading the
+ * property costs V8 a generic look-up of the accessor first. A subclass overriding it is not consulted (none of
+ * the frameworks' responses does); a node without the getter reads the property.
+ */
+function outgoingGetter<T>(name: 'writableEnded' | 'writableFinished' | 'writableCorked' | 'headersSent'): (this: OutgoingMessage) => T {
+  const get = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, name)?.get;
+  if (typeof get === 'function') return get as (this: OutgoingMessage) => T;
+  return function read(this: OutgoingMessage): T {
+    return this[name] as T;
+  };
+}
+
+const writableEnded = outgoingGetter<boolean>('writableEnded');
+const writableFinished = outgoingGetter<boolean>('writableFinished');
+const writableCorked = outgoingGetter<number>('writableCorked');
+const headersSent = outgoingGetter<boolean>('headersSent');
+
 /** How many times the response itself is corked (not its socket). */
 function corksOf(response: ServerResponse): number {
-  const corked: unknown = response.writableCorked;
+  const corked: unknown = writableCorked.call(response);
   if (typeof corked !== 'number') return 0;
   return CORKS_INCLUDE_SOCKET ? corked - (response.socket?.writableCorked ?? 0) : corked;
 }

@@ -146,7 +146,7 @@ export function createExchangePipeline<TRequest>(
   const readRequestId = (capture: ExchangeCapture<TRequest>): string | undefined => {
     try {
       const header = idSettings.requestIdHeader;
-      const id = (header === undefined ? undefined : readRequestIdHeader(capture.request.rawHeaders, header)) ?? generateRequestId(capture.context);
+      const id = (header === undefined ? undefined : readRequestIdHeader(capture.rawHeaders, header)) ?? generateRequestId(capture.context);
       capture.requestId = id;
       return id;
     } catch (error) {
@@ -181,7 +181,7 @@ export function createExchangePipeline<TRequest>(
   const describe = (capture: ExchangeCapture<TRequest>): HttpExchange => {
     hooks.beforeBuild?.(capture);
     const exchange = capture.toExchange();
-    const ids = readRequestIds(capture.request.rawHeaders, idSettings);
+    const ids = readRequestIds(capture.rawHeaders, idSettings);
     const requestId = capture.requestId ?? ids.requestId;
     if (requestId !== undefined) exchange.requestId = requestId;
     const traceIds = capture.activeTraceId === undefined ? ids.traceIds : withW3cTraceId(ids.traceIds, capture.activeTraceId);

@@ -153,3 +153,59 @@ describe('kafkaLog stacked under withKafkaLog', () => {
     expect(inner.entries).toHaveLength(0);
   });
 });
+
+describe('withKafkaLog around an Express app', () => {
+  it('watches through the app prototypes: nothing is added to the request or response, sizes and bodies exact', async () => {
+    const { withKafkaLog } = await import('../../src/adapters/http.js');
+    const sink = recordingSink();
+    const app = express();
+    app.use(express.json());
+    const ownKeys: string[] = [];
+    app.post('/echo', (req: Request, res: Response) => {
+      for (const name of ['write', 'end', 'push']) {
+        if (Object.hasOwn(res, name) || Object.hasOwn(req, name)) ownKeys.push(name);
+      }
+      res.type('json');
+      res.write('{"got":');
+      setTimeout(() => res.end(`${JSON.stringify(req.body)}}`), 5);
+    });
+    const server = http.createServer(withKafkaLog(app, { sink, logRequestBody: true, logResponseBody: true }));
+    servers.push(server);
+    const port = await listen(server);
+    const body = '{"a":1}';
+    const request = `POST /echo HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    const raw = await rawExchange(port, request);
+    const entry = await sink.next();
+    expect(ownKeys).toEqual([]);
+    expect(entry.request.size).toBe(Buffer.byteLength(request));
+    expect(entry.request.body_args).toEqual({ a: 1 });
+    expect(entry.response.size).toBe(raw.length);
+    expect(entry.response.body_args).toEqual({ got: { a: 1 } });
+    expect(entry.source).toBe('upstream');
+  });
+
+  it('falls back to watching the instances when the app did not re-parent the response', async () => {
+    const { withKafkaLog } = await import('../../src/adapters/http.js');
+    const sink = recordingSink();
+    // Carries an Express app's own prototypes but answers on node's objects as they came.
+    const appRequest = Object.create(IncomingMessage.prototype, { app: { value: null } }) as object;
+    const appResponse = Object.create(http.ServerResponse.prototype, { app: { value: null } }) as object;
+    const listener = Object.assign(
+      (_req: IncomingMessage, res: http.ServerResponse) => {
+        setTimeout(() => {
+          res.setHeader('content-type', 'text/plain');
+          res.write('late ');
+          res.end('answer');
+        }, 5);
+      },
+      { request: appRequest, response: appResponse },
+    );
+    const server = http.createServer(withKafkaLog(listener, { sink, logResponseBody: true }));
+    servers.push(server);
+    const port = await listen(server);
+    const raw = await rawExchange(port, 'GET /plain HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const entry = await sink.next();
+    expect(entry.response.size).toBe(raw.length);
+    expect(entry.response.body).toBe('late answer');
+  });
+});
