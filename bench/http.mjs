@@ -38,14 +38,11 @@
 // BENCH_WARMUP (s, default 3), BENCH_VARIANTS (comma-separated subset; `nolog` is always included), BENCH_PIN (0: do not
 // pin the server to a CPU of its own, see bench/lib/cpu-pinning.mjs).
 
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describePlan } from './lib/cpu-pinning.mjs';
-import { ask, createTopic, placeLoad, startServer, stopServer } from './lib/http-driver.mjs';
+import { ask, chooseVariants, deliveryProblem, prepareHttpBench, startServer, stopServer } from './lib/http-driver.mjs';
 import { VARIANTS } from './lib/http-server.mjs';
-import { median, quantile, table } from './lib/measure.mjs';
+import { median, quantile, rotatedOrder, table } from './lib/measure.mjs';
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const ROUNDS = env('BENCH_ROUNDS', 8);
@@ -58,16 +55,8 @@ const WARMUP = env('BENCH_WARMUP', 3);
 const RATE_FRACTION = env('BENCH_RATE_FRACTION', 0.45);
 const HEADLINE = 'express-kafkajs';
 
-const chosen = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',').map((v) => v.trim()) : Object.keys(VARIANTS);
-for (const variant of chosen) if (!(variant in VARIANTS)) throw new Error(`BENCH_VARIANTS: unknown variant ${variant}`);
-const NAMES = ['nolog', ...chosen.filter((v) => v !== 'nolog')];
-
-const { ensureKafka } = await import('../scripts/local-kafka.mjs');
-const kafka = await ensureKafka({ log: false });
-const plan = placeLoad(kafka.pid);
-const topic = `bench-http-${randomUUID().slice(0, 8)}`;
-await createTopic(kafka.brokers, topic);
-const logFile = path.join(os.tmpdir(), `kafka-log-bench-pino-${process.pid}.log`);
+const NAMES = chooseVariants(Object.keys(VARIANTS));
+const { kafka, plan, topic, logFile } = await prepareHttpBench('bench-http');
 const { default: autocannon } = await import('autocannon');
 
 const servers = new Map();
@@ -89,7 +78,7 @@ for (const variant of NAMES) await fire(variant, WARMUP);
 const saturation = new Map(NAMES.map((v) => [v, []]));
 const saturationBroker = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < SATURATION_ROUNDS; round++) {
-  for (const variant of orderOf(round)) {
+  for (const variant of rotatedOrder(NAMES, round)) {
     const brokerBefore = brokerCpuMicros();
     const result = await fire(variant, SATURATION_DURATION);
     failOnErrors(variant, result);
@@ -106,7 +95,7 @@ const windows = new Map(NAMES.map((v) => [v, []]));
 const baselines = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < ROUNDS; round++) {
   let before = await measureWindow('nolog', round);
-  for (const variant of orderOf(round + SATURATION_ROUNDS).filter((v) => v !== 'nolog')) {
+  for (const variant of rotatedOrder(NAMES, round + SATURATION_ROUNDS).filter((v) => v !== 'nolog')) {
     const measured = await measureWindow(variant, round);
     const after = await measureWindow('nolog', round);
     baselines.get(variant).push(Object.fromEntries(Object.keys(measured).map((key) => [key, (before[key] + after[key]) / 2])));
@@ -149,9 +138,8 @@ for (const variant of NAMES) {
   const { requests, stats } = await stopServer(servers.get(variant));
   if (!stats) continue;
   delivery.push(`${variant}: ${requests} requests, accepted ${stats.accepted}, sent ${stats.sent}, dropped ${stats.dropped.total}`);
-  if (stats.accepted !== stats.sent || stats.dropped.total !== 0 || stats.accepted !== requests) {
-    failures.push(`${variant}: ${requests} requests but accepted ${stats.accepted}, sent ${stats.sent}, dropped ${JSON.stringify(stats.dropped)}`);
-  }
+  const problem = deliveryProblem(variant, requests, stats);
+  if (problem !== undefined) failures.push(problem);
 }
 fs.rmSync(logFile, { force: true });
 
@@ -213,22 +201,6 @@ const summary = {
 console.log(JSON.stringify(summary));
 
 // ---------------------------------------------------------------------------------------------------------
-
-/**
- * The order of one round: a permutation stepping through the variants by a stride coprime with their number,
- * a different stride each round, so a variant's predecessor changes from round to round.
- */
-function orderOf(round) {
-  const n = NAMES.length;
-  const strides = [];
-  for (let stride = 1; stride < Math.max(2, n); stride++) if (gcd(stride, n) === 1) strides.push(stride);
-  const stride = strides[round % strides.length];
-  return NAMES.map((_, i) => NAMES[(round + i * stride) % n]);
-}
-
-function gcd(a, b) {
-  return b === 0 ? a : gcd(b, a % b);
-}
 
 /** CPU time the local broker's JVM used so far, µs (from /proc on Linux; NaN elsewhere). */
 function brokerCpuMicros() {

@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafka } from '../scripts/local-kafka.mjs';
 import { startTestRegistry } from '../scripts/local-registry.mjs';
-import { median, table } from './lib/measure.mjs';
+import { median, rotatedOrder, table } from './lib/measure.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 20_000);
@@ -250,19 +250,6 @@ const WAYS = {
 };
 const NAMES = Object.keys(WAYS);
 
-/** A permutation of the ways per round, stepping by a stride coprime with their number (a new one each round). */
-function orderOf(round) {
-  const n = NAMES.length;
-  const strides = [];
-  for (let stride = 1; stride < n; stride++) if (gcd(stride, n) === 1) strides.push(stride);
-  const stride = strides[round % strides.length];
-  return NAMES.map((_, i) => NAMES[(round + i * stride) % n]);
-}
-
-function gcd(a, b) {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
 const registry = await startTestRegistry();
 process.stderr.write(`bench:publish  ${ROUNDS} rounds, ${ENTRIES} entries each (naive: ${NAIVE_ENTRIES})\n`);
 // Warm-up: JIT, connections, metadata, both clients and the Avro schema loaded.
@@ -271,7 +258,7 @@ for (const name of NAMES) await WAYS[name]();
 const rates = new Map(NAMES.map((name) => [name, []]));
 let avroValueBytes = 0;
 for (let round = 0; round < ROUNDS; round++) {
-  for (const name of orderOf(round)) {
+  for (const name of rotatedOrder(NAMES, round)) {
     const result = await WAYS[name]();
     const perSecond = typeof result === 'number' ? result : result.perSecond;
     if (name.startsWith('publisher + avro')) avroValueBytes = result.valueBytes;

@@ -1,8 +1,12 @@
 // The driver's side of bench:http and bench:http:profile: starts the server processes of
 // bench/lib/http-server.mjs, talks to them, and prepares the topic they publish to.
 import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuPlan, pin } from './cpu-pinning.mjs';
+import { VARIANTS } from './http-server.mjs';
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 
@@ -57,4 +61,34 @@ export async function createTopic(brokers, name) {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
   await admin.disconnect();
+}
+
+/**
+ * The variants a bench runs: BENCH_VARIANTS (comma-separated) or `defaults`, with `nolog` (the baseline) first.
+ * Throws on an unknown name.
+ */
+export function chooseVariants(defaults) {
+  const chosen = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',').map((v) => v.trim()) : defaults;
+  for (const variant of chosen) if (!(variant in VARIANTS)) throw new Error(`BENCH_VARIANTS: unknown variant ${variant}`);
+  return ['nolog', ...chosen.filter((v) => v !== 'nolog')];
+}
+
+/**
+ * What every HTTP bench needs before its servers start: the local broker (started if needed), this process and
+ * the broker placed away from the servers' CPU, a fresh topic named `<prefix>-<random>`, a file for pino-http.
+ */
+export async function prepareHttpBench(prefix) {
+  const { ensureKafka } = await import('../../scripts/local-kafka.mjs');
+  const kafka = await ensureKafka({ log: false });
+  const plan = placeLoad(kafka.pid);
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  await createTopic(kafka.brokers, topic);
+  const logFile = path.join(os.tmpdir(), `kafka-log-${prefix}-pino-${process.pid}.log`);
+  return { kafka, plan, topic, logFile };
+}
+
+/** Why a server's publisher does not account for every request (accepted = sent = requests, nothing dropped), or undefined. */
+export function deliveryProblem(variant, requests, stats) {
+  if (stats.accepted === stats.sent && stats.dropped.total === 0 && stats.accepted === requests) return undefined;
+  return `${variant}: ${requests} requests but accepted ${stats.accepted}, sent ${stats.sent}, dropped ${JSON.stringify(stats.dropped)}`;
 }

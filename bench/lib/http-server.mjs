@@ -11,12 +11,14 @@
 //   -> { type: 'stop' }   closes (publisher closed)  <- { type: 'stopped', requests, stats }
 //   -> { type: 'profile-start', intervalMicros }      <- { type: 'profiling' }   (V8's sampling profiler, in process)
 //   -> { type: 'profile-stop', file }                 <- { type: 'profiled' }    (the .cpuprofile written to `file`)
+//   -> { type: 'feed', requests, rate }               <- { type: 'fed', requests } (requests fed in process, below)
 // On start it sends { type: 'ready', port }.
 
 import fs from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
+import { feedRequests } from './in-memory-load.mjs';
 
 /**
  * The variants: how the app is logged. `publisher` holds the KafkaLogPublisher options the variant adds; `app`
@@ -110,6 +112,9 @@ async function runServer({ variant, brokers, topic, logFile }) {
       session.disconnect();
       fs.writeFileSync(message.file, JSON.stringify(profile));
       process.send({ type: 'profiled' });
+    } else if (message?.type === 'feed') {
+      const fed = await feedRequests(server, { requests: message.requests, rate: message.rate });
+      process.send({ type: 'fed', requests: fed });
     } else if (message?.type === 'mark') {
       mark = { requests, produceRequests, records, cpu: process.cpuUsage(), main: mainThreadCpuMicros(), loop: performance.eventLoopUtilization() };
       process.send({ type: 'marked' });

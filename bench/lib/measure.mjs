@@ -40,3 +40,19 @@ export function table(rows) {
   const line = (cells) => cells.map((cell, i) => String(cell).padStart(widths[i])).join('  ');
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map((row) => line(columns.map((c) => row[c])))].join('\n');
 }
+
+/**
+ * The order of one round: a permutation stepping through `names` by a stride coprime with their number, a
+ * different stride each round, so a variant's predecessor changes from round to round.
+ */
+export function rotatedOrder(names, round) {
+  const n = names.length;
+  const strides = [];
+  for (let stride = 1; stride < Math.max(2, n); stride++) if (gcd(stride, n) === 1) strides.push(stride);
+  const stride = strides[round % strides.length];
+  return names.map((_, i) => names[(round + i * stride) % n]);
+}
+
+function gcd(a, b) {
+  return b === 0 ? a : gcd(b, a % b);
+}
