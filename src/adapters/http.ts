@@ -72,10 +72,10 @@ export function withKafkaLog(listener: AnyRequestListener, options: KafkaLogHttp
 
 /**
  * An Express app re-parents every request and response to its own prototypes (`app.request`, `app.response`,
- * which inherit node's) as soon as it is called. Own properties that the wrapper put on node's objects before
- * that (the instance taps) make Express's own code on them measurably slower, so for such a listener the capture's
- * wrappers go once onto the app's prototypes instead, as `kafka-log/express` does. Returns the response prototype
- * when they carry the wrappers; undefined for any other listener (captured on the instances).
+ * which inherit node's) as soon as it is called. Rather than wrapping `push`, `write` and `end` and adding a
+ * listener on every request and response (five properties and a listener per request), the capture's wrappers go
+ * once onto such an app's prototypes, as `kafka-log/express` does. Returns the response prototype when they carry
+ * the wrappers; undefined for any other listener (captured on the instances).
  */
 function tapListenerPrototypes(listener: AnyRequestListener, report: (error: unknown) => void): object | undefined {
   try {
