@@ -24,7 +24,8 @@ export function lostProducerState(nameOrCode: string | number | undefined): bool
 
 /** The retriable failure of a request refused for its producer state, once a new producer id was obtained. */
 export function producerRenewedError(cause: string): TransportError {
-  return new TransportError('broker', `the broker no longer accepts this producer's sequence numbers (${cause}): a new producer id was obtained, the records are sent again`, true);
+  const message = `the broker no longer accepts this producer's sequence numbers (${cause}): a new producer id was obtained, the records go again`;
+  return new TransportError('broker', message, true);
 }
 
 /**
