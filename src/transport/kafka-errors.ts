@@ -6,8 +6,12 @@
  * @module
  */
 
-/** What a Kafka protocol error means for a publisher: retrying cannot mend either. */
-export type KafkaErrorKind = 'authentication' | 'message_too_large';
+/**
+ * What a Kafka protocol error means for a publisher: retrying cannot mend `authentication` nor `message_too_large`;
+ * `producer_state` (an idempotent producer's id, epoch or sequence numbers the broker no longer accepts) is mended
+ * only by a new producer id, which the transports obtain before the request is retried.
+ */
+export type KafkaErrorKind = 'authentication' | 'message_too_large' | 'producer_state';
 
 /** Kafka's name, Kafka's numeric code, and what it means here. */
 const KAFKA_ERRORS: ReadonlyArray<readonly [name: string, code: number, kind: KafkaErrorKind]> = [
@@ -23,6 +27,12 @@ const KAFKA_ERRORS: ReadonlyArray<readonly [name: string, code: number, kind: Ka
   ['MESSAGE_TOO_LARGE', 10, 'message_too_large'],
   ['RECORD_LIST_TOO_LARGE', 18, 'message_too_large'],
   ['INVALID_RECORD', 87, 'message_too_large'],
+  // The broker lost or no longer matches the producer's state (restarted, producer id expired, a batch whose fate
+  // the client never learnt took the sequence numbers the next batch carries). Kafka's Java producer resets its
+  // producer id and epoch on these (its TransactionManager), rather than failing the records.
+  ['OUT_OF_ORDER_SEQUENCE_NUMBER', 45, 'producer_state'],
+  ['INVALID_PRODUCER_EPOCH', 47, 'producer_state'],
+  ['UNKNOWN_PRODUCER_ID', 59, 'producer_state'],
 ];
 const KIND_OF = new Map<string | number, KafkaErrorKind>(KAFKA_ERRORS.flatMap(([name, code, kind]) => [[name, kind] as const, [code, kind] as const]));
 

@@ -28,6 +28,7 @@ import { type LoadableCodec, loadCodec } from './compression-codecs.js';
 import { OWN_MESSAGE, batchMessage, installProduceEncoder, produceEncoderProblem } from './kafkajs-produce-encoder.js';
 import { isTlsErrorCode, kafkaErrorKind } from './kafka-errors.js';
 import { oauthBearerAuthenticator } from './oauthbearer.js';
+import { UncertainBatches, lostProducerState, producerRenewedError } from './producer-sequences.js';
 import {
   type ProduceRecord,
   type ProduceRequest,
@@ -226,6 +227,15 @@ function errorChain(error: unknown): KafkajsErrorLike[] {
   return chain;
 }
 
+/**
+ * The Kafka error of a failure that says the broker no longer accepts the producer's id, epoch or sequence numbers
+ * (see {@link lostProducerState}), or `undefined`.
+ */
+export function kafkajsLostProducerState(error: unknown): string | undefined {
+  for (const e of errorChain(error)) if (typeof e.type === 'string' && lostProducerState(e.type)) return e.type;
+  return undefined;
+}
+
 /** Classifies a kafkajs failure. Messages are kafkajs' own, which carry no credentials. */
 export function classifyKafkajsError(error: unknown): TransportError {
   if (error instanceof TransportError) return error;
@@ -262,6 +272,12 @@ interface PartitionBatch {
   messages: StickyMessage[];
 }
 
+/** The batch's topic-partition, once its partition is fixed. */
+function partitionOf(batch: PartitionBatch): string | undefined {
+  const partition = batch.messages[0]?.partition;
+  return partition === undefined || partition === null ? undefined : `${batch.topic}\u0000${partition}`;
+}
+
 /** The kafkajs transport. */
 export class KafkajsTransport implements Transport {
   readonly #config: TransportConfig;
@@ -277,6 +293,11 @@ export class KafkajsTransport implements Transport {
   readonly #compression: CompressionTypes;
   /** Whether a partition batch goes to kafkajs as one message that kafka-log's encoder expands (see batchMessage). */
   #batchMessages = false;
+  /** An idempotent producer's partitions whose last batch failed (see producer-sequences.ts). */
+  readonly #uncertain = new UncertainBatches<ProduceRecord>();
+  /** Produce calls under way per producer: one replaced for a new producer id disconnects once its calls end. */
+  readonly #calls = new Map<Producer, number>();
+  readonly #retired = new WeakSet<Producer>();
 
   /** Use {@link createKafkajsTransport}. */
   constructor(config: TransportConfig, hooks: TransportHooks) {
@@ -440,36 +461,117 @@ export class KafkajsTransport implements Transport {
     await this.connect();
     const producer = this.#producer;
     if (!producer) throw new TransportError('broker', 'the transport is closed', false);
+    this.#calls.set(producer, (this.#calls.get(producer) ?? 0) + 1);
+    try {
+      await this.#produce(producer, request);
+    } finally {
+      this.#callEnded(producer);
+    }
+  }
+
+  async #produce(producer: Producer, request: ProduceRequest): Promise<void> {
     const refused = new Set<ProduceRecord>();
     // Acknowledged partition batches are remembered only when the request fails (see #remember).
     const written: PartitionBatch[] = [];
     let failure: TransportError | undefined;
+    let lostState: TransportError | undefined;
     const settle = (batch: PartitionBatch, outcome: PromiseSettledResult<unknown>) => {
+      const partition = this.#config.idempotent && this.#producer === producer ? partitionOf(batch) : undefined;
       if (outcome.status === 'fulfilled') {
+        if (partition !== undefined) this.#uncertain.acknowledged(partition);
         written.push(batch);
         return;
       }
-      const error = classifyKafkajsError(this.#clean(outcome.reason));
-      if (error.kind === 'message_too_large') for (const record of batch.records) refused.add(record);
+      const cleaned = this.#clean(outcome.reason);
+      const error = classifyKafkajsError(cleaned);
+      if (error.kind === 'message_too_large') {
+        for (const record of batch.records) refused.add(record);
+        return;
+      }
+      if (partition !== undefined) this.#uncertain.failed(partition, batch.records);
+      const lost = this.#config.idempotent ? kafkajsLostProducerState(cleaned) : undefined;
+      if (lost !== undefined) lostState ??= producerRenewedError(`${lost}: ${error.message}`);
       else failure ??= error;
     };
+    // Settles a failed request: after a refusal of the producer's state, once a new producer id is obtained.
+    const fail = async (error: TransportError | undefined): Promise<TransportError> => {
+      if (lostState !== undefined) {
+        try {
+          await this.#renewProducer(producer, lostState.message);
+        } catch (renewal) {
+          // connect() rejects with a classified failure already.
+          return this.#remember(written, classifyKafkajsError(renewal));
+        }
+      }
+      return this.#remember(written, error ?? (lostState as TransportError));
+    };
     let { batches, unplaced } = this.#group(request.records);
+    if (this.#conflicts(batches)) return this.#produceRenewed(producer, request);
     if (unplaced.length > 0) {
       // A record whose topic's partitions are not known yet goes alone first: that teaches the partitioner.
       await this.#sendAll(producer, unplaced, settle);
-      if (failure) throw this.#remember(written, failure);
+      if (failure || lostState) throw await fail(failure);
       const sent = new Set(written.flatMap((batch) => batch.records));
       ({ batches, unplaced } = this.#group(request.records.filter((record) => !refused.has(record) && !sent.has(record))));
       if (unplaced.length > 0) {
         throw this.#remember(written, new TransportError('broker', `no partitions known for topic "${unplaced[0]?.topic}"`, true));
       }
+      if (this.#producer !== producer || this.#conflicts(batches)) {
+        this.#acknowledge(written);
+        return this.#produceRenewed(producer, request);
+      }
     }
     await this.#sendAll(producer, batches, settle);
-    if (failure) throw this.#remember(written, failure);
+    if (failure || lostState) throw await fail(failure);
     if (refused.size > 0) {
       const error = new TransportError('message_too_large', `the broker refused ${refused.size} record(s) as too large`, false, { refused });
       throw this.#remember(written, error);
     }
+  }
+
+  /**
+   * Whether one of the batches goes to a partition whose last batch failed, with other records: under the same
+   * producer id it would carry the sequence numbers the failed batch may already have taken (see producer-sequences.ts).
+   */
+  #conflicts(batches: readonly PartitionBatch[]): boolean {
+    if (this.#uncertain.size === 0) return false;
+    return batches.some((batch) => {
+      const partition = partitionOf(batch);
+      return partition !== undefined && this.#uncertain.conflicts(partition, batch.records);
+    });
+  }
+
+  /** Sends the request with a new producer id (what `producer` wrote of it is acknowledged already). */
+  async #produceRenewed(producer: Producer, request: ProduceRequest): Promise<void> {
+    await this.#renewProducer(producer, 'a batch whose outcome is unknown may hold the sequence numbers of the next one');
+    return this.produce(request);
+  }
+
+  /**
+   * Replaces `stale` (unless another call did already) by a new producer, which obtains a new producer id and
+   * epoch as it connects (kafkajs has no other way to request one); `stale` disconnects once its calls end. Rejects
+   * with the new producer's connection failure.
+   */
+  async #renewProducer(stale: Producer, why: string): Promise<void> {
+    if (this.#producer === stale) {
+      this.#producer = undefined;
+      this.#connecting = undefined;
+      this.#uncertain.clear();
+      this.#retired.add(stale);
+      this.#hooks.log('warn', 'kafka-log.transport', `obtaining a new producer id: ${why}`);
+    }
+    await this.connect();
+  }
+
+  /** A produce call on `producer` ended: a retired producer with no call left disconnects. */
+  #callEnded(producer: Producer): void {
+    const calls = (this.#calls.get(producer) ?? 1) - 1;
+    if (calls > 0) {
+      this.#calls.set(producer, calls);
+      return;
+    }
+    this.#calls.delete(producer);
+    if (this.#retired.has(producer)) void producer.disconnect().catch(() => undefined);
   }
 
   /**
@@ -478,8 +580,12 @@ export class KafkajsTransport implements Transport {
    * no bookkeeping (an entry per record in a WeakSet is work for the garbage collector on every request).
    */
   #remember(written: readonly PartitionBatch[], error: TransportError): TransportError {
-    for (const batch of written) for (const record of batch.records) this.#acknowledged.add(record);
+    this.#acknowledge(written);
     return error;
+  }
+
+  #acknowledge(written: readonly PartitionBatch[]): void {
+    for (const batch of written) for (const record of batch.records) this.#acknowledged.add(record);
   }
 
   /** The request's unacknowledged records by topic-partition, and those whose partition cannot be fixed yet. */

@@ -9,6 +9,7 @@
  */
 import { KafkaLogError } from '../errors.js';
 import { isTlsErrorCode, kafkaErrorKind } from './kafka-errors.js';
+import { lostProducerState } from './producer-sequences.js';
 import { TransportError, transportErrorOf } from './transport.js';
 
 interface PlatformaticErrorLike {
@@ -92,6 +93,14 @@ export function classifyPlatformaticError(error: unknown, options: ClassifyOptio
   const retriable =
     timeout || tree.some((e) => e.canRetry === true || e.code === 'PLT_KFK_NETWORK' || /^Unknown topic /.test(e.message ?? ''));
   return new TransportError(timeout ? 'timeout' : 'broker', message, retriable);
+}
+
+/**
+ * The Kafka error of a failure that says the broker no longer accepts the producer's id, epoch or sequence numbers
+ * (see {@link lostProducerState}), or `undefined`.
+ */
+export function platformaticLostProducerState(error: unknown): string | undefined {
+  return errorTree(error).find((e) => lostProducerState(e.apiId))?.apiId;
 }
 
 /** How a partition is named in {@link partitionOutcomes}. */

@@ -10,6 +10,8 @@
  *   carries the same sequence numbers (the client advances them on acknowledgement only), and no acknowledged
  *   record is sent twice, in whichever request the publisher sends it again;
  * - names the records the broker refused for their size, so the publisher can resend their neighbours;
+ * - obtains a new producer id (the client's `initIdempotentProducer`) when the broker no longer accepts the
+ *   idempotent producer's sequence numbers, or before they could repeat a failed batch's (see producer-sequences.ts);
  * - supplies what the client lacks: delegation-token SCRAM (`tokenauth=true`), zstd on Node 20, TCP keep-alive.
  *
  * @module
@@ -18,9 +20,10 @@ import type { ClusterMetadata, MessageToProduce, Producer, ProducerOptions, SASL
 import * as net from 'node:net';
 import { type MissingPackageError, loadOptional } from '../optional-dependency.js';
 import { errorStatusOf, refusedToken } from './oauthbearer.js';
-import { classifyPlatformaticError, clientTimedOut, partitionKey, partitionOutcomes } from './platformatic-errors.js';
+import { classifyPlatformaticError, clientTimedOut, partitionKey, partitionOutcomes, platformaticLostProducerState } from './platformatic-errors.js';
 import { authenticateScramToken } from './platformatic-scram.js';
 import { ensurePlatformaticZstd, type PlatformaticCodecSlot } from './platformatic-zstd.js';
+import { UncertainBatches, producerRenewedError } from './producer-sequences.js';
 import {
   type ProduceRecord,
   type ProduceRequest,
@@ -77,6 +80,19 @@ function destroyConnections(producer: BufferProducer): void {
   producer.close().catch(() => undefined);
 }
 
+/** The records of each topic-partition, in the order they are sent. */
+function partitionBatches(records: readonly ProduceRecord[], messages: readonly Message[]): Map<string, ProduceRecord[]> {
+  const batches = new Map<string, ProduceRecord[]>();
+  records.forEach((record, i) => {
+    const message = messages[i] as Message;
+    const key = partitionKey(message.topic, message.partition as number);
+    const batch = batches.get(key);
+    if (batch === undefined) batches.set(key, [record]);
+    else batch.push(record);
+  });
+  return batches;
+}
+
 function headerMap(headers: ProduceRecord['headers']): Map<Buffer, Buffer> | undefined {
   if (!headers) return undefined;
   const map = new Map<Buffer, Buffer>();
@@ -96,6 +112,8 @@ export class PlatformaticTransport implements Transport {
   #closed = false;
   #closing: BufferProducer | undefined;
   #roundRobin = Math.floor(Math.random() * POSITIVE);
+  /** An idempotent producer's partitions whose last batch failed (see producer-sequences.ts). */
+  readonly #uncertain = new UncertainBatches<ProduceRecord>();
 
   /** Use {@link createPlatformaticTransport}. */
   constructor(kafka: PlatformaticKafka, config: TransportConfig, hooks: TransportHooks) {
@@ -287,8 +305,16 @@ export class PlatformaticTransport implements Transport {
       this.#replaceConnectionsAfterTimeout(producer, error);
       throw classifyPlatformaticError(this.#clean(error));
     }
+    const idempotent = this.#config.idempotent;
+    // Only an idempotent producer's requests after a failure look at their partitions' batches.
+    if (idempotent && this.#uncertain.size > 0 && this.#conflicts(partitionBatches(pending, messages))) {
+      await this.#renewProducerId(producer, producer.producerId, 'a batch whose outcome is unknown may hold the sequence numbers of the next one');
+    }
+    // The client obtains its first producer id with its first request.
+    const producerId = producer.producerId;
     try {
       await producer.send({ messages, acks: this.#config.acks });
+      if (idempotent && this.#uncertain.size > 0) for (const key of partitionBatches(pending, messages).keys()) this.#uncertain.acknowledged(key);
     } catch (error) {
       this.#replaceConnectionsAfterTimeout(producer, error);
       // Partitions written before or beside the failure must not be sent again; those refused for their size
@@ -303,11 +329,47 @@ export class PlatformaticTransport implements Transport {
         else if (tooLarge.has(key)) refused.add(record);
         else unsettled += 1;
       });
+      const sentWith = producerId ?? producer.producerId;
+      if (idempotent && producer.producerId === sentWith) {
+        for (const [key, records] of partitionBatches(pending, messages)) {
+          if (written.has(key)) this.#uncertain.acknowledged(key);
+          else if (!tooLarge.has(key)) this.#uncertain.failed(key, records);
+        }
+      }
+      const lost = idempotent ? platformaticLostProducerState(error) : undefined;
+      if (lost !== undefined) {
+        const renewed = producerRenewedError(`${lost}: ${classifyPlatformaticError(this.#clean(error)).message}`);
+        await this.#renewProducerId(producer, sentWith, renewed.message);
+        throw renewed;
+      }
       if (refused.size > 0 && unsettled === 0) {
         throw new TransportError('message_too_large', `the broker refused ${refused.size} record(s) as too large`, false, { refused });
       }
       // Something else failed too: that decides (the refused records are refused again on the retry).
       throw classifyPlatformaticError(this.#clean(error), { ignoreTooLarge: refused.size > 0 });
+    }
+  }
+
+  /** Whether a partition's records would go where a failed batch of other records may hold their sequence numbers. */
+  #conflicts(byPartition: ReadonlyMap<string, readonly ProduceRecord[]>): boolean {
+    if (this.#uncertain.size === 0) return false;
+    for (const [key, records] of byPartition) if (this.#uncertain.conflicts(key, records)) return true;
+    return false;
+  }
+
+  /**
+   * Asks for a new producer id and epoch (the client numbers every partition from 0 again), unless the producer
+   * has another than `stale` already. Rejects with the classified failure of that request.
+   */
+  async #renewProducerId(producer: BufferProducer, stale: bigint | undefined, why: string): Promise<void> {
+    if (producer.producerId !== stale) return;
+    this.#uncertain.clear();
+    this.#hooks.log('warn', 'kafka-log.transport', `obtaining a new producer id: ${why}`);
+    try {
+      await producer.initIdempotentProducer({});
+    } catch (error) {
+      this.#replaceConnectionsAfterTimeout(producer, error);
+      throw classifyPlatformaticError(this.#clean(error));
     }
   }
 

@@ -12,6 +12,9 @@
 //   and never answered. Connections frozen by it stay silent after `restore()` (a partition that heals does not
 //   revive a socket the client gave up on); the client has to time them out and reconnect.
 // - `restore()`: new connections reach the broker again.
+// - `loseProduceAnswers(true)`: Produce requests reach the broker, which writes them, but each answer is lost with its
+//   connection (the proxy closes it instead of passing the answer on): a broker that went away after writing, as the
+//   client sees it. `loseProduceAnswers(false)` passes answers on again.
 //
 // Wire format: Kafka protocol guide (kafka.apache.org/protocol), Metadata request/response v0-v12: request header
 // v1/v2 (api key, api version, correlation id first), response header v0 (correlation id) or v1 (plus tagged
@@ -19,6 +22,7 @@
 import * as net from 'node:net';
 import { int16, int32, readUvarint, uvarint } from './kafka-wire.js';
 
+const PRODUCE = 0;
 const METADATA = 3;
 const FIRST_FLEXIBLE_METADATA = 9;
 
@@ -34,8 +38,11 @@ export interface KafkaProxy {
   readonly bytesCarried: number;
   /** Whether the link is cut. */
   readonly isCut: boolean;
+  /** Produce answers lost (their connections closed) since start. */
+  readonly produceAnswersLost: number;
   cut(mode: 'reset' | 'silent'): void;
   restore(): void;
+  loseProduceAnswers(lose: boolean): void;
   /** Destroys every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -130,6 +137,8 @@ export async function startKafkaProxy(target: string): Promise<KafkaProxy> {
   let accepted = 0;
   let acceptedWhileCut = 0;
   let bytesCarried = 0;
+  let loseAnswers = false;
+  let answersLost = 0;
   let port = 0;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -151,6 +160,7 @@ export async function startKafkaProxy(target: string): Promise<KafkaProxy> {
     const broker = net.connect(targetPort, targetHost);
     track(broker);
     const requests = new Map<number, number>(); // correlation id -> Metadata version
+    const produces = new Set<number>(); // correlation ids of Produce requests
     const toBroker: Buffer[] = [];
     let connected = false;
     broker.on('connect', () => {
@@ -164,6 +174,7 @@ export async function startKafkaProxy(target: string): Promise<KafkaProxy> {
       framer((frame) => {
         if (!live()) return;
         if (frame.readInt16BE(0) === METADATA) requests.set(frame.readInt32BE(4), frame.readInt16BE(2));
+        if (frame.readInt16BE(0) === PRODUCE) produces.add(frame.readInt32BE(4));
         const bytes = sized(frame);
         bytesCarried += bytes.length;
         if (connected) broker.write(bytes);
@@ -174,7 +185,13 @@ export async function startKafkaProxy(target: string): Promise<KafkaProxy> {
       'data',
       framer((frame) => {
         if (!live()) return;
+        if (client.destroyed) return;
         const correlationId = frame.readInt32BE(0);
+        if (produces.delete(correlationId) && loseAnswers) {
+          answersLost += 1;
+          client.destroy();
+          return;
+        }
         const metadataVersion = requests.get(correlationId);
         let out = frame;
         if (metadataVersion !== undefined) {
@@ -203,6 +220,12 @@ export async function startKafkaProxy(target: string): Promise<KafkaProxy> {
     },
     get isCut() {
       return cut;
+    },
+    get produceAnswersLost() {
+      return answersLost;
+    },
+    loseProduceAnswers(lose) {
+      loseAnswers = lose;
     },
     cut(how) {
       cut = true;
