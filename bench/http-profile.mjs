@@ -20,10 +20,12 @@
 // Not pinned to a CPU as bench:http is (bench/lib/cpu-pinning.mjs): V8's sampling thread would then take turns with the
 // very thread it samples, and every figure would grow.
 //
-// Environment: BENCH_RATE (requests/s, default 1500; `max`: saturation), BENCH_DURATION (profiled s, default 20), BENCH_WARMUP (s,
-// default 5), BENCH_VARIANTS (default nolog,express-kafkajs,wrapper-kafkajs,express-platformatic,express-nosend),
-// BENCH_INTERVAL (sampling interval µs, default 200), BENCH_TOP (list the N functions of kafka-log and the
-// clients with the most self time, default 0), BENCH_PROFILE_DIR (keep the .cpuprofile files there).
+// Environment: BENCH_RATE (requests/s, default 1500; `max`: saturation), BENCH_DURATION (profiled s, default 20),
+// BENCH_WARMUP (s, default 5), BENCH_VARIANTS (default nolog,express-kafkajs,wrapper-kafkajs,express-platformatic,
+// express-nosend), BENCH_LOAD (`inprocess`: requests fed through in-memory connections, as bench:http:inprocess does,
+// instead of autocannon over loopback sockets), BENCH_INTERVAL (sampling interval µs, default 200), BENCH_TOP (list
+// the N functions of kafka-log and the clients with the most self time, default 0), BENCH_PROFILE_DIR (keep the
+// .cpuprofile files there).
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -40,6 +42,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const INTERVAL = Number(process.env.BENCH_INTERVAL ?? 200);
 const TOP = Number(process.env.BENCH_TOP ?? 0);
+// `inprocess`: requests fed through in-memory connections as in bench:http:inprocess, no autocannon, no sockets.
+const IN_MEMORY = process.env.BENCH_LOAD === 'inprocess';
 const VARIANTS = (process.env.BENCH_VARIANTS ?? 'nolog,express-kafkajs,wrapper-kafkajs,express-platformatic,express-nosend').split(',');
 const CATEGORIES = ['capture', 'build', 'serialize', 'hand-over', 'encode', 'client', 'send', 'host', 'gc', 'program'];
 const KAFKA_LOG = new Set(['capture', 'build', 'serialize', 'hand-over', 'encode', 'client', 'send']);
@@ -66,13 +70,15 @@ const results = [];
 for (const variant of VARIANTS) {
   const server = await startServer({ variant, brokers: kafka.brokers, topic, logFile });
   const fire = (seconds) =>
-    autocannon({
-      url: `http://127.0.0.1:${server.port}/users/42?fields=name`,
-      connections: 32,
-      duration: seconds,
-      ...(RATE === undefined ? {} : { overallRate: RATE }),
-      headers: { accept: 'application/json', 'user-agent': 'kafka-log-bench', 'x-request-id': 'bench-request' },
-    });
+    IN_MEMORY
+      ? ask(server, { type: 'feed', requests: Math.round(seconds * (RATE ?? 3000)), rate: RATE ?? 0 }, 'fed')
+      : autocannon({
+          url: `http://127.0.0.1:${server.port}/users/42?fields=name`,
+          connections: 32,
+          duration: seconds,
+          ...(RATE === undefined ? {} : { overallRate: RATE }),
+          headers: { accept: 'application/json', 'user-agent': 'kafka-log-bench', 'x-request-id': 'bench-request' },
+        });
   await fire(WARMUP);
   const file = path.join(profileDir, `${variant}.cpuprofile`);
   await ask(server, { type: 'profile-start', intervalMicros: INTERVAL }, 'profiling');
