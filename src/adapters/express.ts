@@ -25,7 +25,7 @@
 
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JsonObject } from '../entry/log-entry.js';
-import { type ExchangeCapture, captureOf, tapPrototypes } from '../capture/capture.js';
+import { type ExchangeCapture, captureOf, isAppPrototypePair, tapPrototypes } from '../capture/capture.js';
 import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
 import { createExchangePipeline } from '../capture/pipeline.js';
 import { defineRequestIdProperty } from '../capture/request-id-property.js';
@@ -91,12 +91,11 @@ function prepareAppPrototypes(
   responsePrototype: object | null,
   report: (error: unknown) => void,
 ): boolean {
-  if (requestPrototype === null || responsePrototype === null) return false;
-  if (!Object.hasOwn(requestPrototype, 'app') || !Object.hasOwn(responsePrototype, 'app')) return false;
+  if (!isAppPrototypePair(requestPrototype, responsePrototype)) return false;
   try {
-    installRouteProbe(requestPrototype);
-    defineRequestIdProperty(requestPrototype, (request) => request as Request);
-    return tapPrototypes(requestPrototype, responsePrototype);
+    installRouteProbe(requestPrototype as object);
+    defineRequestIdProperty(requestPrototype as object, (request) => request as Request);
+    return tapPrototypes(requestPrototype as object, responsePrototype as object);
   } catch (error) {
     report(error);
     return false;

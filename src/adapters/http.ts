@@ -12,8 +12,8 @@
  * @module
  */
 
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { captureOf, tapPrototypes } from '../capture/capture.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { captureOf, isAppPrototypePair, tapPrototypes } from '../capture/capture.js';
 import type { GatewayCapture } from '../capture/gateway-capture.js';
 import type { KafkaLogAdapterOptions } from '../capture/adapter-options.js';
 import { createExchangePipeline } from '../capture/pipeline.js';
@@ -79,9 +79,9 @@ export function withKafkaLog(listener: AnyRequestListener, options: KafkaLogHttp
  */
 function tapListenerPrototypes(listener: AnyRequestListener, report: (error: unknown) => void): object | undefined {
   try {
-    const { request, response } = listener as { request?: unknown; response?: unknown };
-    if (!isAppPrototype(request, IncomingMessage.prototype) || !isAppPrototype(response, ServerResponse.prototype)) return undefined;
-    return tapPrototypes(request, response) ? response : undefined;
+    const { request, response } = listener as { request?: object; response?: object };
+    if (!isAppPrototypePair(request, response)) return undefined;
+    return tapPrototypes(request as object, response as object) ? response : undefined;
   } catch (error) {
     report(error);
     return undefined;
@@ -89,11 +89,6 @@ function tapListenerPrototypes(listener: AnyRequestListener, report: (error: unk
 }
 
 const inherits = Object.prototype.isPrototypeOf;
-
-/** An app's own prototype for node's `base`: it inherits `base` and owns `app`, as Express's do. */
-function isAppPrototype(candidate: unknown, base: object): candidate is object {
-  return typeof candidate === 'object' && candidate !== null && Object.hasOwn(candidate, 'app') && inherits.call(base, candidate);
-}
 
 /**
  * The capture of this request (or of its response), for gateways and middleware to annotate: set `upstream`

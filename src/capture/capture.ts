@@ -25,7 +25,7 @@
  * @module
  */
 
-import { type IncomingMessage, OutgoingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, OutgoingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ExchangeBody, ExchangeTls, ExchangeUpstream, HttpExchange, RawHeaders } from '../entry/exchange.js';
 import { headerBlockSize } from '../entry/headers.js';
@@ -513,6 +513,21 @@ function unregister(socket: LiveHolder, capture: ExchangeCapture<unknown>): void
     if (live.length === 1) socket[kLive] = live[0];
   }
 }
+
+/**
+ * Whether two objects are an app's own request and response prototypes, the only prototypes {@link tapPrototypes}
+ * is given: each inherits node's (`IncomingMessage.prototype`, `ServerResponse.prototype`) and owns `app`, as an
+ * Express app's `app.request` and `app.response` do. node's shared prototypes are never tapped.
+ */
+export function isAppPrototypePair(requestPrototype: unknown, responsePrototype: unknown): boolean {
+  return isAppPrototype(requestPrototype, IncomingMessage.prototype) && isAppPrototype(responsePrototype, ServerResponse.prototype);
+}
+
+function isAppPrototype(candidate: unknown, base: object): boolean {
+  return typeof candidate === 'object' && candidate !== null && Object.hasOwn(candidate, 'app') && inherits.call(base, candidate);
+}
+
+const inherits = Object.prototype.isPrototypeOf;
 
 /**
  * Wraps `push` on a framework's request prototype and `write`, `end` and `emit` on its response prototype,
