@@ -64,7 +64,7 @@ export function withKafkaLog(listener: AnyRequestListener, options: KafkaLogHttp
       throw error;
     } finally {
       // A listener that did not re-parent this response after all: watched on the instances from here on.
-      if (capture !== undefined && prototypes !== undefined && !inherits.call(prototypes, response)) capture.tapInstances();
+      if (capture !== undefined && prototypes !== undefined && !inherits.call(prototypes, response)) watchInstances(capture, pipeline.report);
     }
   };
   return wrapped as unknown as AnyRequestListener;
@@ -89,6 +89,15 @@ function tapListenerPrototypes(listener: AnyRequestListener, report: (error: unk
 }
 
 const inherits = Object.prototype.isPrototypeOf;
+
+/** Switches a capture to its instances; a response that refuses new properties is reported, never thrown into node. */
+function watchInstances(capture: { tapInstances(): void }, report: (error: unknown) => void): void {
+  try {
+    capture.tapInstances();
+  } catch (error) {
+    report(error);
+  }
+}
 
 /**
  * The capture of this request (or of its response), for gateways and middleware to annotate: set `upstream`

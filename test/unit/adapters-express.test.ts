@@ -208,4 +208,24 @@ describe('withKafkaLog around an Express app', () => {
     expect(entry.response.size).toBe(raw.length);
     expect(entry.response.body).toBe('late answer');
   });
+
+  it('reports, never throws, when such a response cannot be watched on its instance either', async () => {
+    const { withKafkaLog } = await import('../../src/adapters/http.js');
+    const sink = recordingSink();
+    const appRequest = Object.create(IncomingMessage.prototype, { app: { value: null } }) as object;
+    const appResponse = Object.create(http.ServerResponse.prototype, { app: { value: null } }) as object;
+    const listener = Object.assign(
+      (_req: IncomingMessage, res: http.ServerResponse) => {
+        res.end('sealed');
+        Object.preventExtensions(res);
+      },
+      { request: appRequest, response: appResponse },
+    );
+    const server = http.createServer(withKafkaLog(listener, { sink }));
+    servers.push(server);
+    const port = await listen(server);
+    const raw = (await rawExchange(port, 'GET /sealed HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).toString('latin1');
+    expect(raw.endsWith('sealed')).toBe(true);
+    expect(sink.errors.map((error) => error.message).join(' ')).toMatch(/not extensible|Cannot add property/);
+  });
 });
