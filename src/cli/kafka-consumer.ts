@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { ErrorCodes, KafkaLogError } from '../errors.js';
+import { quietKafkajsRequestQueue } from '../transport/kafkajs-request-queue.js';
 import type { TransportConfig, TransportSasl } from '../transport/transport.js';
 
 /** Connection settings of a {@link readTopic} call. */
@@ -137,6 +138,8 @@ async function endOffsets(admin: Admin, topic: string, fromBeginning: boolean): 
  * connection timeout or the topic does not exist; the topic is never created.
  */
 export async function readTopic(config: TopicReaderConfig, options: ReadTopicOptions): Promise<void> {
+  // kafkajs' idle request-queue timer stopped (it would wake the CLI every millisecond; it warns on node 24).
+  await quietKafkajsRequestQueue();
   // The first contact (metadata) is bounded by the connection timeout: a silent broker fails in seconds.
   const admin = await connectAdmin(new Kafka(kafkaConfig(config, config.connectionTimeout)), config);
   let consumer: Consumer | undefined;

@@ -26,6 +26,7 @@ import kafkajs, {
 import { KafkaLogError } from '../errors.js';
 import { type LoadableCodec, loadCodec } from './compression-codecs.js';
 import { OWN_MESSAGE, batchMessage, installProduceEncoder, produceEncoderProblem } from './kafkajs-produce-encoder.js';
+import { quietKafkajsRequestQueue } from './kafkajs-request-queue.js';
 import { isTlsErrorCode, kafkaErrorKind } from './kafka-errors.js';
 import { oauthBearerAuthenticator } from './oauthbearer.js';
 import { UncertainBatches, lostProducerState, producerRenewedError } from './producer-sequences.js';
@@ -332,6 +333,7 @@ export class KafkajsTransport implements Transport {
     // Uncompressed requests of this transport's messages are encoded by kafka-log (kafkajs' encoder otherwise),
     // installed while the producer connects: a broker that cannot be reached is reported without waiting for it.
     const installing = installProduceEncoder();
+    const quieting = quietKafkajsRequestQueue();
     const hooks = this.#hooks;
     const kafkaConfig: KafkaConfig = {
       clientId: config.clientId,
@@ -365,6 +367,11 @@ export class KafkajsTransport implements Transport {
       allowAutoTopicCreation: true,
     };
     if (config.idempotent) producerConfig.maxInFlightRequests = 1;
+    // In place before the first answer arms kafkajs' timer (a module kafkajs has loaded already: no wait).
+    const notQuieted = await quieting;
+    if (notQuieted !== undefined) {
+      hooks.log('debug', 'kafka-log.transport', `kafkajs' idle request-queue timer could not be stopped (${notQuieted})`);
+    }
     // close() may have come while a codec or SASL module loaded: no producer (and no socket) after it.
     this.#assertOpen();
     const producer = new Kafka(kafkaConfig).producer(producerConfig);

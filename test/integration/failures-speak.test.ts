@@ -10,7 +10,6 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublisherStats } from '../../src/publisher/stats.js';
 import { CHILDREN, type ChildRun, runChild } from './children.js';
 import { createTopics, readTopic, uniqueTopic } from './publisher-support.js';
-import { withoutKnownRuntimeWarnings } from './runtime-warnings.js';
 
 const kafka = inject('kafka');
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -21,7 +20,7 @@ beforeAll(() => {
   if (!existsSync(path.join(ROOT, 'dist', 'testing.mjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
 });
 
-const stderrOf = (run: ChildRun) => withoutKnownRuntimeWarnings(run.stderr.map((l) => l.text).join('\n')).split('\n').filter(Boolean);
+const stderrOf = (run: ChildRun) => run.stderr.map((l) => l.text).join('\n').split('\n').filter(Boolean);
 
 async function waitFor(run: ChildRun, test: RegExp, timeoutMs: number): Promise<number> {
   const until = Date.now() + timeoutMs;

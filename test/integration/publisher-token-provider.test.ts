@@ -8,7 +8,6 @@ import type { KafkaLogPublisherOptions } from '../../src/publisher/publisher-opt
 import { KafkaLogPublisher } from '../../src/publisher/publisher.js';
 import type { OAuthBearerToken } from '../../src/publisher/token-provider.js';
 import { runChild } from './children.js';
-import { withoutKnownRuntimeWarnings } from './runtime-warnings.js';
 import { createTopics, readTopic, realisticEntry, uniqueTopic } from './publisher-support.js';
 import { TRANSPORTS } from './transports.js';
 
@@ -166,7 +165,7 @@ describe.each(TRANSPORTS)('OAUTHBEARER token provider over %s', (transport) => {
     await createTopics(kafka.brokers, [childTopic]);
     const run = runChild('hostile-token-provider.mjs', { KAFKA_SASL_BROKERS: sasl.join(','), KAFKA_TOPIC: childTopic, TRANSPORT: transport }, { timeoutMs: 80_000 });
     const { code, signal } = await run.exit;
-    const stderr = withoutKnownRuntimeWarnings(run.stderr.map((l) => l.text).join('\n'));
+    const stderr = run.stderr.map((l) => l.text).join('\n');
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     type Line = {
       name?: string;

@@ -4,7 +4,6 @@
 // (accepted = sent + dropped). When the broker cannot be reached, the deadline still holds and every entry left
 // is a counted `close_timeout` drop.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { withoutKnownRuntimeWarnings } from './runtime-warnings.js';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -113,7 +112,7 @@ describe.each(TRANSPORTS)('SIGTERM to an app logging with kafka-log (%s)', (tran
     const exitMs = Date.now() - sigterm;
     console.log(`reliability-shutdown ${transport} ${JSON.stringify({ entries: ids.length, exitMs, closeMs: line?.closeMs, stats: line?.stats })}`);
 
-    expect(withoutKnownRuntimeWarnings(stderr)).toBe('');
+    expect(stderr).toBe('');
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(line?.closeMs).toBeLessThan(closeTimeoutMs);
     expect(line?.reconciled).toBe(true);
