@@ -3,7 +3,7 @@
  * `setTimeout(check, throttledUntil - Date.now())` after every check, with nothing pending and no throttle. The
  * delay is negative, so node runs it after 1 ms: each connection wakes the process a thousand times a second,
  * forever (kafkajs issues #1556, #1604, #1704; on node 24 each call also warns `TimeoutNegativeWarning`, #1751).
- * Measured here: an idle publisher on kafkajs used 39 ms of CPU a second, 1.8 with this in place.
+ * `npm run bench:idle`: a kafkajs producer alone, idle, uses about 33 ms of CPU a second; the publisher on kafkajs 2.
  *
  * A check with nothing pending and no throttle does nothing but re-arm itself, so it is skipped; everything else
  * runs kafkajs' own code: a request that has to wait (throttled, or too many in flight) arms the check when it is
