@@ -2,7 +2,7 @@
  * Stops kafkajs 2.2.4's idle request-queue timer: once a connection has had an answer, its `RequestQueue` re-arms
  * `setTimeout(check, throttledUntil - Date.now())` after every check, with nothing pending and no throttle. The
  * delay is negative, so node runs it after 1 ms: each connection wakes the process a thousand times a second,
- * forever (kafkajs issues #1556, #1604, #1704; on node 24 each call also warns `TimeoutNegativeWarning`, #1751).
+ * forever (kafkajs issues #1556, #1604, #1704; node 23 and newer print a `TimeoutNegativeWarning` for it, #1751).
  * `npm run bench:idle`: a kafkajs producer alone, idle, uses about 33 ms of CPU a second; the publisher on kafkajs 2.
  *
  * A check with nothing pending and no throttle does nothing but re-arm itself, so it is skipped; everything else
