@@ -10,6 +10,16 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map(close));
 });
 
+/**
+ * A listener that carries an Express app's own request/response prototypes (they inherit node's and own `app`)
+ * but answers on node's objects as they came, never re-parenting them.
+ */
+function withAppPrototypes(handler: (req: IncomingMessage, res: http.ServerResponse) => void): http.RequestListener {
+  const request = Object.create(IncomingMessage.prototype, { app: { value: null } }) as object;
+  const response = Object.create(http.ServerResponse.prototype, { app: { value: null } }) as object;
+  return Object.assign(handler, { request, response });
+}
+
 async function serve(app: express.Express): Promise<number> {
   const server = http.createServer(app);
   servers.push(server);
@@ -187,19 +197,13 @@ describe('withKafkaLog around an Express app', () => {
   it('falls back to watching the instances when the app did not re-parent the response', async () => {
     const { withKafkaLog } = await import('../../src/adapters/http.js');
     const sink = recordingSink();
-    // Carries an Express app's own prototypes but answers on node's objects as they came.
-    const appRequest = Object.create(IncomingMessage.prototype, { app: { value: null } }) as object;
-    const appResponse = Object.create(http.ServerResponse.prototype, { app: { value: null } }) as object;
-    const listener = Object.assign(
-      (_req: IncomingMessage, res: http.ServerResponse) => {
-        setTimeout(() => {
-          res.setHeader('content-type', 'text/plain');
-          res.write('late ');
-          res.end('answer');
-        }, 5);
-      },
-      { request: appRequest, response: appResponse },
-    );
+    const listener = withAppPrototypes((_req, res) => {
+      setTimeout(() => {
+        res.setHeader('content-type', 'text/plain');
+        res.write('late ');
+        res.end('answer');
+      }, 5);
+    });
     const server = http.createServer(withKafkaLog(listener, { sink, logResponseBody: true }));
     servers.push(server);
     const port = await listen(server);
@@ -212,15 +216,10 @@ describe('withKafkaLog around an Express app', () => {
   it('reports, never throws, when such a response cannot be watched on its instance either', async () => {
     const { withKafkaLog } = await import('../../src/adapters/http.js');
     const sink = recordingSink();
-    const appRequest = Object.create(IncomingMessage.prototype, { app: { value: null } }) as object;
-    const appResponse = Object.create(http.ServerResponse.prototype, { app: { value: null } }) as object;
-    const listener = Object.assign(
-      (_req: IncomingMessage, res: http.ServerResponse) => {
-        res.end('sealed');
-        Object.preventExtensions(res);
-      },
-      { request: appRequest, response: appResponse },
-    );
+    const listener = withAppPrototypes((_req, res) => {
+      res.end('sealed');
+      Object.preventExtensions(res);
+    });
     const server = http.createServer(withKafkaLog(listener, { sink }));
     servers.push(server);
     const port = await listen(server);
