@@ -3,15 +3,18 @@
 // hello-world app, measured from inside the server process at a fixed offered rate.
 //
 // Every variant (bench/lib/http-server.mjs) runs in a server process of its own while autocannon drives it from
-// here: no logging; kafka-log/express and http.createServer(withKafkaLog(app)), each on kafkajs and on
+// here, a fresh one for the saturation rounds and for each fixed-rate round: no logging; kafka-log/express and http.createServer(withKafkaLog(app)), each on kafkajs and on
 // @platformatic/kafka, with Kong's default options, every entry delivered to the local broker (started if
 // needed); pino-http writing to a file asynchronously; informative: kafka-log/express building and serializing
-// entries without sending them.
+// entries without sending them, an empty Express middleware, and the control: the no-logging app in a second
+// process, whose overhead says how far the harness itself is from fair (0 within noise). Every server runs
+// without V8's memory reducer (bench/lib/http-driver.mjs says why).
 //
 // 1. Saturation (informative): each variant as fast as it goes, rounds interleaved.
 // 2. Fixed rate: every variant at the same offered rate (autocannon's overallRate, `-R`), by default 45% of the
 //    no-logging maximum measured in step 1, a rate every variant sustains without queueing. Rounds interleaved, the
-//    order permuted each round so that no variant always follows the same neighbour. Per window the server reports
+//    order permuted each round so that no variant always follows the same neighbour; each round's fresh servers
+//    are driven BENCH_ROUND_WARMUP s each at that rate first. Per window the server reports
 //    its CPU time (process.cpuUsage: user + system, all threads) and event-loop busy time
 //    (performance.eventLoopUtilization) and the requests it answered. Each variant's window sits between two
 //    no-logging windows; its overhead is the difference to their mean. Figures are medians over rounds (ratios:
@@ -19,23 +22,27 @@
 //    thread's own CPU per request (Linux; the event loop's busy time also counts time it waited for a core), the local
 //    broker's CPU per request (it shares the machine), and how often the publisher produced and how many records
 //    each produce request carried.
-// 3. Every publisher is closed: entries accepted must equal entries sent and requests answered, or the run fails.
+// 3. Every publisher is closed with its set of servers: entries accepted must equal entries sent and requests
+//    answered, or the run fails.
 //
 // Last line:
 //   {"bench":"http","cpu_overhead_us":N,"wrapper_cpu_overhead_us":N,"platformatic_cpu_overhead_us":N,
-//    "main_thread_overhead_us":N,"pino_cpu_overhead_us":N,"vs_pino_overhead":R,"vs_nolog":R,"vs_pino":R,"p99_ms":N}
+//    "main_thread_overhead_us":N,"pino_cpu_overhead_us":N,"vs_pino_overhead":R,"vs_nolog":R,"vs_pino":R,"p99_ms":N,
+//    "control_cpu_overhead_us":N}
 // cpu_overhead_us: kafka-log/express on the default transport, CPU µs per request over no logging;
 // wrapper_/platformatic_: the node:http wrapper (default transport), kafka-log/express on @platformatic/kafka;
 // main_thread_overhead_us: kafka-log/express's event-loop busy µs per request over no logging; pino_cpu_overhead_us:
 // pino-http's; vs_pino_overhead: kafka-log/express's CPU overhead over pino-http's; vs_nolog, vs_pino: its
-// throughput at saturation over no logging's and pino-http's (informative); p99_ms: its p99 at the fixed rate.
+// throughput at saturation over no logging's and pino-http's (informative); p99_ms: its p99 at the fixed rate;
+// control_cpu_overhead_us: the second no-logging process's (the harness's own bias).
 //
 // Environment: BENCH_ROUNDS (fixed-rate rounds, default 8), BENCH_DURATION (s per fixed-rate window, default 2.5),
 // BENCH_WINDOW_WARMUP (s driven before each window is measured, default 0.5),
 // BENCH_RATE (requests/s; default BENCH_RATE_FRACTION x the no-logging maximum), BENCH_RATE_FRACTION (default 0.45: the
 // load generator, on a CPU it shares with the broker, keeps this rate steady),
 // BENCH_SATURATION_ROUNDS (default 2), BENCH_SATURATION_DURATION (s, default 3), BENCH_CONNECTIONS (default 32),
-// BENCH_WARMUP (s, default 3), BENCH_VARIANTS (comma-separated subset; `nolog` is always included), BENCH_PIN (0: do not
+// BENCH_WARMUP (s before the saturation rounds, default 3), BENCH_ROUND_WARMUP (s per server before each fixed-rate
+// round, default 2), BENCH_VARIANTS (comma-separated subset; `nolog` is always included), BENCH_PIN (0: do not
 // pin the server to a CPU of its own, see bench/lib/cpu-pinning.mjs).
 
 import fs from 'node:fs';
@@ -52,6 +59,7 @@ const SATURATION_ROUNDS = env('BENCH_SATURATION_ROUNDS', 2);
 const SATURATION_DURATION = env('BENCH_SATURATION_DURATION', 3);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
 const WARMUP = env('BENCH_WARMUP', 3);
+const ROUND_WARMUP = env('BENCH_ROUND_WARMUP', 2);
 const RATE_FRACTION = env('BENCH_RATE_FRACTION', 0.45);
 const HEADLINE = 'express-kafkajs';
 
@@ -59,8 +67,34 @@ const NAMES = chooseVariants(Object.keys(VARIANTS));
 const { kafka, plan, topic, logFile } = await prepareHttpBench('bench-http');
 const { default: autocannon } = await import('autocannon');
 
-const servers = new Map();
-for (const variant of NAMES) servers.set(variant, await startServer({ variant, brokers: kafka.brokers, topic, logFile }, plan));
+// A fresh set of server processes for the saturation rounds and for every fixed-rate round: each process
+// settles in a steady state of its own (what V8 optimized, where its heap lies), ±10-15 µs per request from one
+// process to the next, which would otherwise stay with its variant for the whole run. The control variant (the
+// no-logging app in a second process) shows it.
+let servers = new Map();
+const failures = [];
+const delivered = new Map();
+
+async function startServers() {
+  servers = new Map();
+  for (const variant of NAMES) servers.set(variant, await startServer({ variant, brokers: kafka.brokers, topic, logFile }, plan));
+}
+
+/** Closes every server: each publisher's entries accepted must equal the entries it sent and the requests answered. */
+async function stopServers() {
+  for (const variant of NAMES) {
+    const { requests, stats } = await stopServer(servers.get(variant));
+    if (!stats) continue;
+    const total = delivered.get(variant) ?? { requests: 0, accepted: 0, sent: 0, dropped: 0 };
+    total.requests += requests;
+    total.accepted += stats.accepted;
+    total.sent += stats.sent;
+    total.dropped += stats.dropped.total;
+    delivered.set(variant, total);
+    const problem = deliveryProblem(variant, requests, stats);
+    if (problem !== undefined) failures.push(problem);
+  }
+}
 
 const fire = (variant, seconds, rate) =>
   autocannon({
@@ -71,10 +105,14 @@ const fire = (variant, seconds, rate) =>
     headers: { accept: 'application/json', 'user-agent': 'kafka-log-bench', 'x-request-id': 'bench-request' },
   });
 
-process.stderr.write(`bench:http  warm-up ${WARMUP}s, saturation ${SATURATION_ROUNDS} x ${SATURATION_DURATION}s, fixed rate ${ROUNDS} x ${DURATION}s, ${CONNECTIONS} connections\n`);
-for (const variant of NAMES) await fire(variant, WARMUP);
+process.stderr.write(
+  `bench:http  warm-up ${WARMUP}s, saturation ${SATURATION_ROUNDS} x ${SATURATION_DURATION}s, fixed rate ${ROUNDS} x ${DURATION}s ` +
+    `(fresh servers each round, warmed ${ROUND_WARMUP}s), ${CONNECTIONS} connections\n`,
+);
 
 // 1. saturation
+await startServers();
+for (const variant of NAMES) await fire(variant, WARMUP);
 const saturation = new Map(NAMES.map((v) => [v, []]));
 const saturationBroker = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < SATURATION_ROUNDS; round++) {
@@ -87,6 +125,7 @@ for (let round = 0; round < SATURATION_ROUNDS; round++) {
     process.stderr.write(`  saturation ${round + 1} ${variant.padEnd(22)} ${Math.round(result.requests.total / result.duration)} req/s\n`);
   }
 }
+await stopServers();
 const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : Math.round(RATE_FRACTION * median(saturation.get('nolog')));
 
 // 2. fixed rate: each variant's window sits between two no-logging windows, and its overhead is taken against
@@ -94,6 +133,8 @@ const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : Math.roun
 const windows = new Map(NAMES.map((v) => [v, []]));
 const baselines = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < ROUNDS; round++) {
+  await startServers();
+  for (const variant of rotatedOrder(NAMES, round)) await fire(variant, ROUND_WARMUP, rate);
   let before = await measureWindow('nolog', round);
   for (const variant of rotatedOrder(NAMES, round + SATURATION_ROUNDS).filter((v) => v !== 'nolog')) {
     const measured = await measureWindow(variant, round);
@@ -101,6 +142,7 @@ for (let round = 0; round < ROUNDS; round++) {
     baselines.get(variant).push(Object.fromEntries(Object.keys(measured).map((key) => [key, (before[key] + after[key]) / 2])));
     before = after;
   }
+  await stopServers();
 }
 
 /** One window of `variant` at the fixed rate, after a short un-measured start; its figures per request. */
@@ -131,16 +173,10 @@ async function measureWindow(variant, round) {
   return figures;
 }
 
-// 3. every entry accounted for
-const failures = [];
-const delivery = [];
-for (const variant of NAMES) {
-  const { requests, stats } = await stopServer(servers.get(variant));
-  if (!stats) continue;
-  delivery.push(`${variant}: ${requests} requests, accepted ${stats.accepted}, sent ${stats.sent}, dropped ${stats.dropped.total}`);
-  const problem = deliveryProblem(variant, requests, stats);
-  if (problem !== undefined) failures.push(problem);
-}
+// 3. every entry accounted for (checked as each set of servers closed)
+const delivery = [...delivered].map(
+  ([variant, t]) => `${variant}: ${t.requests} requests, accepted ${t.accepted}, sent ${t.sent}, dropped ${t.dropped}`,
+);
 fs.rmSync(logFile, { force: true });
 
 const perRound = (variant, field) => windows.get(variant).map((w) => w[field]);
@@ -197,6 +233,7 @@ const summary = {
   vs_nolog: has(HEADLINE) ? round3(ratioPerRound(saturation.get(HEADLINE), saturation.get('nolog'))) : null,
   vs_pino: has(HEADLINE) && has('pino-http') ? round3(ratioPerRound(saturation.get(HEADLINE), saturation.get('pino-http'))) : null,
   p99_ms: has(HEADLINE) ? figure(perRound(HEADLINE, 'p99')) : null,
+  control_cpu_overhead_us: overhead('nolog-control'),
 };
 console.log(JSON.stringify(summary));
 

@@ -23,10 +23,20 @@ export function placeLoad(brokerPid) {
   return plan;
 }
 
+/**
+ * V8's memory reducer shrinks the heap of a process that looks idle. Between its windows a bench:http server waits
+ * while the others are measured, half a minute with every variant, and the reducer shrinks its heap; its next
+ * window then pays the heap's regrowth (more scavenges), which a server under steady load never does. The
+ * no-logging baseline, measured every other window, never waits that long, so every overhead carried that cost:
+ * a second no-logging process (`nolog-control`) measured +13 µs per request over the first with the reducer, 0
+ * without it. Every server runs without it, so each window measures the steady state of a loaded service.
+ */
+const SERVER_FLAGS = ['--no-memory-reducer'];
+
 /** Starts one variant's server process (on the plan's server CPU); resolves with `{ child, port }` once it listens. */
 export function startServer(config, plan) {
   return new Promise((resolve, reject) => {
-    const child = fork(SERVER, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(SERVER, [JSON.stringify(config)], { execArgv: SERVER_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     // Before the server starts its own threads (a worker transport's): those inherit the placement.
     if (plan !== undefined) pin(child.pid, plan.server);
     child.once('error', reject);

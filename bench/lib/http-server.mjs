@@ -26,6 +26,9 @@ import { feedRequests } from './in-memory-load.mjs';
  */
 export const VARIANTS = {
   nolog: { label: 'no logging' },
+  // Informative, the bench's own control: the same no-logging app in a process of its own. Its overhead over the
+  // baseline process is what the harness alone makes of two identical servers (0 within noise when fair).
+  'nolog-control': { label: 'no logging, a second process (control)' },
   'express-kafkajs': { label: 'kafka-log/express, kafkajs', app: 'express', publisher: { transport: 'kafkajs' } },
   'wrapper-kafkajs': { label: 'withKafkaLog(app), kafkajs', app: 'wrapper', publisher: { transport: 'kafkajs' } },
   'express-platformatic': { label: 'kafka-log/express, @platformatic/kafka', app: 'express', publisher: { transport: 'platformatic' } },
