@@ -11,9 +11,13 @@
 //   encode      the Kafka client encoding produce requests (its protocol code; kafkajs' CRC32C)
 //   client      the rest of the Kafka client and its transport (src/transport/): request bookkeeping, responses
 //   send        socket writes the Kafka client made
+//   logger      pino-http's own code and its file writes, in the pino-http variant (to compare with kafka-log's)
 //   host        Express, node:http and everything else (compare with no logging); gc, program: V8 and native
 // A sample counts for the innermost of these a stack passes through, except that node:http code called back
-// from the capture's wrappers (res.end) counts as host, and socket writes below the client as send.
+// from the capture's wrappers (res.end) or from pino-http (its `next()`) counts as host, socket writes below the
+// client as send and file writes below pino as logger. The column `host +` is host over no logging's in the same
+// run; one server process differs from the next by up to ±15 µs there, as the control (`nolog-control`, the
+// no-logging app in a second process) shows, so it is not read as a variant's cost.
 // Figures are µs of main-thread CPU per request answered in the profiled window; a worker thread's own work is
 // in bench:http's CPU figures, not here.
 //
@@ -21,11 +25,11 @@
 // very thread it samples, and every figure would grow.
 //
 // Environment: BENCH_RATE (requests/s, default 1500; `max`: saturation), BENCH_DURATION (profiled s, default 20),
-// BENCH_WARMUP (s, default 5), BENCH_VARIANTS (default nolog,express-kafkajs,wrapper-kafkajs,express-platformatic,
-// express-nosend), BENCH_LOAD (`inprocess`: requests fed through in-memory connections, as bench:http:inprocess does,
-// instead of autocannon over loopback sockets), BENCH_INTERVAL (sampling interval µs, default 200), BENCH_TOP (list
-// the N functions of kafka-log and the clients with the most self time, default 0), BENCH_PROFILE_DIR (keep the
-// .cpuprofile files there).
+// BENCH_WARMUP (s, default 5), BENCH_VARIANTS (default nolog,nolog-control,express-kafkajs,wrapper-kafkajs,
+// express-platformatic,express-nosend,pino-http), BENCH_LOAD (`inprocess`: requests fed through in-memory
+// connections, as bench:http:inprocess does, instead of autocannon over loopback sockets), BENCH_INTERVAL (sampling
+// interval µs, default 200), BENCH_TOP (list the N functions of kafka-log, the clients and pino-http with the most
+// self time, default 0), BENCH_PROFILE_DIR (keep the .cpuprofile files there).
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -44,9 +48,12 @@ const INTERVAL = Number(process.env.BENCH_INTERVAL ?? 200);
 const TOP = Number(process.env.BENCH_TOP ?? 0);
 // `inprocess`: requests fed through in-memory connections as in bench:http:inprocess, no autocannon, no sockets.
 const IN_MEMORY = process.env.BENCH_LOAD === 'inprocess';
-const VARIANTS = (process.env.BENCH_VARIANTS ?? 'nolog,express-kafkajs,wrapper-kafkajs,express-platformatic,express-nosend').split(',');
-const CATEGORIES = ['capture', 'build', 'serialize', 'hand-over', 'encode', 'client', 'send', 'host', 'gc', 'program'];
+const VARIANTS = (process.env.BENCH_VARIANTS ?? 'nolog,nolog-control,express-kafkajs,wrapper-kafkajs,express-platformatic,express-nosend,pino-http').split(',');
+const CATEGORIES = ['capture', 'build', 'serialize', 'hand-over', 'encode', 'client', 'send', 'logger', 'host', 'gc', 'program'];
 const KAFKA_LOG = new Set(['capture', 'build', 'serialize', 'hand-over', 'encode', 'client', 'send']);
+/** pino-http and the packages pino writes with (its serializers, redaction, formatting, sonic-boom's file writes). */
+const PINO = /\/node_modules\/(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|quick-format-unescaped|safe-stable-stringify|on-exit-leak-free|thread-stream|atomic-sleep)\//;
+
 const maps = new Map();
 const located = new Map();
 
@@ -94,6 +101,7 @@ for (const variant of VARIANTS) {
 fs.rmSync(logFile, { force: true });
 if (!process.env.BENCH_PROFILE_DIR) fs.rmSync(profileDir, { recursive: true, force: true });
 
+const baseline = results.find((r) => r.variant === 'nolog');
 console.log(`bench:http:profile  ${RATE ?? 'as many'} requests/s for ${DURATION} s, sampled every ${INTERVAL} µs; main-thread µs per request`);
 console.log(
   table(
@@ -103,6 +111,7 @@ console.log(
       'kafka-log': CATEGORIES.filter((c) => KAFKA_LOG.has(c))
         .reduce((sum, c) => sum + r.perRequest[c], 0)
         .toFixed(1),
+      'host +': baseline === undefined ? '' : (r.perRequest.host - baseline.perRequest.host).toFixed(1),
       'process cpu': r.cpu.toFixed(1),
     })),
   ),
@@ -112,7 +121,8 @@ for (const r of results) {
 }
 if (TOP > 0) {
   for (const r of results) {
-    if (r.variant === 'nolog') continue;
+    // Variants that run none of kafka-log's or the clients' code (no logging, the empty middleware) have no list.
+    if (r.top.length === 0) continue;
     console.log(`\n${r.variant}: top ${TOP} functions by self time (µs per request)`);
     console.log(table(r.top.slice(0, TOP).map(([name, micros]) => ({ function: name, 'µs/req': (micros / r.requests).toFixed(2) }))));
   }
@@ -140,6 +150,7 @@ function attribute(profile, requests) {
       if (own === 'host') {
         if ((above === 'client' || above === 'encode') && isSocketWrite(node.callFrame)) category = 'send';
         else if (above === 'capture') category = 'host';
+        else if (above === 'logger' && !isFileWrite(node.callFrame)) category = 'host';
       } else if (own !== undefined) {
         category = own;
       }
@@ -156,7 +167,7 @@ function attribute(profile, requests) {
     const dt = deltas[i + 1] ?? 0;
     const category = categorize(id);
     micros[category] += dt;
-    if (KAFKA_LOG.has(category)) {
+    if (KAFKA_LOG.has(category) || category === 'logger') {
       const frame = byId.get(id).callFrame;
       const where = locate(frame);
       const key = `${category}  ${frame.functionName || '(anonymous)'}  ${where ? `${where.file}:${where.line}` : frame.url.split('/').slice(-2).join('/')}`;
@@ -174,6 +185,7 @@ function classify(frame) {
   if (url.includes('/node_modules/kafkajs/')) return url.includes('/src/protocol/') ? 'encode' : 'client';
   if (url.includes('/node_modules/@platformatic/kafka/')) return /\/(protocol|apis)\//.test(url) ? 'encode' : 'client';
   if (url.includes('/node_modules/fast-json-stringify/')) return 'serialize';
+  if (PINO.test(url)) return 'logger';
   const where = locate(frame);
   if (where === undefined) return 'host';
   const file = where.file;
@@ -183,6 +195,10 @@ function classify(frame) {
   if (file.includes('src/publisher/') || file.includes('src/errors.ts')) return 'hand-over';
   if (file.includes('src/transport/')) return 'client';
   return 'host';
+}
+
+function isFileWrite(frame) {
+  return frame.url === 'node:fs' || frame.url === 'node:internal/fs/utils';
 }
 
 function isSocketWrite(frame) {
