@@ -42,7 +42,7 @@
 // load generator, on a CPU it shares with the broker, keeps this rate steady),
 // BENCH_SATURATION_ROUNDS (default 2), BENCH_SATURATION_DURATION (s, default 3), BENCH_CONNECTIONS (default 32),
 // BENCH_WARMUP (s before the saturation rounds, default 3), BENCH_ROUND_WARMUP (s per server before each fixed-rate
-// round, default 2), BENCH_VARIANTS (comma-separated subset; `nolog` is always included), BENCH_PIN (0: do not
+// round, default 10), BENCH_VARIANTS (comma-separated subset; `nolog` is always included), BENCH_PIN (0: do not
 // pin the server to a CPU of its own, see bench/lib/cpu-pinning.mjs).
 
 import fs from 'node:fs';
@@ -59,7 +59,10 @@ const SATURATION_ROUNDS = env('BENCH_SATURATION_ROUNDS', 2);
 const SATURATION_DURATION = env('BENCH_SATURATION_DURATION', 3);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
 const WARMUP = env('BENCH_WARMUP', 3);
-const ROUND_WARMUP = env('BENCH_ROUND_WARMUP', 2);
+// Long enough for a logging server to reach its steady state: code that runs per produce request (a dozen times a
+// second) gets optimized, and the heap its first seconds grow settles. After 2 s, kafka-log/express measured
+// +42.9 µs per request; after 12 s, +31.4 (pino-http +66.6 and +64.5; one run each).
+const ROUND_WARMUP = env('BENCH_ROUND_WARMUP', 10);
 const RATE_FRACTION = env('BENCH_RATE_FRACTION', 0.45);
 const HEADLINE = 'express-kafkajs';
 
@@ -112,7 +115,7 @@ process.stderr.write(
 
 // 1. saturation
 await startServers();
-for (const variant of NAMES) await fire(variant, WARMUP);
+for (const variant of NAMES) failOnErrors(variant, await fire(variant, WARMUP));
 const saturation = new Map(NAMES.map((v) => [v, []]));
 const saturationBroker = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < SATURATION_ROUNDS; round++) {
@@ -134,7 +137,7 @@ const windows = new Map(NAMES.map((v) => [v, []]));
 const baselines = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < ROUNDS; round++) {
   await startServers();
-  for (const variant of rotatedOrder(NAMES, round)) await fire(variant, ROUND_WARMUP, rate);
+  for (const variant of rotatedOrder(NAMES, round)) failOnErrors(variant, await fire(variant, ROUND_WARMUP, rate));
   let before = await measureWindow('nolog', round);
   for (const variant of rotatedOrder(NAMES, round + SATURATION_ROUNDS).filter((v) => v !== 'nolog')) {
     const measured = await measureWindow(variant, round);
@@ -147,7 +150,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 /** One window of `variant` at the fixed rate, after a short un-measured start; its figures per request. */
 async function measureWindow(variant, round) {
-  await fire(variant, WINDOW_WARMUP, rate);
+  failOnErrors(variant, await fire(variant, WINDOW_WARMUP, rate));
   await ask(servers.get(variant), { type: 'mark' }, 'marked');
   const brokerBefore = brokerCpuMicros();
   const result = await fire(variant, DURATION, rate);

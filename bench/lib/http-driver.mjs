@@ -33,34 +33,67 @@ export function placeLoad(brokerPid) {
  */
 const SERVER_FLAGS = ['--no-memory-reducer'];
 
+/** Longest wait for a server's answer: a server that stopped answering fails the run rather than hanging it. */
+const ANSWER_TIMEOUT_MS = 180_000;
+
+/** Server processes started and not yet exited: killed if this process exits first (a failed run included). */
+const liveChildren = new Set();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /** Starts one variant's server process (on the plan's server CPU); resolves with `{ child, port }` once it listens. */
 export function startServer(config, plan) {
   return new Promise((resolve, reject) => {
     const child = fork(SERVER, [JSON.stringify(config)], { execArgv: SERVER_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    liveChildren.add(child);
     // Before the server starts its own threads (a worker transport's): those inherit the placement.
     if (plan !== undefined) pin(child.pid, plan.server);
+    const server = { child, port: 0, pending: new Set() };
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${config.variant} server exited with ${code}`)));
-    child.once('message', (message) => resolve({ child, port: message.port }));
+    child.once('exit', (code, signal) => {
+      liveChildren.delete(child);
+      const error = new Error(`${config.variant} server exited (${signal ?? `code ${code}`})`);
+      reject(error);
+      // A server that dies mid-run fails whatever was waiting for it (after its last answer, nothing is).
+      for (const fail of server.pending) fail(error);
+    });
+    child.once('message', (message) => {
+      server.port = message.port;
+      resolve(server);
+    });
   });
 }
 
-/** Sends `message` to a server; resolves with its first reply of type `answer`. */
-export function ask({ child }, message, answer) {
-  return new Promise((resolve) => {
+/** Sends `message` to a server; resolves with its first reply of type `answer`, rejects if it exits or stays silent. */
+export function ask(server, message, answer) {
+  const { child } = server;
+  return new Promise((resolve, reject) => {
+    const finish = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      server.pending?.delete(fail);
+    };
+    const fail = (error) => {
+      finish();
+      reject(error);
+    };
     const onMessage = (reply) => {
       if (reply?.type !== answer) return;
-      child.off('message', onMessage);
+      finish();
       resolve(reply);
     };
+    const timer = setTimeout(() => fail(new Error(`no ${answer} from the server within ${ANSWER_TIMEOUT_MS / 1000} s`)), ANSWER_TIMEOUT_MS);
+    server.pending?.add(fail);
     child.on('message', onMessage);
-    child.send(message);
+    child.send(message, (error) => {
+      if (error) fail(error);
+    });
   });
 }
 
 /** Closes a server (its publisher delivering what it holds); resolves with its final counts. */
 export function stopServer(server) {
-  server.child.removeAllListeners('exit');
   return ask(server, { type: 'stop' }, 'stopped');
 }
 

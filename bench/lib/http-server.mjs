@@ -100,6 +100,9 @@ async function runServer({ variant, brokers, topic, logFile }) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.send({ type: 'ready', port: server.address().port });
 
+  // The driver gone (a failed run) leaves nobody to stop this server: it would stay pinned to the measured CPU.
+  process.on('disconnect', () => process.exit(1));
+
   let mark;
   let session;
   process.on('message', async (message) => {
