@@ -15,9 +15,10 @@
 //   host        Express, node:http and everything else (compare with no logging); gc, program: V8 and native
 // A sample counts for the innermost of these a stack passes through, except that node:http code called back
 // from the capture's wrappers (res.end) or from pino-http (its `next()`) counts as host, socket writes below the
-// client as send and file writes below pino as logger. The column `host +` is host over no logging's in the same
-// run; one server process differs from the next by up to ±15 µs there, as the control (`nolog-control`, the
-// no-logging app in a second process) shows, so it is not read as a variant's cost.
+// client as send and file writes below pino as logger. The columns `host +` and `gc +` are host and gc over no
+// logging's in the same run; host time moves by up to ±20 µs from one server process to the next (the control,
+// `nolog-control`, the no-logging app in a second process, shows part of it), so it is not read as a variant's
+// cost.
 // Figures are µs of main-thread CPU per request answered in the profiled window; a worker thread's own work is
 // in bench:http's CPU figures, not here.
 //
@@ -112,6 +113,7 @@ console.log(
         .reduce((sum, c) => sum + r.perRequest[c], 0)
         .toFixed(1),
       'host +': baseline === undefined ? '' : (r.perRequest.host - baseline.perRequest.host).toFixed(1),
+      'gc +': baseline === undefined ? '' : (r.perRequest.gc - baseline.perRequest.gc).toFixed(1),
       'process cpu': r.cpu.toFixed(1),
     })),
   ),

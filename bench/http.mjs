@@ -59,9 +59,10 @@ const SATURATION_ROUNDS = env('BENCH_SATURATION_ROUNDS', 2);
 const SATURATION_DURATION = env('BENCH_SATURATION_DURATION', 3);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
 const WARMUP = env('BENCH_WARMUP', 3);
-// Long enough for a logging server to reach its steady state: code that runs per produce request (a dozen times a
-// second) gets optimized, and the heap its first seconds grow settles. After 2 s, kafka-log/express measured
-// +42.9 µs per request; after 12 s, +31.4 (pino-http +66.6 and +64.5; one run each).
+// Each server is measured in its steady state, as a service under load runs: a logging server's first seconds (its
+// heap still growing, code that runs once per produce request, a dozen times a second, not yet optimized) must not
+// count against it. Whether 2 s left such a bias is below this machine's noise: kafka-log/express measured +42,
+// +54 and +43 µs per request after 2 s, +31, +49 and +42 after 10-12 s.
 const ROUND_WARMUP = env('BENCH_ROUND_WARMUP', 10);
 const RATE_FRACTION = env('BENCH_RATE_FRACTION', 0.45);
 const HEADLINE = 'express-kafkajs';
