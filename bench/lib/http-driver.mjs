@@ -33,8 +33,11 @@ export function placeLoad(brokerPid) {
  */
 const SERVER_FLAGS = ['--no-memory-reducer'];
 
-/** Longest wait for a server's answer: a server that stopped answering fails the run rather than hanging it. */
-const ANSWER_TIMEOUT_MS = 180_000;
+/**
+ * Longest wait for a server's answer (a profiled or fed window included): a server that stopped answering fails the
+ * run rather than hanging it.
+ */
+const ANSWER_TIMEOUT_MS = 600_000;
 
 /** Server processes started and not yet exited: killed if this process exits first (a failed run included). */
 const liveChildren = new Set();
@@ -42,7 +45,10 @@ process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
-/** Starts one variant's server process (on the plan's server CPU); resolves with `{ child, port }` once it listens. */
+/**
+ * Starts one variant's server process (on the plan's server CPU); resolves with the server (`child`, `port`, and
+ * the answers it is awaited for) once it listens.
+ */
 export function startServer(config, plan) {
   return new Promise((resolve, reject) => {
     const child = fork(SERVER, [JSON.stringify(config)], { execArgv: SERVER_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -72,7 +78,7 @@ export function ask(server, message, answer) {
     const finish = () => {
       clearTimeout(timer);
       child.off('message', onMessage);
-      server.pending?.delete(fail);
+      server.pending.delete(fail);
     };
     const fail = (error) => {
       finish();
@@ -84,7 +90,7 @@ export function ask(server, message, answer) {
       resolve(reply);
     };
     const timer = setTimeout(() => fail(new Error(`no ${answer} from the server within ${ANSWER_TIMEOUT_MS / 1000} s`)), ANSWER_TIMEOUT_MS);
-    server.pending?.add(fail);
+    server.pending.add(fail);
     child.on('message', onMessage);
     child.send(message, (error) => {
       if (error) fail(error);
