@@ -100,14 +100,18 @@ async function stopServers() {
   }
 }
 
-const fire = (variant, seconds, rate) =>
-  autocannon({
+/** Drives `variant` for `seconds` (at `rate`, else as fast as it answers); any failed request fails the run. */
+async function fire(variant, seconds, rate) {
+  const result = await autocannon({
     url: `http://127.0.0.1:${servers.get(variant).port}/users/42?fields=name`,
     connections: CONNECTIONS,
     duration: seconds,
     ...(rate === undefined ? {} : { overallRate: rate }),
     headers: { accept: 'application/json', 'user-agent': 'kafka-log-bench', 'x-request-id': 'bench-request' },
   });
+  failOnErrors(variant, result);
+  return result;
+}
 
 process.stderr.write(
   `bench:http  warm-up ${WARMUP}s, saturation ${SATURATION_ROUNDS} x ${SATURATION_DURATION}s, fixed rate ${ROUNDS} x ${DURATION}s ` +
@@ -116,14 +120,13 @@ process.stderr.write(
 
 // 1. saturation
 await startServers();
-for (const variant of NAMES) failOnErrors(variant, await fire(variant, WARMUP));
+for (const variant of NAMES) await fire(variant, WARMUP);
 const saturation = new Map(NAMES.map((v) => [v, []]));
 const saturationBroker = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < SATURATION_ROUNDS; round++) {
   for (const variant of rotatedOrder(NAMES, round)) {
     const brokerBefore = brokerCpuMicros();
     const result = await fire(variant, SATURATION_DURATION);
-    failOnErrors(variant, result);
     saturation.get(variant).push(result.requests.total / result.duration);
     saturationBroker.get(variant).push((brokerCpuMicros() - brokerBefore) / result.requests.total);
     process.stderr.write(`  saturation ${round + 1} ${variant.padEnd(22)} ${Math.round(result.requests.total / result.duration)} req/s\n`);
@@ -138,7 +141,7 @@ const windows = new Map(NAMES.map((v) => [v, []]));
 const baselines = new Map(NAMES.map((v) => [v, []]));
 for (let round = 0; round < ROUNDS; round++) {
   await startServers();
-  for (const variant of rotatedOrder(NAMES, round)) failOnErrors(variant, await fire(variant, ROUND_WARMUP, rate));
+  for (const variant of rotatedOrder(NAMES, round)) await fire(variant, ROUND_WARMUP, rate);
   let before = await measureWindow('nolog', round);
   for (const variant of rotatedOrder(NAMES, round + SATURATION_ROUNDS).filter((v) => v !== 'nolog')) {
     const measured = await measureWindow(variant, round);
@@ -151,13 +154,12 @@ for (let round = 0; round < ROUNDS; round++) {
 
 /** One window of `variant` at the fixed rate, after a short un-measured start; its figures per request. */
 async function measureWindow(variant, round) {
-  failOnErrors(variant, await fire(variant, WINDOW_WARMUP, rate));
+  await fire(variant, WINDOW_WARMUP, rate);
   await ask(servers.get(variant), { type: 'mark' }, 'marked');
   const brokerBefore = brokerCpuMicros();
   const result = await fire(variant, DURATION, rate);
   const brokerMicros = brokerCpuMicros() - brokerBefore;
   const window = await ask(servers.get(variant), { type: 'read' }, 'window');
-  failOnErrors(variant, result);
   const figures = {
     cpu: window.cpuMicros / window.requests,
     loop: window.loopMicros / window.requests,

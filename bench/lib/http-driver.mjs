@@ -45,40 +45,29 @@ process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
-/**
- * Starts one variant's server process (on the plan's server CPU); resolves with the server (`child`, `port`, and
- * the answers it is awaited for) once it listens.
- */
+/** Starts one variant's server process (on the plan's server CPU); resolves with `{ child, port }` once it listens. */
 export function startServer(config, plan) {
   return new Promise((resolve, reject) => {
     const child = fork(SERVER, [JSON.stringify(config)], { execArgv: SERVER_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     liveChildren.add(child);
     // Before the server starts its own threads (a worker transport's): those inherit the placement.
     if (plan !== undefined) pin(child.pid, plan.server);
-    const server = { child, port: 0, pending: new Set() };
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       liveChildren.delete(child);
-      const error = new Error(`${config.variant} server exited (${signal ?? `code ${code}`})`);
-      reject(error);
-      // A server that dies mid-run fails whatever was waiting for it (after its last answer, nothing is).
-      for (const fail of server.pending) fail(error);
+      reject(new Error(`${config.variant} server exited (${signal ?? `code ${code}`})`));
     });
-    child.once('message', (message) => {
-      server.port = message.port;
-      resolve(server);
-    });
+    child.once('message', (message) => resolve({ child, port: message.port }));
   });
 }
 
 /** Sends `message` to a server; resolves with its first reply of type `answer`, rejects if it exits or stays silent. */
-export function ask(server, message, answer) {
-  const { child } = server;
+export function ask({ child }, message, answer) {
   return new Promise((resolve, reject) => {
     const finish = () => {
       clearTimeout(timer);
       child.off('message', onMessage);
-      server.pending.delete(fail);
+      child.off('exit', onExit);
     };
     const fail = (error) => {
       finish();
@@ -89,9 +78,11 @@ export function ask(server, message, answer) {
       finish();
       resolve(reply);
     };
+    // A server that dies mid-run fails whatever was waiting for it.
+    const onExit = (code, signal) => fail(new Error(`the server exited (${signal ?? `code ${code}`}) before its ${answer}`));
     const timer = setTimeout(() => fail(new Error(`no ${answer} from the server within ${ANSWER_TIMEOUT_MS / 1000} s`)), ANSWER_TIMEOUT_MS);
-    server.pending.add(fail);
     child.on('message', onMessage);
+    child.on('exit', onExit);
     child.send(message, (error) => {
       if (error) fail(error);
     });
